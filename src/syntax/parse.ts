@@ -1,0 +1,90 @@
+/**
+ * The front door of the syntax stage: text in, AST and diagnostics out. It never
+ * throws: lexer and parser errors become `syntax-error` diagnostics whose ranges
+ * lie inside the text, and a partial plan comes back when recovery allows.
+ */
+import type { ILexingError, IRecognitionException, IToken } from 'chevrotain';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { Comment, Plan } from './ast.js';
+import { AstBuilder, tokenRange } from './build-ast.js';
+import type { Position, SourceRange } from './location.js';
+import { monoParser } from './parser.js';
+import { monoLexer } from './tokens.js';
+
+export interface ParseResult {
+  plan: Plan | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** The position just past the last character of `text`. */
+function endOfText(text: string): Position {
+  const lines = text.split(/\r\n|\r|\n/);
+  const last = lines[lines.length - 1] ?? '';
+  return { offset: text.length, line: lines.length, column: last.length + 1 };
+}
+
+function syntaxError(file: string, range: SourceRange, message: string): Diagnostic {
+  return { severity: 'error', code: 'syntax-error', message, file, range };
+}
+
+function lexingDiagnostic(text: string, file: string, error: ILexingError): Diagnostic {
+  const skipped = text.slice(error.offset, error.offset + error.length);
+  const line = error.line ?? 1;
+  const column = error.column ?? 1;
+  const range: SourceRange = {
+    start: { offset: error.offset, line, column },
+    end: { offset: error.offset + error.length, line, column: column + error.length },
+  };
+  let message: string;
+  if (skipped.startsWith('"')) message = 'unterminated string: a string must close with " on the same line';
+  else if (skipped.length === 1) message = `unexpected character '${skipped}'`;
+  else message = `unexpected characters '${skipped}'`;
+  return syntaxError(file, range, message);
+}
+
+function parsingDiagnostic(text: string, file: string, error: IRecognitionException): Diagnostic {
+  const token: IToken = error.token;
+  const atEnd = !Number.isFinite(token.startOffset) || token.tokenType.name === 'EOF';
+  const end = endOfText(text);
+  const range = atEnd ? { start: end, end } : tokenRange(token);
+  return syntaxError(file, range, error.message);
+}
+
+function toComment(token: IToken): Comment {
+  return { kind: 'Comment', text: token.image, loc: tokenRange(token) };
+}
+
+export function parsePlan(text: string, file: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  try {
+    const lexed = monoLexer.tokenize(text);
+    diagnostics.push(...lexed.errors.map((error) => lexingDiagnostic(text, file, error)));
+    monoParser.input = lexed.tokens;
+    const cst = monoParser.plan();
+    diagnostics.push(...monoParser.errors.map((error) => parsingDiagnostic(text, file, error)));
+    const builder = new AstBuilder(file);
+    const plan = builder.plan(cst);
+    diagnostics.push(...builder.diagnostics);
+    if (plan !== undefined) plan.comments = (lexed.groups['comments'] ?? []).map(toComment);
+    return { plan, diagnostics: dedupe(diagnostics) };
+  } catch (error) {
+    // A bug in this stage must not crash the tools: report it as a diagnostic instead.
+    const start: Position = { offset: 0, line: 1, column: 1 };
+    const reason = error instanceof Error ? error.message : String(error);
+    diagnostics.push(syntaxError(file, { start, end: start }, `internal error while parsing: ${reason}`));
+    return { plan: undefined, diagnostics };
+  }
+}
+
+/** Recovery can report the same problem twice at one spot; keep the first. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics
+    .filter((d) => {
+      const key = `${d.range.start.offset}:${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.range.start.offset - b.range.start.offset);
+}

@@ -1,0 +1,303 @@
+/**
+ * The .mono grammar as a Chevrotain CstParser. One instance serves every parse
+ * (building a parser is costly); recovery is on so that a file's syntax errors
+ * are all reported in one pass.
+ */
+import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+
+function describeToken(token: IToken): string {
+  return token.tokenType === EOF ? 'end of file' : `'${token.image}'`;
+}
+
+function label(tokenType: TokenType): string {
+  return tokenType === EOF ? 'end of file' : (tokenType.LABEL ?? tokenType.name);
+}
+
+/** Lists the tokens that could start each alternative: "a name, a number or '('". */
+function describeAlternatives(paths: TokenType[][][]): string {
+  const firsts = new Set<string>();
+  for (const alternative of paths) {
+    for (const path of alternative) {
+      const first = path[0];
+      if (first !== undefined) firsts.add(label(first));
+    }
+  }
+  const list = [...firsts];
+  if (list.length <= 1) return list[0] ?? 'something else';
+  return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
+}
+
+const RULE_DESCRIPTIONS: Record<string, string> = {
+  declaration: 'a declaration (param, data, block, head, network, partition or schedule)',
+  layerItem: 'a layer, repeat or residual',
+  primary: 'an expression',
+  phase: "'train' or 'finetune'",
+};
+
+export const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${describeToken(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
+    `expected a declaration (param, data, block, head, network, partition or schedule) but found ${describeToken(firstRedundant)}`,
+  buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
+    const found = actual[0];
+    const expected = RULE_DESCRIPTIONS[ruleName] ?? describeAlternatives(expectedPathsPerAlt);
+    return `expected ${expected} but found ${found === undefined ? 'end of file' : describeToken(found)}`;
+  },
+  buildEarlyExitMessage: ({ expectedIterationPaths, actual, ruleName }) => {
+    const found = actual[0];
+    const expected = RULE_DESCRIPTIONS[ruleName] ?? describeAlternatives([expectedIterationPaths]);
+    return `expected ${expected} but found ${found === undefined ? 'end of file' : describeToken(found)}`;
+  },
+};
+
+export class MonoParser extends CstParser {
+  constructor() {
+    super([...T.ALL_TOKENS], { recoveryEnabled: true, nodeLocationTracking: 'none', errorMessageProvider: messages, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  /** plan NAME declaration* */
+  public readonly plan = this.RULE('plan', () => {
+    this.CONSUME(T.Plan);
+    this.CONSUME(T.Identifier);
+    this.MANY(() => this.SUBRULE(this.declaration));
+  });
+
+  private readonly declaration = this.RULE('declaration', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.paramDeclaration) },
+      { ALT: () => this.SUBRULE(this.dataDeclaration) },
+      { ALT: () => this.SUBRULE(this.blockDeclaration) },
+      { ALT: () => this.SUBRULE(this.headDeclaration) },
+      { ALT: () => this.SUBRULE(this.networkDeclaration) },
+      { ALT: () => this.SUBRULE(this.partitionDeclaration) },
+      { ALT: () => this.SUBRULE(this.scheduleDeclaration) },
+    ]);
+  });
+
+  private readonly paramDeclaration = this.RULE('paramDeclaration', () => {
+    this.CONSUME(T.Param);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  private readonly dataDeclaration = this.RULE('dataDeclaration', () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.argumentList));
+    this.SUBRULE(this.settingsBody);
+  });
+
+  private readonly settingsBody = this.RULE('settingsBody', () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.CONSUME(T.RCurly);
+  });
+
+  /** NAME value ("," value)* */
+  private readonly setting = this.RULE('setting', () => {
+    this.CONSUME(T.Identifier);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+  });
+
+  private readonly blockDeclaration = this.RULE('blockDeclaration', () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.parameterList));
+    this.SUBRULE(this.layerBody);
+  });
+
+  private readonly headDeclaration = this.RULE('headDeclaration', () => {
+    this.CONSUME(T.Head);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.parameterList));
+    this.SUBRULE(this.layerBody);
+  });
+
+  private readonly parameterList = this.RULE('parameterList', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.parameter) });
+    this.CONSUME(T.RParen);
+  });
+
+  /** NAME ["=" default] */
+  private readonly parameter = this.RULE('parameter', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  private readonly networkDeclaration = this.RULE('networkDeclaration', () => {
+    this.CONSUME(T.Network);
+    this.CONSUME(T.Input);
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.section));
+    this.CONSUME(T.RCurly);
+  });
+
+  /** NAME ":" item*, ending where the next `NAME :` starts. */
+  private readonly section = this.RULE('section', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.MANY({
+      GATE: () => !(this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Colon),
+      DEF: () => this.SUBRULE(this.layerItem),
+    });
+  });
+
+  private readonly partitionDeclaration = this.RULE('partitionDeclaration', () => {
+    this.CONSUME(T.Partition);
+    this.CONSUME1(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.CONSUME2(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.DotDot);
+      this.CONSUME3(T.Identifier);
+    });
+    this.OPTION2(() => {
+      this.CONSUME(T.Proxy);
+      this.SUBRULE(this.layerCall);
+    });
+  });
+
+  private readonly scheduleDeclaration = this.RULE('scheduleDeclaration', () => {
+    this.CONSUME(T.Schedule);
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.phase));
+    this.CONSUME(T.RCurly);
+  });
+
+  /** (train NAME | finetune NAME) for EXPR (epoch | epochs) with NAME[(args)] [{ setting* }] */
+  private readonly phase = this.RULE('phase', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Train) }, { ALT: () => this.CONSUME(T.Finetune) }]);
+    this.CONSUME1(T.Identifier);
+    this.CONSUME(T.For);
+    this.SUBRULE(this.expression);
+    this.OR2([{ ALT: () => this.CONSUME(T.Epochs) }, { ALT: () => this.CONSUME(T.Epoch) }]);
+    this.CONSUME(T.With);
+    this.CONSUME2(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.argumentList));
+    this.OPTION2(() => this.SUBRULE(this.settingsBody));
+  });
+
+  // ------------------------------------------------------------ layer items
+
+  private readonly layerBody = this.RULE('layerBody', () => {
+    this.CONSUME(T.LCurly);
+    this.MANY(() => this.SUBRULE(this.layerItem));
+    this.CONSUME(T.RCurly);
+  });
+
+  private readonly layerItem = this.RULE('layerItem', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.layerCall) },
+      { ALT: () => this.SUBRULE(this.repeat) },
+      { ALT: () => this.SUBRULE(this.residual) },
+    ]);
+  });
+
+  private readonly layerCall = this.RULE('layerCall', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.argumentList));
+  });
+
+  /** repeat EXPR [shared [(args)]] (item | { item* }) */
+  private readonly repeat = this.RULE('repeat', () => {
+    this.CONSUME(T.Repeat);
+    this.SUBRULE(this.expression);
+    this.OPTION(() => {
+      this.CONSUME(T.Shared);
+      this.OPTION2(() => this.SUBRULE(this.argumentList));
+    });
+    this.OR([{ ALT: () => this.SUBRULE(this.layerBody) }, { ALT: () => this.SUBRULE(this.layerItem) }]);
+  });
+
+  private readonly residual = this.RULE('residual', () => {
+    this.CONSUME(T.Residual);
+    this.OPTION(() => this.SUBRULE(this.argumentList));
+    this.SUBRULE(this.layerBody);
+  });
+
+  // ------------------------------------------------------------ expressions
+
+  private readonly argumentList = this.RULE('argumentList', () => {
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
+  });
+
+  /** NAME ":" EXPR | EXPR */
+  private readonly argument = this.RULE('argument', () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier);
+      this.CONSUME(T.Colon);
+    });
+    this.SUBRULE(this.expression);
+  });
+
+  public readonly expression = this.RULE('expression', () => {
+    this.SUBRULE(this.product);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.product);
+    });
+  });
+
+  private readonly product = this.RULE('product', () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  private readonly unary = this.RULE('unary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.primary) },
+    ]);
+  });
+
+  private readonly primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.CONSUME(T.PercentLiteral) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.SUBRULE(this.list) },
+      { ALT: () => this.SUBRULE(this.parenthesized) },
+      { ALT: () => this.SUBRULE(this.nameOrCall) },
+    ]);
+  });
+
+  private readonly list = this.RULE('list', () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    this.CONSUME(T.RBracket);
+  });
+
+  private readonly parenthesized = this.RULE('parenthesized', () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.RParen);
+  });
+
+  private readonly nameOrCall = this.RULE('nameOrCall', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.SUBRULE(this.argumentList));
+  });
+}
+
+/** The one parser instance; `parse.ts` resets its input for each file. */
+export const monoParser = new MonoParser();
