@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { IR, IRNode, ParamSpec, PartitionSpec } from '../ir/types.js';
+import { initialValues, type RandomSource } from './initializers.js';
+import { applyNode, GraphError, type ForwardMode } from './layers.js';
+
+export { GraphError, type ForwardMode } from './layers.js';
+
+/** Values of one parameter, for checkpoints and --init-from. */
+export interface NamedWeights {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+// tfjs keeps one global registry of variable names; this prefix keeps networks apart.
+let networkCount = 0;
+
+/**
+ * The IR made executable: one tf.Variable per ParamSpec name (so a shared group is
+ * one variable, and autodiff sums the gradients of its uses), and forward functions
+ * per partition, per proxy head, and for the whole network.
+ */
+export class Network {
+  readonly ir: IR;
+  private readonly variables = new Map<string, tf.Variable>();
+  private readonly specs = new Map<string, ParamSpec>();
+  private readonly nodes = new Map<string, IRNode>();
+  private readonly partitions = new Map<string, PartitionSpec>();
+  private readonly prefix: string;
+
+  constructor(ir: IR, rng: RandomSource) {
+    this.ir = ir;
+    this.prefix = `mono${++networkCount}/`;
+    for (const node of ir.nodes) this.nodes.set(node.id, node);
+    for (const partition of ir.partitions) this.partitions.set(partition.name, partition);
+    const last = ir.partitions[ir.partitions.length - 1];
+    if (!last || last.output !== ir.output) {
+      throw new GraphError(`the network output '${ir.output}' is not the last partition's output`);
+    }
+    // Drawn in the IR's parameter order: a seed gives the same weights on every backend.
+    for (const spec of ir.parameters) {
+      if (this.specs.has(spec.name)) continue;
+      this.specs.set(spec.name, spec);
+      const values = initialValues(spec.init, spec.shape, rng);
+      this.variables.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), spec.trainable, this.prefix + spec.name));
+    }
+  }
+
+  /** The variable of a parameter (by ParamSpec name). */
+  variable(name: string): tf.Variable {
+    const variable = this.variables.get(name);
+    if (!variable) throw new GraphError(`unknown parameter '${name}'`);
+    return variable;
+  }
+
+  /** The ParamSpec name behind a tf.Variable name (as used in variableGrads' map). */
+  paramName(variableName: string): string {
+    return variableName.startsWith(this.prefix) ? variableName.slice(this.prefix.length) : variableName;
+  }
+
+  paramSpecs(): ParamSpec[] {
+    return [...this.specs.values()];
+  }
+
+  partition(name: string): PartitionSpec {
+    const partition = this.partitions.get(name);
+    if (!partition) throw new GraphError(`unknown partition '${name}'`);
+    return partition;
+  }
+
+  /** Runs one partition's nodes from its input (the previous partition's output, or the images). */
+  runPartition(name: string, input: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    const partition = this.partition(name);
+    const env = new Map<string, tf.Tensor>([[partition.input, input]]);
+    for (const id of partition.nodes) {
+      const node = this.nodes.get(id);
+      if (!node) throw new GraphError(`partition ${name} lists unknown node '${id}'`);
+      this.run(node, env, mode);
+    }
+    return this.lookup(env, partition.output, `partition ${name}`);
+  }
+
+  /** Runs partitions in order, each feeding the next. */
+  runPartitions(names: readonly string[], input: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    let x = input;
+    for (const name of names) x = this.runPartition(name, x, mode);
+    return x;
+  }
+
+  /** Runs a partition's proxy head on that partition's output: the head's logits. */
+  runHead(partitionName: string, feature: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    const head = this.partition(partitionName).head;
+    if (!head) throw new GraphError(`partition ${partitionName} has no proxy head`);
+    const env = new Map<string, tf.Tensor>([[this.partition(partitionName).output, feature]]);
+    for (const node of head.nodes) this.run(node, env, mode);
+    return this.lookup(env, head.output, `head ${head.name}`);
+  }
+
+  /** The whole network: images to the logits of its own output head. */
+  forward(input: tf.Tensor, mode: ForwardMode): tf.Tensor {
+    return this.runPartitions(
+      this.ir.partitions.map((p) => p.name),
+      input,
+      mode,
+    );
+  }
+
+  /** Trainable variables of the given partitions, with or without their proxy heads' parameters. */
+  trainableVariables(partitions: readonly string[], withHeads: boolean): tf.Variable[] {
+    const wanted = new Set(partitions);
+    return this.paramSpecs()
+      .filter((s) => s.trainable && wanted.has(s.partition) && (withHeads || s.head === undefined))
+      .map((s) => this.variable(s.name));
+  }
+
+  getWeights(): NamedWeights[] {
+    return this.paramSpecs().map((spec) => ({
+      name: spec.name,
+      shape: [...spec.shape],
+      // A copy: the cpu backend hands out its own buffer.
+      values: Float32Array.from(this.variable(spec.name).dataSync() as Float32Array),
+    }));
+  }
+
+  /** Loads the weights whose name and shape match; returns what was loaded and what was not. */
+  setWeights(weights: readonly NamedWeights[]): { loaded: string[]; skipped: { name: string; reason: string }[] } {
+    const loaded: string[] = [];
+    const skipped: { name: string; reason: string }[] = [];
+    for (const w of weights) {
+      const spec = this.specs.get(w.name);
+      if (!spec) {
+        skipped.push({ name: w.name, reason: 'not in this plan' });
+      } else if (spec.shape.length !== w.shape.length || spec.shape.some((d, i) => d !== w.shape[i])) {
+        skipped.push({ name: w.name, reason: `shape [${w.shape}] differs from [${spec.shape}]` });
+      } else {
+        const variable = this.variable(w.name);
+        tf.tidy(() => variable.assign(tf.tensor(w.values, spec.shape, 'float32')));
+        loaded.push(w.name);
+      }
+    }
+    return { loaded, skipped };
+  }
+
+  dispose(): void {
+    for (const variable of this.variables.values()) variable.dispose();
+    this.variables.clear();
+  }
+
+  private run(node: IRNode, env: Map<string, tf.Tensor>, mode: ForwardMode): void {
+    const inputs = node.inputs.map((id) => this.lookup(env, id, `node ${node.id}`));
+    const params = node.params.map((name) => this.variable(name));
+    env.set(node.id, applyNode(node, inputs, params, mode));
+  }
+
+  private lookup(env: Map<string, tf.Tensor>, id: string, user: string): tf.Tensor {
+    const tensor = env.get(id);
+    if (!tensor) throw new GraphError(`${user} needs '${id}', which is not computed before it in the same partition`);
+    return tensor;
+  }
+}

@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { OptimizerSpec } from '../../src/ir/types.js';
+import { globMatch, lrMultiplierOf, Optimizer, type OptimizedParam } from '../../src/optim/optimizers.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function param(name: string, values: number[], extra: Partial<OptimizedParam> = {}): OptimizedParam {
+  return { name, variable: tf.variable(tf.tensor1d(values)), lrMult: 1, tags: [], group: 'p1', ...extra };
+}
+
+/** Gradient of f(x) = a/2 * x^2 at x. */
+function quadraticGrad(variable: tf.Variable, a: number): Map<string, tf.Tensor> {
+  return new Map([['w', tf.mul(variable, a)]]);
+}
+
+describe('msgd', () => {
+  it('follows the heavy-ball formula on a 1-D quadratic, with lr and momentum changing per step', () => {
+    const a = 3;
+    const wd = 0.01;
+    const spec: OptimizerSpec = { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: wd, lars: null };
+    const w = param('w', [2]);
+    const optimizer = new Optimizer(spec, [w]);
+    let theta = 2;
+    let previous = 2;
+    for (let step = 0; step < 12; step++) {
+      const lr = 0.1 / (1 + step);
+      const mu = 0.9 - 0.03 * step;
+      const grads = quadraticGrad(w.variable, a);
+      optimizer.step(grads, { lr, momentum: mu });
+      grads.forEach((g) => g.dispose());
+      const next = theta - lr * (a * theta + wd * theta) + mu * (theta - previous);
+      previous = theta;
+      theta = next;
+      expect(w.variable.dataSync()[0]).toBeCloseTo(theta, 5);
+    }
+    optimizer.dispose();
+    w.variable.dispose();
+  });
+
+  it('sgd has no memory: theta - lr * (g + wd * theta)', () => {
+    const w = param('w', [1, -2]);
+    const optimizer = new Optimizer({ type: 'sgd', lr: 0.5, momentum: 0, weightDecay: 0.1, lars: null }, [w]);
+    const grads = new Map([['w', tf.tensor1d([0.2, 0.4])]]);
+    optimizer.step(grads, { lr: 0.5, momentum: 0.9 });
+    optimizer.step(grads, { lr: 0.5, momentum: 0.9 });
+    // two independent steps: x1 = x0 - 0.5(g + 0.1 x0), x2 = x1 - 0.5(g + 0.1 x1)
+    const expected = [1, -2].map((x0, i) => {
+      const g = [0.2, 0.4][i]!;
+      const x1 = x0 - 0.5 * (g + 0.1 * x0);
+      return x1 - 0.5 * (g + 0.1 * x1);
+    });
+    const got = Array.from(w.variable.dataSync());
+    got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+  });
+
+  it('scales the step by the LARS trust ratio', () => {
+    const w = param('w', [3, 4]); // ||w|| = 5
+    const optimizer = new Optimizer({ type: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0, lars: { eta: 0.01 } }, [w]);
+    const grads = new Map([['w', tf.tensor1d([0.6, 0.8])]]); // ||g|| = 1
+    optimizer.step(grads, { lr: 0.1, momentum: 0 });
+    const trust = (0.01 * 5) / 1;
+    expect(w.variable.dataSync()[0]).toBeCloseTo(3 - 0.1 * trust * 0.6, 6);
+    expect(w.variable.dataSync()[1]).toBeCloseTo(4 - 0.1 * trust * 0.8, 6);
+  });
+});
+
+describe('adam', () => {
+  it('takes a first step of lr * sign(g) (bias-corrected) plus decoupled decay', () => {
+    const w = param('w', [1, -1]);
+    const optimizer = new Optimizer({ type: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1 }, [w]);
+    optimizer.step(new Map([['w', tf.tensor1d([5, -0.001])]]), { lr: 0.01, momentum: 0.9 });
+    const got = w.variable.dataSync();
+    expect(got[0]).toBeCloseTo(1 - 0.01 * (1 + 0.1 * 1), 5);
+    expect(got[1]).toBeCloseTo(-1 - 0.01 * (-1 + 0.1 * -1), 5);
+  });
+});
+
+describe('lr multipliers and groups', () => {
+  it('matches globs on names and section/partition tags', () => {
+    expect(globMatch('stage1/*', 'stage1/conv#1/kernel')).toBe(true);
+    expect(globMatch('*.bias', 'stem.conv.bias')).toBe(true);
+    expect(globMatch('stage?', 'stage12')).toBe(false);
+    const p = { name: 'n3/kernel', lrMult: 2, tags: ['stage2', 'p2'] };
+    expect(lrMultiplierOf(p, [{ pattern: 'stage2', factor: 0.5 }, { pattern: 'n3/*', factor: 3 }, { pattern: 'p1', factor: 7 }])).toBe(3);
+  });
+
+  it('uses the per-group lr and the multiplier', () => {
+    const a = param('a', [1], { group: 'p1', lrMult: 2 });
+    const b = param('b', [1], { group: 'p2' });
+    const optimizer = new Optimizer({ type: 'sgd', lr: 1, momentum: 0, weightDecay: 0, lars: null }, [a, b]);
+    const grads = new Map([['a', tf.tensor1d([1])], ['b', tf.tensor1d([1])]]);
+    optimizer.step(grads, { lr: 0.1, momentum: 0, lrOfGroup: (g) => (g === 'p2' ? 0.5 : undefined) });
+    expect(a.variable.dataSync()[0]).toBeCloseTo(1 - 0.2, 6);
+    expect(b.variable.dataSync()[0]).toBeCloseTo(1 - 0.5, 6);
+  });
+});
+
+describe('state and memory', () => {
+  it('exports and imports slots so a restored optimizer continues identically', () => {
+    const spec: OptimizerSpec = { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 0, lars: null };
+    const w1 = param('w', [2]);
+    const first = new Optimizer(spec, [w1]);
+    for (let i = 0; i < 3; i++) first.step(quadraticGrad(w1.variable, 1), { lr: 0.1, momentum: 0.9 });
+    const state = first.getState();
+    const w2 = param('w', Array.from(w1.variable.dataSync()));
+    const second = new Optimizer(spec, [w2]);
+    second.setState(state);
+    first.step(quadraticGrad(w1.variable, 1), { lr: 0.1, momentum: 0.9 });
+    second.step(quadraticGrad(w2.variable, 1), { lr: 0.1, momentum: 0.9 });
+    expect(w2.variable.dataSync()[0]).toBe(w1.variable.dataSync()[0]);
+  });
+
+  it('keeps the tensor count flat across steps', () => {
+    for (const spec of [
+      { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4, lars: { eta: 0.001 } },
+      { type: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
+    ] satisfies OptimizerSpec[]) {
+      const w = param('w', [1, 2, 3]);
+      const optimizer = new Optimizer(spec, [w]);
+      const grads = new Map([['w', tf.tensor1d([0.1, 0.2, 0.3])]]);
+      optimizer.step(grads, { lr: 0.1, momentum: 0.9 });
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 5; i++) optimizer.step(grads, { lr: 0.1, momentum: 0.9 });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+});
