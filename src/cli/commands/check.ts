@@ -1,0 +1,42 @@
+/** `mono check PLAN...`: diagnostics only. */
+import { hasErrors, type Diagnostic } from '../../diagnostics/diagnostic.js';
+import { compilePlan } from '../../compile.js';
+import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
+import { EXIT_OK, EXIT_PLAN_ERRORS, type Command, type CommandIO } from '../command.js';
+import { readInputFile, reportDiagnostics } from '../io.js';
+
+const options = {
+  set: { type: 'string', multiple: true },
+} as const;
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'check plans and print their diagnostics, nothing else',
+  help: `Usage: mono check PLAN... [--set NAME=VALUE]...
+
+Parses, resolves, type- and shape-checks every PLAN and prints all diagnostics on
+stderr (file:line:col: error: message, a caret excerpt, a hint). Prints nothing when
+every plan is clean.
+
+Options:
+  --set NAME=VALUE   override a plan param in every PLAN; VALUE is a mono expression (repeatable)
+  -h, --help         show this help
+
+Exit codes: 0 no errors (warnings allowed), 1 some plan has errors, 2 usage error.
+
+Examples:
+  mono check plans/*.mono
+  mono check plans/monolithnet.mono --set depth=2
+`,
+  async run(args: string[], io: CommandIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, options);
+    const files = expectPositionals(positionals, 'PLAN (one or more .mono files)', { max: Number.POSITIVE_INFINITY });
+    const set = parseSetOverrides(values.set);
+    const sources: Record<string, string> = {};
+    const diagnostics: Diagnostic[] = [];
+    for (const file of files) sources[file] = await readInputFile(file, io);
+    for (const file of files) diagnostics.push(...compilePlan(sources[file]!, file, { set }).diagnostics);
+    reportDiagnostics(diagnostics, sources, io);
+    return hasErrors(diagnostics) ? EXIT_PLAN_ERRORS : EXIT_OK;
+  },
+};

@@ -1,0 +1,7 @@
+/** Every `mono` command, in the order `mono --help` lists them. Adding a command is one line. */
+import type { Command } from '../command.js';
+import { checkCommand } from './check.js';
+import { compileCommand } from './compile.js';
+import { fmtCommand } from './fmt.js';
+
+export const commands: readonly Command[] = [compileCommand, checkCommand, fmtCommand];

@@ -1,0 +1,128 @@
+/** The dry-run summary as readable text (what `mono compile --dry-run` prints). */
+import type { PlanSummary } from './summarize.js';
+import { renderTable } from './table.js';
+import { formatBytes, formatCount, formatFlops, formatShape, formatValue } from './units.js';
+
+export function renderSummary(summary: PlanSummary): string {
+  const { params, batch } = summary;
+  const out: string[] = [];
+  out.push(`plan ${summary.plan} (${summary.file})`);
+  out.push(
+    `input ${formatShape(summary.input)} -> ${summary.classes} classes, ${summary.layers} layers; data ${summary.data.source}, ` +
+      `batch ${batch}, holdout ${summary.data.holdout}` +
+      (summary.data.augment.length > 0 ? `, augment ${summary.data.augment.join(', ')}` : '') +
+      `, normalize ${summary.data.normalize}`,
+  );
+  out.push('');
+
+  out.push('Totals');
+  out.push(
+    renderTable(
+      [{ title: '' }, { title: '' }],
+      [
+        [
+          'parameters',
+          `${formatCount(params.total)} trainable in the network (${params.total.toLocaleString('en-US')}); ` +
+            `${formatCount(params.heads)} in proxy heads; ${formatCount(params.nonTrainable)} non-trainable (BatchNorm statistics)`,
+        ],
+        [
+          'FLOPs',
+          `${formatFlops(summary.flopsPerExample)} per example, forward pass (proxy heads: ${formatFlops(summary.headFlopsPerExample)})`,
+        ],
+        [
+          'activations',
+          `${formatBytes(summary.activationBytes)} end to end: float32 outputs of every node x batch ${batch}`,
+        ],
+        [
+          '',
+          summary.peakPhase === null
+            ? 'no training phase'
+            : `${formatBytes(summary.peakPhaseActivationBytes)} peak of one phase (${summary.peakPhase}): ` +
+              `input + node outputs of the trained partitions + loss head x batch ${batch}`,
+        ],
+      ],
+      { header: false },
+    ),
+  );
+  out.push('');
+
+  out.push('Sections');
+  out.push(
+    renderTable(
+      [
+        { title: 'section' },
+        { title: 'partition' },
+        { title: 'layers', align: 'right' },
+        { title: 'output' },
+        { title: 'params', align: 'right' },
+        { title: 'FLOPs/example', align: 'right' },
+        { title: 'activations', align: 'right' },
+      ],
+      summary.sections.map((s) => [
+        s.name,
+        s.partition,
+        String(s.layers),
+        formatShape(s.outputShape),
+        formatCount(s.params),
+        formatFlops(s.flops),
+        formatBytes(s.activationBytes),
+      ]),
+    ),
+  );
+  out.push('');
+
+  out.push('Partitions (proxy heads apart)');
+  out.push(
+    renderTable(
+      [
+        { title: 'partition' },
+        { title: 'sections' },
+        { title: 'input' },
+        { title: 'output' },
+        { title: 'params', align: 'right' },
+        { title: 'FLOPs/example', align: 'right' },
+        { title: 'activations', align: 'right' },
+        { title: 'proxy head' },
+      ],
+      summary.partitions.map((p) => [
+        p.name,
+        p.sections.length > 1 ? `${p.sections[0]} .. ${p.sections[p.sections.length - 1]}` : (p.sections[0] ?? ''),
+        formatShape(p.inputShape),
+        formatShape(p.outputShape),
+        formatCount(p.params),
+        formatFlops(p.flops),
+        formatBytes(p.activationBytes),
+        p.head
+          ? `${p.head.name} = ${p.head.declaration}: ${formatCount(p.head.params)} params, ${formatFlops(p.head.flops)}, ${formatBytes(p.head.activationBytes)}`
+          : '- (trains through the network output)',
+      ]),
+    ),
+  );
+  out.push('');
+
+  out.push(`Phases (${summary.epochs} epochs)`);
+  for (const phase of summary.phases) {
+    const what =
+      phase.kind === 'finetune' ? `finetune ${phase.trainable.join(', ')}` : `train ${phase.partition ?? ''}`;
+    const epochs =
+      phase.epochs === 1 ? `epoch ${phase.firstEpoch}` : `epochs ${phase.firstEpoch}-${phase.lastEpoch}`;
+    out.push(`  ${phase.index}. ${what}  ${epochs} (${phase.epochs})  [${phase.name}]`);
+    out.push(
+      renderTable(
+        [{ title: '' }, { title: '' }],
+        [
+          ['trains', `${phase.trainable.join(', ')} (${formatCount(phase.trainableParams)} params incl. loss head)`],
+          ['frozen', phase.frozen.length > 0 ? `${phase.frozen.join(', ')} (forward only, BatchNorm in inference mode)` : '-'],
+          ['loss', phase.loss === 'network' ? 'network output' : `proxy head ${phase.loss}`],
+          ['optimizer', phase.optimizer],
+          ['lr', phase.lr],
+          ['momentum', phase.momentum],
+          ...phase.lrMultipliers.map((m) => ['lr_mult', `"${m.pattern}" x${formatValue(m.factor)}`]),
+          ['activations', formatBytes(phase.activationBytes)],
+        ],
+        { indent: '       ', header: false },
+      ),
+    );
+  }
+  return out.join('\n') + '\n';
+}
