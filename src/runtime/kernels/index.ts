@@ -1,0 +1,94 @@
+// mono's training kernels for the tfjs wasm backend, plus the gradients that
+// tfjs-core's Node bundle does not register. See docs/kernels.md.
+//
+// registerWasmTrainingKernels() may run before or after tf.setBackend('wasm'):
+// this module imports the wasm backend first, so its shipped kernels are already
+// in the registry and are replaced, not re-registered over ours later.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { batchNormGradient } from './batch-norm-grad.js';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { registerTrainingGradients, trainingGradients } from './gradients.js';
+import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
+
+export { registerTrainingGradients } from './gradients.js';
+
+const WASM = 'wasm';
+
+const monoKernels: readonly tf.KernelConfig[] = [
+  conv2dBackpropFilterKernel(WASM),
+  conv2dBackpropInputKernel(WASM),
+  maxPoolGradKernel(),
+  avgPoolGradKernel(),
+];
+
+/** Gradients mono always installs, replacing any other, because theirs are slow on wasm. */
+const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient];
+
+/** Forward and backward kernels a ResNet training step runs on wasm. */
+const trainingKernelNames: readonly string[] = [
+  tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.FusedBatchNorm, tf.Relu, tf.Add,
+  tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.MaxPoolGrad, tf.AvgPool, tf.AvgPoolGrad, tf.Mean,
+  tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater,
+  tf.Cast,
+];
+
+const shippedKernels = new Map<string, tf.KernelConfig>();
+
+function replaceKernel(config: tf.KernelConfig): void {
+  const current = tf.getKernel(config.kernelName, config.backendName);
+  if (current === config) return;
+  if (current !== undefined) {
+    if (!monoKernels.includes(current)) shippedKernels.set(config.kernelName, current);
+    tf.unregisterKernel(config.kernelName, config.backendName);
+  }
+  tf.registerKernel(config);
+}
+
+function replaceGradient(config: tf.GradConfig): void {
+  const current = tf.getGradient(config.kernelName);
+  if (current === config) return;
+  if (current !== undefined) tf.unregisterGradient(config.kernelName);
+  tf.registerGradient(config);
+}
+
+/** Registers mono's wasm kernels and the training gradients. Idempotent. */
+export function registerWasmTrainingKernels(): void {
+  for (const config of monoKernels) replaceKernel(config);
+  for (const config of monoGradientOverrides) replaceGradient(config);
+  registerTrainingGradients();
+}
+
+/** Puts back the kernels tfjs ships for wasm (benchmarks' "before"). Gradients stay. */
+export function restoreShippedWasmKernels(): void {
+  for (const config of monoKernels) {
+    if (tf.getKernel(config.kernelName, WASM) !== config) continue;
+    tf.unregisterKernel(config.kernelName, WASM);
+    const shipped = shippedKernels.get(config.kernelName);
+    if (shipped !== undefined) tf.registerKernel(shipped);
+  }
+}
+
+export interface KernelStatus {
+  kernel: string;
+  status: 'native' | 'mono' | 'missing';
+}
+
+/** Who supplies each kernel and gradient that training needs on wasm (for `mono doctor`). */
+export function wasmKernelReport(): KernelStatus[] {
+  const kernels = trainingKernelNames.map((kernel): KernelStatus => {
+    const config = tf.getKernel(kernel, WASM);
+    if (config === undefined) return { kernel, status: 'missing' };
+    return { kernel, status: monoKernels.includes(config) ? 'mono' : 'native' };
+  });
+  const ours = new Set<tf.GradConfig>([...monoGradientOverrides, ...trainingGradients]);
+  const gradientKernels = [...new Set([...monoGradientOverrides, ...trainingGradients].map((g) => g.kernelName))];
+  const gradients = gradientKernels.map((name): KernelStatus => {
+    const kernel = `${name} (gradient)`;
+    const config = tf.getGradient(name);
+    if (config === undefined) return { kernel, status: 'missing' };
+    return { kernel, status: ours.has(config) ? 'mono' : 'native' };
+  });
+  return [...kernels, ...gradients];
+}
