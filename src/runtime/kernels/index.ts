@@ -9,6 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { explicitSamePaddingKernel } from './explicit-same-padding.js';
 import { registerTrainingGradients, trainingGradients } from './gradients.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
 
@@ -16,7 +17,14 @@ export { registerTrainingGradients } from './gradients.js';
 
 const WASM = 'wasm';
 
+/** Shipped forward convolutions, wrapped to fix their 'same' padding. */
+const paddingFixes = [tf.Conv2D, tf.FusedConv2D]
+  .map((name) => tf.getKernel(name, WASM))
+  .filter((config): config is tf.KernelConfig => config !== undefined)
+  .map(explicitSamePaddingKernel);
+
 const monoKernels: readonly tf.KernelConfig[] = [
+  ...paddingFixes,
   conv2dBackpropFilterKernel(WASM),
   conv2dBackpropInputKernel(WASM),
   maxPoolGradKernel(),
@@ -28,7 +36,7 @@ const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient];
 
 /** Forward and backward kernels a ResNet training step runs on wasm. */
 const trainingKernelNames: readonly string[] = [
-  tf.Conv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.FusedBatchNorm, tf.Relu, tf.Add,
+  tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.FusedBatchNorm, tf.Relu, tf.Add,
   tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.MaxPoolGrad, tf.AvgPool, tf.AvgPoolGrad, tf.Mean,
   tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater,
   tf.Cast,

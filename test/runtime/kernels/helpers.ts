@@ -22,10 +22,12 @@ export async function runOn(backend: 'cpu' | 'wasm', inputs: HostTensor[],
   compute: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<HostTensor[]> {
   if (backend === 'wasm') await initWasmBackend();
   else await tf.setBackend('cpu');
-  return tf.tidy(() => {
+  let outputs: HostTensor[] = [];
+  tf.tidy(() => {
     const result = compute(...inputs.map(fromHost));
-    return (Array.isArray(result) ? result : [result]).map(toHost);
+    outputs = (Array.isArray(result) ? result : [result]).map(toHost);
   });
+  return outputs;
 }
 
 /** max |got - want| / max |want| (0 when both are all zero). */
