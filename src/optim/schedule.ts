@@ -145,7 +145,7 @@ interface MiParams {
 }
 
 /**
- * mono's reconstruction of Vasudevan's MI-driven lr decay (seeds.md §3; the
+ * mono's reconstruction of Vasudevan's MI-driven lr decay (Entropy 2020; the
  * paper's Algorithm 1 is not published in full): hold the lr while the
  * normalised MI rises by more than `threshold` (absolute change) per epoch;
  * otherwise move it to clamp(max * (1 - nMI), min, max), never upwards.
