@@ -47,10 +47,24 @@ function binaryActivation(x: tf.Tensor, tau: number): tf.Tensor {
   return step(x);
 }
 
-/** tanh approximation of GELU (tfjs-core has no gelu op). */
+/** tanh approximation of GELU (tfjs-core has no gelu op); x^3 as products, whose gradients every backend has. */
 function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.mul(x, tf.square(x)))));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/** ELU with its gradient spelled out (tfjs-core's Node bundle registers no Elu gradient). */
+function elu(x: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = tf.elu(input);
+    save([input, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.mul(dy, tf.where(tf.greater(saved[0]!, 0), tf.onesLike(dy), tf.add(saved[1]!, 1))),
+    };
+  });
+  return f(x);
 }
 
 function batchNorm(node: IRNode, x: tf.Tensor, params: tf.Variable[], mode: ForwardMode): tf.Tensor {
@@ -94,7 +108,7 @@ export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable
     case 'leaky_relu':
       return tf.leakyRelu(x, num(node, 'alpha', 0.2));
     case 'elu':
-      return tf.elu(x);
+      return elu(x);
     case 'gelu':
       return gelu(x);
     case 'swish':

@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { PhaseSpec } from '../ir/types.js';
+import type { Optimizer, StepHyper } from '../optim/optimizers.js';
+import type { Split } from './data/dataset.js';
+import { GraphError, type Network } from './graph.js';
+
+/** What one phase runs: frozen partitions (no tape), trained ones, and the head that gives the loss. */
+export interface PhaseGraph {
+  frozen: string[];
+  trainable: string[];
+  /** Partition whose proxy head gives the loss, or null for the network's own output. */
+  headPartition: string | null;
+  /** The variables the gradient is taken for: the trainable partitions' (and the proxy head's). */
+  variables: tf.Variable[];
+}
+
+export function phaseGraph(network: Network, phase: PhaseSpec): PhaseGraph {
+  const trainable = [...phase.trainable];
+  const last = trainable[trainable.length - 1];
+  if (!last) throw new GraphError(`phase ${phase.name} trains no partition`);
+  const order = network.ir.partitions.map((p) => p.name);
+  const expected = order.slice(0, order.indexOf(last) + 1);
+  const runs = [...phase.frozen, ...trainable];
+  if (runs.length !== expected.length || runs.some((name, i) => name !== expected[i])) {
+    throw new GraphError(`phase ${phase.name}: frozen + trainable partitions [${runs}] are not the network's first partitions in order`);
+  }
+  let headPartition: string | null = null;
+  if (phase.head === 'proxy') {
+    headPartition = phase.partition ?? last;
+    if (!network.partition(headPartition).head) throw new GraphError(`phase ${phase.name}: partition ${headPartition} has no proxy head`);
+  } else if (last !== order[order.length - 1]) {
+    throw new GraphError(`phase ${phase.name} trains through the network's output but stops at partition ${last}`);
+  }
+  const headName = headPartition ? network.partition(headPartition).head!.name : undefined;
+  const variables = network
+    .paramSpecs()
+    .filter((s) => s.trainable && trainable.includes(s.partition) && (s.head === undefined || s.head === headName))
+    .map((s) => network.variable(s.name));
+  return { frozen: [...phase.frozen], trainable, headPartition, variables };
+}
+
+/** Mean softmax cross-entropy of logits [batch, classes] against integer labels. */
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, classes: number): tf.Scalar {
+  const logProbabilities = tf.logSoftmax(logits as tf.Tensor2D);
+  const oneHot = tf.oneHot(labels as tf.Tensor1D, classes);
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbabilities), 1))) as tf.Scalar;
+}
+
+/** The logits of the phase's head for a batch of images, all in one mode (evaluation). */
+function headLogits(network: Network, graph: PhaseGraph, images: tf.Tensor, training: boolean): tf.Tensor {
+  const mode = { training };
+  const features = network.runPartitions([...graph.frozen, ...graph.trainable], images, mode);
+  return graph.headPartition ? network.runHead(graph.headPartition, features, mode) : features;
+}
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+/**
+ * One training step. The frozen partitions run first, in inference mode and outside
+ * the gradient tape, so their output is a constant for the trained partitions: no
+ * gradient can reach them and their BatchNorm statistics stay as they are.
+ */
+export function trainStep(
+  network: Network,
+  graph: PhaseGraph,
+  batch: { images: Float32Array; labels: Int32Array; size: number; shape: [number, number, number] },
+  optimizer: Optimizer,
+  hyper: StepHyper,
+  nextSeed: () => number,
+): StepResult {
+  const classes = network.ir.classes;
+  const images = tf.tensor4d(batch.images, [batch.size, ...batch.shape]);
+  const labels = tf.tensor1d(batch.labels, 'int32');
+  const frozenOutput = graph.frozen.length > 0 ? tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false })) : images;
+  let correct: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const mode = { training: true, nextSeed };
+    const features = network.runPartitions(graph.trainable, frozenOutput, mode);
+    const logits = graph.headPartition ? network.runHead(graph.headPartition, features, mode) : features;
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')));
+    return crossEntropy(logits, labels, classes);
+  }, graph.variables);
+  // One read per step: the loss (for the NaN check and progress) and the correct count together.
+  const stats = tf.tidy(() => tf.stack([value, correct!]));
+  const [loss, correctCount] = stats.dataSync();
+  const byParam = new Map<string, tf.Tensor>();
+  for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
+  if (Number.isFinite(loss)) optimizer.step(byParam, hyper);
+  tf.dispose([images, labels, frozenOutput, value, correct!, stats, ...Object.values(grads)]);
+  return { loss: loss!, correct: correctCount! };
+}
+
+export interface Evaluation {
+  loss: number;
+  acc: number;
+  predicted: Int32Array;
+  count: number;
+}
+
+/** Loss, top-1 and predictions of the phase's head over a split, inference mode, in batches. */
+export function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Evaluation {
+  const predicted = new Int32Array(split.count);
+  const length = split.shape[0] * split.shape[1] * split.shape[2];
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < split.count; start += batchSize) {
+    const size = Math.min(batchSize, split.count - start);
+    const [batchLoss, batchPredicted] = tf.tidy(() => {
+      const images = tf.tensor4d(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
+      const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
+      const logits = headLogits(network, graph, images, false);
+      return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
+    });
+    lossSum += batchLoss.dataSync()[0]!;
+    const classes = batchPredicted.dataSync();
+    for (let i = 0; i < size; i++) {
+      predicted[start + i] = classes[i]!;
+      if (classes[i] === split.labels[start + i]) correct++;
+    }
+    tf.dispose([batchLoss, batchPredicted]);
+  }
+  const count = split.count;
+  return { loss: count ? lossSum / count : NaN, acc: count ? correct / count : NaN, predicted, count };
+}

@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IR } from '../../src/ir/types.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import { loadData, type LoadedData } from '../../src/runtime/data/dataset.js';
+import { NonFiniteLossError } from '../../src/runtime/errors.js';
+import { Network } from '../../src/runtime/graph.js';
+import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
+import { tinyIR } from './tiny-ir.js';
+
+beforeAll(async () => {
+  await selectBackend({ force: 'cpu' });
+});
+
+async function setup(ir: IR, seed = 1): Promise<{ network: Network; data: LoadedData }> {
+  const data = await loadData(ir.data);
+  return { network: new Network(ir, runRngs(seed).init), data };
+}
+
+const snapshot = (network: Network, filter: (name: string) => boolean) =>
+  new Map(network.getWeights().filter((w) => filter(w.name)).map((w) => [w.name, w.values]));
+
+describe('Trainer', () => {
+  it('learns a separable synthetic set partition by partition (> 90% hold-out)', async () => {
+    const ir = tinyIR({ epochs: [2, 2], noise: 0.4 });
+    const { network, data } = await setup(ir);
+    const metrics: EpochMetrics[] = [];
+    await new Trainer({ network, data, seed: 1, hooks: { onEpoch: (m) => void metrics.push(m) } }).run();
+    expect(metrics.map((m) => `${m.phase}/${m.epoch}`)).toEqual(['p1/1', 'p1/2', 'p2/1', 'p2/2']);
+    expect(metrics[0]!.head).toBe('p1.head');
+    expect(metrics[2]!.head).toBe('network');
+    const final = metrics[metrics.length - 1]!;
+    expect(final.val_acc).toBeGreaterThan(0.9);
+    expect(final.mi).toBeGreaterThan(0.5);
+    for (const m of metrics) {
+      for (const key of ['loss', 'acc', 'val_loss', 'val_acc', 'mi', 'lr', 'momentum', 'seconds', 'examples_per_s'] as const) {
+        expect(Number.isFinite(m[key])).toBe(true);
+      }
+    }
+    network.dispose();
+  });
+
+  it('keeps frozen partitions (weights and BatchNorm statistics) bit-identical while the active one changes', async () => {
+    const ir = tinyIR({ epochs: [1, 2] });
+    const { network, data } = await setup(ir);
+    let p1AfterPhase1: Map<string, Float32Array> | undefined;
+    let p2AfterPhase1: Map<string, Float32Array> | undefined;
+    const isP1 = (name: string) => name.startsWith('c1') || name.startsWith('bn1');
+    const isP2 = (name: string) => name.startsWith('c2') || name.startsWith('bn2') || name.startsWith('out');
+    await new Trainer({
+      network,
+      data,
+      seed: 1,
+      hooks: {
+        onEpoch: (m) => {
+          if (m.phase === 'p1') {
+            p1AfterPhase1 = snapshot(network, isP1);
+            p2AfterPhase1 = snapshot(network, isP2);
+          }
+        },
+      },
+    }).run();
+    const p1Now = snapshot(network, isP1);
+    expect(p1Now.size).toBe(5);
+    for (const [name, values] of p1Now) expect(values, name).toEqual(p1AfterPhase1!.get(name));
+    // the active partition's weights and its BatchNorm statistics did change
+    for (const name of ['c2.kernel', 'bn2.gamma', 'bn2.moving_mean', 'bn2.moving_variance', 'out.kernel']) {
+      expect(snapshot(network, (n) => n === name).get(name), name).not.toEqual(p2AfterPhase1!.get(name));
+    }
+    network.dispose();
+  });
+
+  it('keeps the tensor count flat across steps and epochs', async () => {
+    const ir = tinyIR({ epochs: [2, 2], dropout: 0.2, shared: true });
+    const { network, data } = await setup(ir);
+    const counts: number[] = [];
+    await new Trainer({ network, data, seed: 1, hooks: { onBatch: () => void counts.push(tf.memory().numTensors) } }).run();
+    const perPhase = counts.length / 2;
+    const phase1 = counts.slice(1, perPhase);
+    const phase2 = counts.slice(perPhase + 1);
+    expect(new Set(phase1).size).toBe(1);
+    expect(new Set(phase2).size).toBe(1);
+    network.dispose();
+  });
+
+  it('stops on a non-finite loss, naming phase, epoch and step', async () => {
+    const ir = tinyIR({ epochs: [2, 1] });
+    const { network, data } = await setup(ir);
+    // One poisoned example: the step whose batch holds it must fail.
+    const length = data.train.images.length / data.train.count;
+    data.train.images[37 * length] = NaN;
+    const failure = await new Trainer({ network, data, seed: 1 }).run().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(NonFiniteLossError);
+    const error = failure as NonFiniteLossError;
+    expect(error.phase).toBe('p1');
+    expect(error.epoch).toBe(1);
+    expect(error.step).toBeGreaterThanOrEqual(1);
+    expect(error.step).toBeLessThanOrEqual(Math.floor(data.train.count / ir.data.batch));
+    expect(error.message).toBe(`loss became NaN in phase p1, epoch 1, step ${error.step}`);
+    network.dispose();
+  });
+
+  it('runs finetune end to end and the layer-wise MI lr per partition', async () => {
+    const ir = tinyIR({ epochs: [1, 1], finetune: 1, lr: { type: 'layerwise', by: 'mi', max: 0.1, min: 0.001, threshold: 0.01 } });
+    const { network, data } = await setup(ir);
+    const metrics: EpochMetrics[] = [];
+    const before = snapshot(network, () => true);
+    await new Trainer({ network, data, seed: 1, hooks: { onEpoch: (m) => void metrics.push(m) } }).run();
+    expect(metrics.map((m) => m.phase)).toEqual(['p1', 'p2', 'finetune']);
+    expect(metrics[2]!.head).toBe('network');
+    const after = snapshot(network, () => true);
+    expect(after.get('c1.kernel')).not.toEqual(before.get('c1.kernel'));
+    network.dispose();
+  });
+});
