@@ -28,17 +28,22 @@ function describeAlternatives(paths: TokenType[][][]): string {
   return `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`;
 }
 
+const DECLARATION = 'a declaration (param, data, block, head, network, partition or schedule)';
+
 const RULE_DESCRIPTIONS: Record<string, string> = {
-  declaration: 'a declaration (param, data, block, head, network, partition or schedule)',
+  declaration: DECLARATION,
   layerItem: 'a layer, repeat or residual',
+  setting: 'an expression',
+  unary: 'an expression',
   primary: 'an expression',
   phase: "'train' or 'finetune'",
 };
 
 export const messages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual }) => `expected ${label(expected)} but found ${describeToken(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
-    `expected a declaration (param, data, block, head, network, partition or schedule) but found ${describeToken(firstRedundant)}`,
+  // Only the top rule expects the end of file, after its declarations.
+  buildMismatchTokenMessage: ({ expected, actual }) =>
+    `expected ${expected === EOF ? DECLARATION : label(expected)} but found ${describeToken(actual)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected ${DECLARATION} but found ${describeToken(firstRedundant)}`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) => {
     const found = actual[0];
     const expected = RULE_DESCRIPTIONS[ruleName] ?? describeAlternatives(expectedPathsPerAlt);
