@@ -240,6 +240,26 @@ function annealValue(spec: Extract<ScheduleSpec, { type: 'anneal' }>, base: numb
 
 // ------------------------------------------------------------ factory
 
+/** Parameters that would make a formula NaN or meaningless (the compiler should already refuse them). */
+function parameterProblem(spec: ScheduleSpec): string | null {
+  switch (spec.type) {
+    case 'step':
+      return spec.every > 0 ? null : `step every must be > 0, got ${spec.every}`;
+    case 'warmup':
+      return spec.epochs >= 0 ? null : `warmup epochs must be >= 0, got ${spec.epochs}`;
+    case 'onecycle':
+      return spec.pct >= 0 && spec.pct <= 1 ? null : `onecycle pct must be in [0, 1], got ${spec.pct}`;
+    case 'anneal':
+      return spec.from >= 0 && spec.from <= 1 ? null : `anneal from must be in [0, 1], got ${spec.from}`;
+    case 'plateau':
+      return spec.factor > 0 && spec.factor <= 1 && spec.patience >= 0
+        ? null
+        : `plateau needs factor in (0, 1] and patience >= 0, got ${spec.factor} and ${spec.patience}`;
+    default:
+      return null;
+  }
+}
+
 /**
  * A schedule for one phase of `epochs` epochs, starting from `base` (the
  * optimizer's lr or momentum). `mi` with `boundsFrom: 'lr_find'` must first go
@@ -247,6 +267,8 @@ function annealValue(spec: Extract<ScheduleSpec, { type: 'anneal' }>, base: numb
  */
 export function createSchedule(spec: ScheduleSpec, base: number, epochs: number): Schedule {
   if (!(epochs > 0)) throw new RangeError(`a schedule needs a phase of > 0 epochs, got ${epochs}`);
+  const problem = parameterProblem(spec);
+  if (problem !== null) throw new RangeError(problem);
   switch (spec.type) {
     case 'constant':
       return stateless(() => base);

@@ -326,7 +326,13 @@ describe('state validation', () => {
     expect(() => mi.setState({})).toThrow(/invalid mi schedule state/);
   });
 
-  it('rejects a phase without epochs', () => {
+  it('rejects a phase without epochs and parameters that make a formula meaningless', () => {
     expect(() => createSchedule({ type: 'constant' }, 1, 0)).toThrow(/> 0 epochs/);
+    expect(() => createSchedule({ type: 'step', every: 0, factor: 0.5 }, 1, 3)).toThrow(/every/);
+    expect(() => createSchedule({ type: 'onecycle', peak: 1, pct: 1.5, end: 0 }, 1, 3)).toThrow(/pct/);
+    expect(() => createSchedule({ type: 'anneal', to: 0, from: -0.1, shape: 'linear' }, 1, 3)).toThrow(/from/);
+    expect(() => createSchedule({ type: 'plateau', factor: 2, patience: 1, threshold: 0, min: 0 }, 1, 3)).toThrow(/factor/);
+    expect(() => createSchedule({ type: 'warmup', epochs: -1, from: 0, then: { type: 'constant' } }, 1, 3)).toThrow(/warmup/);
+    expect(() => createSchedule({ type: 'mi', max: 0.01, min: 0.1, threshold: 0, start: null, boundsFrom: 'plan' }, 1, 3)).toThrow(/min <= max/);
   });
 });
