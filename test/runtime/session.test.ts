@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IR } from '../../src/ir/types.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import { planHash, readCheckpoint } from '../../src/runtime/checkpoint.js';
+import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
+import { runSession } from '../../src/runtime/session.js';
+import type { EpochMetrics } from '../../src/runtime/trainer.js';
+import { tinyIR } from './tiny-ir.js';
+
+let root: string;
+beforeAll(async () => {
+  await selectBackend({ force: 'cpu' });
+  root = await mkdtemp(path.join(os.tmpdir(), 'mono-session-'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function newRun(name: string, ir: IR): Promise<string> {
+  const dir = path.join(root, name);
+  await createRunFolder(dir, { source: 'plan tiny\n', ir, info: { plan: 'tiny', planFile: 'tiny.mono', seed: 3, set: {}, backend: 'cpu', startedAt: '' } });
+  return dir;
+}
+
+/** Everything but wall-clock timings. */
+const comparable = (metrics: EpochMetrics[]) => metrics.map(({ seconds: _s, examples_per_s: _e, ...rest }) => rest);
+
+describe('run sessions', () => {
+  // Dropout, augmentation and a mid-phase stop exercise every piece of state a checkpoint carries.
+  const ir = (() => {
+    const base = tinyIR({ epochs: [2, 3], dropout: 0.25, examples: 120, holdout: 30, lr: { type: 'plateau', factor: 0.5, patience: 0, threshold: 0.5, min: 0.001 } });
+    base.data.augment = [{ type: 'flip' }, { type: 'crop', pad: 1 }];
+    return base;
+  })();
+
+  it('writes metrics.jsonl and a checkpoint after every epoch', async () => {
+    const dir = await newRun('plain', ir);
+    const result = await runSession({ ir, dir, seed: 3, maxEpochs: 2 });
+    expect(result).toMatchObject({ epochs: 2, finished: false });
+    const metrics = await readMetrics(dir);
+    expect(metrics.map((m) => [m.phase, m.epoch])).toEqual([['p1', 1], ['p1', 2]]);
+    const checkpoint = await readCheckpoint(dir);
+    expect(checkpoint.planHash).toBe(planHash(ir));
+    expect(checkpoint.state).toMatchObject({ phaseIndex: 1, nextEpoch: 0, optimizer: null });
+    expect(checkpoint.metricsBytes).toBe((await readFile(path.join(dir, 'metrics.jsonl'))).length);
+  });
+
+  it('resumed after an interruption, gives the same metrics as an uninterrupted run', async () => {
+    const whole = await newRun('whole', ir);
+    await runSession({ ir, dir: whole, seed: 3 });
+    const interrupted = await newRun('interrupted', ir);
+    await runSession({ ir, dir: interrupted, seed: 3, maxEpochs: 3 }); // stops inside phase p2
+    const checkpoint = await readCheckpoint(interrupted);
+    expect(checkpoint.state.phaseIndex).toBe(1);
+    expect(checkpoint.state.nextEpoch).toBe(1);
+    expect(checkpoint.state.optimizer?.slots.length).toBeGreaterThan(0);
+    // A line written after the checkpoint (killed before the checkpoint landed) must go.
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(path.join(interrupted, 'metrics.jsonl'), '{"phase":"p2","epoch":2}\n');
+    const result = await runSession({ ir, dir: interrupted, seed: 3, resume: checkpoint });
+    expect(result.finished).toBe(true);
+    const expected = comparable(await readMetrics(whole));
+    expect(expected).toHaveLength(5);
+    expect(comparable(await readMetrics(interrupted))).toEqual(expected);
+  });
+
+  it('--init-from loads matching weights only and reports the rest', async () => {
+    const dir = await newRun('source', ir);
+    await runSession({ ir, dir, seed: 3, maxEpochs: 1 });
+    const { weights } = await readCheckpoint(dir);
+    const wider = tinyIR({ epochs: [1, 1], filters: 5, examples: 120, holdout: 30 });
+    const target = await newRun('target', wider);
+    const result = await runSession({ ir: wider, dir: target, seed: 4, initFrom: weights, maxEpochs: 1 });
+    // Only the head's bias keeps its shape ([classes]) when the filter count changes.
+    expect(result.initialized?.loaded).toEqual(['p1.head/dense.bias', 'out.bias']);
+    expect(result.initialized?.skipped.find((s) => s.name === 'c1.kernel')?.reason).toMatch(/shape \[3,3,1,4\] differs from \[3,3,1,5\]/);
+  });
+});
