@@ -340,7 +340,7 @@ export class AstBuilder {
   private argumentList(node: CstNode): { args: Ast.Argument[]; end: Position } {
     const args = childNodes(node, 'argument').map((argument): Ast.Argument => {
       const value = this.expression(child(argument, 'expression'));
-      const nameToken = optionalToken(argument, 'Identifier');
+      const nameToken = optionalToken(argument, 'ArgumentName');
       if (nameToken === undefined) return { kind: 'Argument', value, loc: value.loc };
       return { kind: 'Argument', name: this.identifier(nameToken), value, loc: span(nameToken, value.loc) };
     });

@@ -24,17 +24,19 @@ import * as T from './tokens.js';
 /** Tokens without a fixed spelling are written as upper-case names and defined at the end. */
 const TOKEN_CLASSES = new Map<TokenType, string>([
   [T.Identifier, 'NAME'],
+  [T.ArgumentName, 'ARGUMENT_NAME'],
   [T.NumberLiteral, 'NUMBER'],
   [T.PercentLiteral, 'PERCENT'],
   [T.StringLiteral, 'STRING'],
 ]);
 
 const LEXICAL_RULES = [
-  'NAME    = /[A-Za-z_][A-Za-z0-9_]*/ , not a keyword ;',
-  'NUMBER  = /\\d+(\\.\\d+)?([eE][+-]?\\d+)?/ ;                  (* 3, 0.1, 1e-3, 1e+21 *)',
-  'PERCENT = NUMBER "%" ;                                   (* no space before % *)',
-  'STRING  = \'"\' ( any character but " or \\ or a line break | \'\\"\' | \'\\\\\' )* \'"\' ;',
-  'COMMENT = ( "#" | "//" ) ( any character but a line break )* ;',
+  'NAME          = /[A-Za-z_][A-Za-z0-9_]*/ , not a keyword ;',
+  'ARGUMENT_NAME = NAME | a keyword ;                        (* warmup(epochs: 1) *)',
+  'NUMBER        = /\\d+(\\.\\d+)?([eE][+-]?\\d+)?/ ;                 (* 3, 0.1, 1e-3, 1e+21 *)',
+  'PERCENT       = NUMBER "%" ;                                  (* no space before % *)',
+  'STRING        = \'"\' ( any character but " or \\ or a line break | \'\\"\' | \'\\\\\' )* \'"\' ;',
+  'COMMENT       = ( "#" | "//" ) ( any character but a line break )* ;',
 ];
 
 function terminal(tokenType: TokenType): string {

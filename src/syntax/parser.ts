@@ -236,10 +236,10 @@ export class MonoParser extends CstParser {
     this.CONSUME(T.RParen);
   });
 
-  /** NAME ":" EXPR | EXPR */
+  /** NAME ":" EXPR | EXPR; a keyword may name an argument (`warmup(epochs: 1)`). */
   private readonly argument = this.RULE('argument', () => {
     this.OPTION(() => {
-      this.CONSUME(T.Identifier);
+      this.CONSUME(T.ArgumentName);
       this.CONSUME(T.Colon);
     });
     this.SUBRULE(this.expression);

@@ -5,7 +5,18 @@
  */
 import { createToken, Lexer, type TokenType } from 'chevrotain';
 
-export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: 'a name' });
+/**
+ * What may name an argument: any name, keywords included, so that
+ * `warmup(epochs: 1)` reads as the schedule catalogue spells it.
+ */
+export const ArgumentName = createToken({ name: 'ArgumentName', pattern: Lexer.NA, label: 'a name' });
+
+export const Identifier = createToken({
+  name: 'Identifier',
+  pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  label: 'a name',
+  categories: [ArgumentName],
+});
 
 function keyword(word: string): TokenType {
   return createToken({
@@ -13,6 +24,7 @@ function keyword(word: string): TokenType {
     pattern: new RegExp(word),
     longer_alt: Identifier,
     label: `'${word}'`,
+    categories: [ArgumentName],
   });
 }
 
@@ -87,6 +99,7 @@ export const ALL_TOKENS: readonly TokenType[] = [
   Comma, Colon, Equals, Plus, Minus, Star, Slash,
   ...KEYWORD_TOKENS,
   Identifier,
+  ArgumentName,
 ];
 
 export const monoLexer = new Lexer([...ALL_TOKENS], { positionTracking: 'full', ensureOptimizations: false });

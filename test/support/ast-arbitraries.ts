@@ -16,6 +16,13 @@ export const nameArbitrary: fc.Arbitrary<string> = fc
 
 export const identifierArbitrary: fc.Arbitrary<Ast.Identifier> = fc.record({ kind: fc.constant('Identifier' as const), name: nameArbitrary, loc });
 
+/** Argument names may be keywords: `warmup(epochs: 1)`. */
+export const argumentNameArbitrary: fc.Arbitrary<Ast.Identifier> = fc.record({
+  kind: fc.constant('Identifier' as const),
+  name: fc.oneof({ weight: 4, arbitrary: nameArbitrary }, { weight: 1, arbitrary: fc.constantFrom(...KEYWORDS) }),
+  loc,
+});
+
 export const numberValueArbitrary: fc.Arbitrary<number> = fc.oneof(
   fc.nat(10_000),
   fc.double({ min: 0, max: 1e300, noNaN: true, noDefaultInfinity: true }).map(Math.abs),
@@ -52,7 +59,7 @@ export const { expression: expressionArbitrary, argument: argumentArbitrary, cal
     fc.record({ kind: fc.constant('Unary' as const), op: fc.constant('-' as const), operand: tie('expression'), loc }),
   ),
   argument: fc.record(
-    { kind: fc.constant('Argument' as const), name: identifierArbitrary, value: tie('expression'), loc },
+    { kind: fc.constant('Argument' as const), name: argumentNameArbitrary, value: tie('expression'), loc },
     { requiredKeys: ['kind', 'value', 'loc'] },
   ),
   call: fc.record({ kind: fc.constant('Call' as const), callee: identifierArbitrary, args: fc.array(tie('argument'), { maxLength: 3 }), loc }),

@@ -174,6 +174,11 @@ describe('parser: expressions', () => {
     expect(expression('f()')).toEqual(call('f'));
     expect(expression('f')).toEqual(ref('f'));
   });
+
+  test('keywords may name arguments, as in the schedule catalogue', () => {
+    expect(expression('warmup(epochs: 1, then: cosine(to: 0))')).toEqual(call('warmup', arg(num(1), 'epochs'), arg(call('cosine', arg(num(0), 'to')), 'then')));
+    expect(expression('f(true: false, true)')).toEqual(call('f', arg({ kind: 'Boolean', value: false }, 'true'), arg({ kind: 'Boolean', value: true })));
+  });
 });
 
 describe('parser: locations', () => {
