@@ -34,13 +34,14 @@ function padding(node: IRNode): 'same' | 'valid' {
  * so a binary unit can still learn near its threshold.
  */
 function binaryActivation(x: tf.Tensor, tau: number): tf.Tensor {
-  const step = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const step = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([input]);
     return {
       value: tf.cast(tf.greater(input, 0), 'float32'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const inside = tf.logicalAnd(tf.greaterEqual(saved[0]!, 0), tf.lessEqual(saved[0]!, tau / 4));
-        return tf.mul(dy, tf.cast(inside, 'float32'));
+        return tf.mul(dy as tf.Tensor, tf.cast(inside, 'float32'));
       },
     };
   });
@@ -55,13 +56,14 @@ function gelu(x: tf.Tensor): tf.Tensor {
 
 /** ELU with its gradient spelled out (tfjs-core's Node bundle registers no Elu gradient). */
 function elu(x: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     const y = tf.elu(input);
     save([input, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.mul(dy, tf.where(tf.greater(saved[0]!, 0), tf.onesLike(dy), tf.add(saved[1]!, 1))),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.mul(dy as tf.Tensor, tf.where(tf.greater(saved[0]!, 0), tf.onesLike(saved[1]!), tf.add(saved[1]!, 1))),
     };
   });
   return f(x);

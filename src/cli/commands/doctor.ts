@@ -1,0 +1,52 @@
+/** `mono doctor`: which tfjs backends this machine can run, which one mono picks, and why. */
+import { probeAllBackends } from '../../runtime/backend.js';
+import { parseCommandArgs } from '../args.js';
+import { EXIT_OK, UsageError, type Command, type CommandIO } from '../command.js';
+
+const options = { json: { type: 'boolean' } } as const;
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'report the TensorFlow.js backends: available or not and why, which one runs, the wasm kernels',
+  help: `Usage: mono doctor [--json]
+
+Tries every backend in mono's order of preference: node-gpu (@tensorflow/tfjs-node-gpu),
+node (@tensorflow/tfjs-node), wasm (@tensorflow/tfjs-backend-wasm), cpu (pure JavaScript),
+and prints for each whether it is available and why not (tfjs-node and tfjs-node-gpu are
+optional dependencies whose install downloads libtensorflow). Then the one mono run
+chooses by default, its thread count, and who supplies each kernel and gradient that
+training needs on wasm: native (tfjs), mono (mono's own training kernels), or missing.
+
+Options:
+  --json      print the report as JSON
+  -h, --help  show this help
+
+Exit codes: 0 always (a machine with only the cpu backend still trains, slowly); 2 usage error.
+
+Example:
+  mono doctor
+`,
+  async run(args: string[], io: CommandIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, options);
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const { probes, chosen, threads } = await probeAllBackends();
+    const { wasmKernelReport } = await import('../../runtime/kernels/index.js');
+    const kernels = wasmKernelReport();
+    if (values.json) {
+      io.stdout.write(JSON.stringify({ backends: probes, chosen, threads, wasmKernels: kernels }, null, 2) + '\n');
+      return EXIT_OK;
+    }
+    const width = Math.max(...probes.map((p) => p.name.length));
+    const lines = ['Backends (in order of preference):'];
+    for (const p of probes) lines.push(`  ${p.available ? 'ok ' : '-- '} ${p.name.padEnd(width)}  ${p.package}: ${p.detail}`);
+    lines.push('', chosen ? `Chosen: ${chosen} (${threads} thread${threads === 1 ? '' : 's'}); force another with mono run --backend NAME` : 'Chosen: none');
+    lines.push('', 'wasm training kernels and gradients:');
+    const byStatus = (status: string) => kernels.filter((k) => k.status === status).map((k) => k.kernel);
+    for (const status of ['mono', 'native', 'missing'] as const) {
+      const names = byStatus(status);
+      if (names.length > 0) lines.push(`  ${status.padEnd(7)} (${names.length}): ${names.join(', ')}`);
+    }
+    io.stdout.write(lines.join('\n') + '\n');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,180 @@
+/** `mono run PLAN`: train a plan partition by partition into a run folder. */
+import path from 'node:path';
+import { compilePlan } from '../../compile.js';
+import { hasErrors } from '../../diagnostics/diagnostic.js';
+import type { IR } from '../../ir/types.js';
+import { BackendError, BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
+import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
+import { DataUnavailableError } from '../../runtime/data/dataset.js';
+import { RuntimeFailure } from '../../runtime/errors.js';
+import { ProgressReporter } from '../../runtime/progress.js';
+import { createRunFolder, defaultRunDir, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
+import { runSession } from '../../runtime/session.js';
+import { parseCommandArgs, parseSetOverrides } from '../args.js';
+import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
+import { readInputFile, reportDiagnostics } from '../io.js';
+
+const options = {
+  out: { type: 'string' },
+  resume: { type: 'string' },
+  force: { type: 'boolean' },
+  'init-from': { type: 'string' },
+  set: { type: 'string', multiple: true },
+  backend: { type: 'string' },
+  seed: { type: 'string' },
+  'max-epochs': { type: 'string' },
+} as const;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'train a plan partition by partition; metrics, checkpoints and resume in a run folder',
+  help: `Usage: mono run PLAN [--out DIR] [--set NAME=VALUE]... [--backend NAME] [--seed N] [--init-from DIR]
+       mono run [PLAN] --resume DIR [--force]
+
+Compiles PLAN and trains it phase by phase: while partition k trains, the partitions
+before it run forward only (frozen, BatchNorm in inference mode) and the ones after it
+do not run; k learns through its proxy head (the last partition and 'finetune all'
+through the network's own output). Per epoch it prints loss and top-1 of the trained
+head on the training and hold-out data, and the hold-out mutual information.
+
+The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/) gets plan.mono, ir.json,
+run.json, metrics.jsonl (one JSON line per epoch per phase) and checkpoint.bin, replaced
+atomically after every epoch: killing the run loses at most the epoch in progress.
+
+Options:
+  --out DIR          the run folder to create
+  --resume DIR       continue the run in DIR from its last checkpoint; without PLAN the
+                     folder's own plan.mono is used (with the run's --set values)
+  --force            resume even though the plan (source or params) changed since the
+                     checkpoint; weights are matched by name and shape
+  --init-from DIR    start from the weights of another run's checkpoint (matching names and
+                     shapes only; optimizer and schedules start fresh)
+  --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
+  --backend NAME     force a backend: ${BACKEND_CHOICES.join(', ')} (default: the first
+                     available in that order; see mono doctor)
+  --seed N           seed of initialisation, shuffling, augmentation and dropout (default:
+                     the plan's data seed; the hold-out split always uses the plan's)
+  --max-epochs N     stop after N epochs in this invocation (checkpoint written; resume later)
+  -h, --help         show this help
+
+Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
+data set, NaN or infinite loss, unreadable checkpoint, changed plan on --resume, I/O error).
+
+Examples:
+  mono run plans/quickstart.mono
+  mono run plans/monolithnet.mono --set width=1 --out runs/monolithnet
+  mono run --resume runs/monolithnet
+`,
+  async run(args: string[], io: CommandIO): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, options);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+    const planArg = positionals[0];
+    const resumeDir = values.resume !== undefined ? path.resolve(io.cwd, values.resume) : undefined;
+    if (planArg === undefined && resumeDir === undefined) throw new UsageError('missing PLAN (the .mono file to run), or --resume DIR');
+    if (resumeDir !== undefined && values.out !== undefined) throw new UsageError('--out and --resume exclude each other: a resumed run stays in its folder');
+    if (resumeDir !== undefined && values['init-from'] !== undefined) throw new UsageError('--init-from starts a new run; --resume continues one with its own weights');
+    if (values.force && resumeDir === undefined) throw new UsageError('--force only applies to --resume');
+    const seedArg = optionalInteger(values.seed, '--seed');
+    const maxEpochs = optionalInteger(values['max-epochs'], '--max-epochs', 1);
+    if (values.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
+      throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
+    }
+
+    try {
+      // What to compile: the plan named, or the resumed folder's own copy with its --set values.
+      const previous = resumeDir !== undefined ? await readRunInfo(resumeDir) : undefined;
+      const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.join(resumeDir!, 'plan.mono');
+      const source = planArg !== undefined ? await readInputFile(planArg, io) : await readRunPlan(resumeDir!);
+      const set = values.set !== undefined || previous === undefined ? parseSetOverrides(values.set) : previous.set;
+      const shownName = planArg ?? path.relative(io.cwd, planFile);
+      const compiled = compilePlan(source, shownName, { set });
+      reportDiagnostics(compiled.diagnostics, { [shownName]: source }, io);
+      if (hasErrors(compiled.diagnostics)) return EXIT_PLAN_ERRORS;
+      if (!compiled.ir) {
+        io.stderr.write(`mono run: internal error: no IR and no error for '${shownName}'\n`);
+        return EXIT_RUNTIME;
+      }
+      const ir: IR = compiled.ir;
+
+      let resume: Checkpoint | undefined;
+      if (resumeDir !== undefined) {
+        resume = await readCheckpoint(resumeDir);
+        if (resume.planHash !== planHash(ir)) {
+          if (!values.force) {
+            io.stderr.write(
+              `mono run: the plan changed since ${path.relative(io.cwd, resumeDir) || '.'} was checkpointed ` +
+                `(its source or its --set params differ), so resuming could mix two plans.\n` +
+                `  Resume it unchanged, start a new run (--init-from ${values.resume} keeps its weights), or pass --force.\n`,
+            );
+            return EXIT_RUNTIME;
+          }
+          io.stderr.write('mono run: warning: the plan changed since the checkpoint; continuing (--force)\n');
+        }
+      }
+
+      const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+      const seed = seedArg ?? previous?.seed ?? ir.data.seed;
+      const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));
+      const info: RunInfo = { plan: ir.plan, planFile, seed, set, backend: backend.name, startedAt: previous?.startedAt ?? new Date().toISOString() };
+      if (resumeDir === undefined) await createRunFolder(dir, { source, ir, info });
+      else await writeRunFiles(dir, { source, ir, info });
+
+      const initFrom = values['init-from'] !== undefined ? (await readCheckpoint(path.resolve(io.cwd, values['init-from']))).weights : undefined;
+      const progress = new ProgressReporter(io.stdout);
+      const where = path.relative(io.cwd, dir) || '.';
+      progress.message(
+        `mono run: ${ir.plan} on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), seed ${seed}, ` +
+          `${resume ? `resuming at phase ${resume.state.phaseIndex + 1}/${ir.phases.length}, epoch ${resume.state.nextEpoch + 1}` : `${ir.phases.length} phases`}, into ${where}`,
+      );
+
+      let result;
+      try {
+        result = await runSession({
+          ir,
+          dir,
+          seed,
+          ...(resume ? { resume } : {}),
+          ...(initFrom ? { initFrom } : {}),
+          ...(maxEpochs !== undefined ? { maxEpochs } : {}),
+          dataBaseDir: path.dirname(planFile),
+          onBatch: (p) => progress.batch(p),
+          onEpoch: (m) => progress.epoch(m),
+        });
+      } catch (error) {
+        progress.clear();
+        if (error instanceof RuntimeFailure && (await hasCheckpoint(dir))) {
+          io.stderr.write(`mono run: ${error.message}\n  the last good checkpoint is in ${where}; continue with: mono run --resume ${where}\n`);
+          return EXIT_RUNTIME;
+        }
+        throw error;
+      }
+      if (result.initialized) {
+        const { loaded, skipped } = result.initialized;
+        io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
+      }
+      const last = result.last;
+      const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
+      progress.message(result.finished ? `mono run: done${summary}. Run folder: ${where}` : `mono run: stopped after ${result.epochs} epochs${summary}. Continue with: mono run --resume ${where}`);
+      return EXIT_OK;
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      if (error instanceof BackendError || error instanceof DataUnavailableError || error instanceof RuntimeFailure) {
+        io.stderr.write(`mono run: ${error.message}\n`);
+        return EXIT_RUNTIME;
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+        io.stderr.write(`mono run: I/O error: ${(error as Error).message}\n`);
+        return EXIT_RUNTIME;
+      }
+      throw error;
+    }
+  },
+};
+
+function optionalInteger(text: string | undefined, option: string, min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option} expects a whole number >= ${min}, got '${text}'`);
+  return value;
+}

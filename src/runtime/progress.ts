@@ -1,0 +1,84 @@
+import type { BatchProgress, EpochMetrics } from './trainer.js';
+
+type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+const fixed = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+const percent = (value: number | null) => (value === null ? '-' : `${(value * 100).toFixed(2)}%`);
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
+}
+
+/** The line printed once per epoch (also the plain, non-terminal output). */
+export function formatEpochLine(m: EpochMetrics): string {
+  return (
+    `${m.phase} epoch ${m.epoch}/${m.epochs} [${m.head}]  loss ${fixed(m.loss, 4)}  acc ${percent(m.acc)}  ` +
+    `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  mi ${fixed(m.mi, 3)}  ` +
+    `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s`
+  );
+}
+
+/** The live bar: `p1 epoch 2/5 [#####-----] 45/100  812 ex/s  loss 0.4123  ETA 0:07`. */
+export function formatBar(p: BatchProgress, width: number, etaSeconds: number): string {
+  const eta = etaSeconds;
+  const head = `${p.phase} epoch ${p.epoch}/${p.epochs} `;
+  const tail = ` ${p.step}/${p.steps}  ${Math.round(p.examplesPerSecond)} ex/s  loss ${fixed(p.loss, 4)}  ETA ${duration(eta)}`;
+  const barWidth = Math.max(10, Math.min(40, width - head.length - tail.length - 2));
+  const filled = Math.round((barWidth * p.step) / Math.max(p.steps, 1));
+  return `${head}[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
+}
+
+/**
+ * Progress on a terminal: a bar redrawn in place (at most every `intervalMs`) and a
+ * summary line per epoch. Elsewhere (a pipe, a log file): only the epoch lines.
+ */
+export class ProgressReporter {
+  private readonly out: Output;
+  private readonly live: boolean;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private lastDraw = -Infinity;
+  private drawn = false;
+  private epochStarted = 0;
+
+  constructor(out: Output, options: { live?: boolean; intervalMs?: number; now?: () => number } = {}) {
+    this.out = out;
+    this.live = options.live ?? out.isTTY === true;
+    this.intervalMs = options.intervalMs ?? 100;
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  batch(p: BatchProgress): void {
+    if (!this.live) return;
+    const now = this.now();
+    if (p.step === 1) this.epochStarted = now;
+    if (now - this.lastDraw < this.intervalMs && p.step < p.steps) return;
+    this.lastDraw = now;
+    // Timed from the end of the first step, so start-up costs do not skew the ETA.
+    const secondsPerStep = p.step > 1 ? (now - this.epochStarted) / 1000 / (p.step - 1) : NaN;
+    const bar = formatBar(p, this.out.columns ?? 100, secondsPerStep * (p.steps - p.step));
+    this.out.write(`\r\u001b[2K${bar}`);
+    this.drawn = true;
+  }
+
+  epoch(m: EpochMetrics): void {
+    this.clear();
+    this.out.write(formatEpochLine(m) + '\n');
+  }
+
+  message(text: string): void {
+    this.clear();
+    this.out.write(text + '\n');
+  }
+
+  /** Removes the bar (before other output, or at the end). */
+  clear(): void {
+    if (this.drawn) this.out.write('\r\u001b[2K');
+    this.drawn = false;
+  }
+}

@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { IRNode } from '../../src/ir/types.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import { Network } from '../../src/runtime/graph.js';
+import { applyNode } from '../../src/runtime/layers.js';
+import { Rng } from '../../src/runtime/rng.js';
+import { crossEntropy } from '../../src/runtime/step.js';
+import { tinyIR } from './tiny-ir.js';
+
+beforeAll(async () => {
+  await selectBackend({ force: 'cpu' });
+});
+
+const images = (n: number) => tf.tensor4d(Array.from({ length: n * 36 }, (_, i) => Math.sin(i * 0.7)), [n, 6, 6, 1]);
+
+function lossGrads(network: Network, names: string[]): Map<string, Float32Array> {
+  const x = images(4);
+  const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
+  const variables = names.map((n) => network.variable(n));
+  const { grads } = tf.variableGrads(() => crossEntropy(network.forward(x, { training: false }), labels, 3), variables);
+  const out = new Map(names.map((n) => [n, Float32Array.from(grads[network.variable(n).name]!.dataSync())]));
+  tf.dispose([x, labels, ...Object.values(grads)]);
+  return out;
+}
+
+describe('Network', () => {
+  it('initialises deterministically for a seed, differently for another', () => {
+    const a = new Network(tinyIR(), new Rng(5));
+    const b = new Network(tinyIR(), new Rng(5));
+    const c = new Network(tinyIR(), new Rng(6));
+    const weights = (n: Network) => n.getWeights().map((w) => Array.from(w.values));
+    expect(weights(a)).toEqual(weights(b));
+    expect(weights(a)).not.toEqual(weights(c));
+    const kernel = a.getWeights().find((w) => w.name === 'c1.kernel')!.values;
+    const std = Math.sqrt(kernel.reduce((s, v) => s + v * v, 0) / kernel.length);
+    expect(std).toBeGreaterThan(0.2); // he_normal: sqrt(2 / 9) = 0.47
+    expect(std).toBeLessThan(0.8);
+    expect(Array.from(a.getWeights().find((w) => w.name === 'bn1.moving_variance')!.values)).toEqual([1, 1, 1, 1]);
+    [a, b, c].forEach((n) => n.dispose());
+  });
+
+  it('shares one variable per shared group and sums the gradients of its uses', () => {
+    const shared = tinyIR({ shared: true });
+    const tiedNet = new Network(shared, new Rng(1));
+    expect(shared.parameters.filter((p) => p.name === 'shared.kernel')).toHaveLength(1);
+    // The same net with the second use untied into its own copy of the kernel.
+    const untied = tinyIR({ shared: true });
+    untied.parameters.push({ ...untied.parameters.find((p) => p.name === 'shared.kernel')!, name: 'copy.kernel' });
+    untied.nodes.find((n) => n.id === 's2')!.params = ['copy.kernel'];
+    const untiedNet = new Network(untied, new Rng(1));
+    untiedNet.setWeights([{ ...tiedNet.getWeights().find((w) => w.name === 'shared.kernel')!, name: 'copy.kernel' }]);
+    const tied = lossGrads(tiedNet, ['shared.kernel']).get('shared.kernel')!;
+    const parts = lossGrads(untiedNet, ['shared.kernel', 'copy.kernel']);
+    const sum = parts.get('shared.kernel')!.map((g, i) => g + parts.get('copy.kernel')![i]!);
+    expect(Math.max(...sum.map(Math.abs))).toBeGreaterThan(1e-4);
+    tied.forEach((g, i) => expect(g).toBeCloseTo(sum[i]!, 5));
+    tiedNet.dispose();
+    untiedNet.dispose();
+  });
+
+  it('BatchNorm uses batch statistics and updates its moving ones in training mode only', () => {
+    const network = new Network(tinyIR(), new Rng(1));
+    const x = images(8);
+    const moving = () => Array.from(network.variable('bn1.moving_mean').dataSync());
+    const before = moving();
+    tf.tidy(() => network.runPartition('p1', x, { training: false }));
+    expect(moving()).toEqual(before);
+    const conv = tf.tidy(() => tf.conv2d(x, network.variable('c1.kernel') as unknown as tf.Tensor4D, 1, 'same'));
+    const batchMean = Array.from(tf.tidy(() => tf.mean(conv, [0, 1, 2])).dataSync());
+    tf.tidy(() => network.runPartition('p1', x, { training: true }));
+    // momentum 0.9: moving = 0.9 * 0 + 0.1 * batch mean
+    moving().forEach((m, i) => expect(m).toBeCloseTo(0.1 * batchMean[i]!, 5));
+    tf.dispose([x, conv]);
+    network.dispose();
+  });
+});
+
+describe('layers', () => {
+  const node = (op: IRNode['op'], attrs: IRNode['attrs'] = {}): IRNode => ({ id: op, op, attrs, inputs: ['input'], shape: [], params: [], section: 's', partition: 'p', path: op, flops: 0 });
+
+  it('binary: a step forward, surrogate gradient 1 on [0, tau/4]', () => {
+    const x = tf.tensor1d([-1, 0.1, 0.4, 0.6, 2]);
+    const f = (t: tf.Tensor) => applyNode(node('binary', { tau: 2 }), [t], [], { training: true });
+    expect(Array.from(f(x).dataSync())).toEqual([0, 1, 1, 1, 1]);
+    expect(Array.from(tf.grad(f)(x).dataSync())).toEqual([0, 1, 1, 0, 0]);
+  });
+
+  it('add: skip + scale * branch; dropout only in training', () => {
+    const skip = tf.tensor1d([1, 2]);
+    const branch = tf.tensor1d([4, 8]);
+    expect(Array.from(applyNode(node('add', { scale: 0.25 }), [skip, branch], [], { training: false }).dataSync())).toEqual([2, 4]);
+    const ones = tf.ones([1000]);
+    const dropout = node('dropout', { rate: 0.5 });
+    expect(Array.from(applyNode(dropout, [ones], [], { training: false }).dataSync()).every((v) => v === 1)).toBe(true);
+    const dropped = Array.from(applyNode(dropout, [ones], [], { training: true, nextSeed: () => 42 }).dataSync());
+    const again = Array.from(applyNode(dropout, [ones], [], { training: true, nextSeed: () => 42 }).dataSync());
+    expect(dropped).toEqual(again); // seeded
+    const zeros = dropped.filter((v) => v === 0).length;
+    expect(zeros).toBeGreaterThan(400);
+    expect(zeros).toBeLessThan(600);
+  });
+
+  it('elu and gelu have gradients on every backend', () => {
+    const x = tf.tensor1d([-1, 0.5]);
+    const elu = tf.grad((t: tf.Tensor) => applyNode(node('elu'), [t], [], { training: true }))(x).dataSync();
+    expect(elu[0]).toBeCloseTo(Math.exp(-1), 5);
+    expect(elu[1]).toBeCloseTo(1, 5);
+    const gelu = tf.grad((t: tf.Tensor) => applyNode(node('gelu'), [t], [], { training: true }))(x).dataSync();
+    expect(gelu[1]).toBeGreaterThan(0.8);
+  });
+});
