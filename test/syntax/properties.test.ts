@@ -72,6 +72,26 @@ describe('robustness', () => {
 });
 
 describe('idempotence', () => {
+  const placement = fc.record({ line: fc.nat(), trailing: fc.boolean(), slashes: fc.boolean() });
+  test.prop([planArbitrary, fc.array(placement, { maxLength: 6 })], { numRuns: 60 })(
+    'comments anywhere survive formatting, in order, and a second format changes nothing',
+    (plan, placements) => {
+      const lines = printPlan(plan).trimEnd().split('\n');
+      placements.forEach((place, index) => {
+        const text = `${place.slashes ? '//' : '#'} c${index}`;
+        const at = place.line % lines.length;
+        if (place.trailing) lines[at] = `${lines[at]} ${text}`;
+        else lines.splice(at, 0, text);
+      });
+      const source = lines.join('\n');
+      const once = formatSource(source, 'commented.mono');
+      expect(once.diagnostics, source).toEqual([]);
+      const expected = parsePlan(source, 'commented.mono').plan!.comments.map((c) => c.text);
+      expect(parsePlan(once.output!, 'x.mono').plan!.comments.map((c) => c.text)).toEqual(expected);
+      expect(formatSource(once.output!, 'x.mono').output).toBe(once.output);
+    },
+  );
+
   for (const sample of SAMPLES) {
     test(`formatting ${sample.name} twice changes nothing more`, () => {
       const once = formatSource(sample.text, sample.name);
