@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import type { Diagnostic } from './diagnostics/diagnostic.js';
+import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.js';
+import { didYouMean } from './diagnostics/suggest.js';
+import { lowerToIr } from './ir/lower.js';
+import type { IR } from './ir/types.js';
+import { validateIr } from './ir/validate.js';
+import { analyzePlan } from './semantics/analyze.js';
+import type { ParamOverride } from './semantics/params.js';
+import { Reporter } from './semantics/reporter.js';
+import type { Expression, Plan } from './syntax/ast.js';
+import type { SourceRange } from './syntax/location.js';
+import { NO_RANGE } from './syntax/location.js';
+import { parsePlan } from './syntax/parse.js';
+
+export interface CompileOptions {
+  /** Plan-param overrides from `--set NAME=VALUE`; VALUE is mono expression text. */
+  set?: Record<string, string>;
+}
+
+export interface CompileResult {
+  plan?: Plan;
+  /** Present only when there are no errors. */
+  ir?: IR;
+  diagnostics: Diagnostic[];
+}
+
+/** The `file` of diagnostics about a --set override; their range lies in the text `NAME=VALUE`. */
+export const SET_FILE = '--set';
+
+/**
+ * Parses, checks and lowers a plan. Never throws, whatever the input: an
+ * unexpected failure becomes an `internal-error` diagnostic. Deterministic.
+ * Syntax errors stop the compilation before the checks (a partly parsed plan
+ * would only add confusing follow-on errors).
+ */
+export function compilePlan(text: string, file: string, options: CompileOptions = {}): CompileResult {
+  let plan: Plan | undefined;
+  try {
+    const parsed = parsePlan(text, file);
+    plan = parsed.plan;
+    if (plan === undefined || hasErrors(parsed.diagnostics)) return result(plan, undefined, parsed.diagnostics);
+    const reporter = new Reporter(file);
+    const setReporter = new Reporter(SET_FILE);
+    const overrides = parseOverrides(options.set ?? {}, plan, setReporter);
+    const analysis = analyzePlan(plan, overrides, reporter);
+    const diagnostics = [...parsed.diagnostics, ...setReporter.diagnostics, ...reporter.diagnostics];
+    if (analysis === undefined || hasErrors(diagnostics)) return result(plan, undefined, diagnostics);
+    const ir = lowerToIr(analysis, file, text);
+    const validation = validateIr(ir);
+    if (!validation.valid) {
+      diagnostics.push(internalError('internal-ir-invalid', `the compiler produced an IR that fails its schema: ${validation.errors.slice(0, 5).join('; ')}`, file));
+      return result(plan, undefined, diagnostics);
+    }
+    return result(plan, ir, diagnostics);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return result(plan, undefined, [internalError('internal-error', `internal compiler error: ${message}`, file)]);
+  }
+}
+
+/** compilePlan on a file's contents; the path is what diagnostics carry. Throws only when the file cannot be read. */
+export function compileFile(path: string, options: CompileOptions = {}): CompileResult & { source: string } {
+  const source = readFileSync(path, 'utf8');
+  return { ...compilePlan(source, path, options), source };
+}
+
+function result(plan: Plan | undefined, ir: IR | undefined, diagnostics: Diagnostic[]): CompileResult {
+  const compiled: CompileResult = { diagnostics: sortDiagnostics(diagnostics) };
+  if (plan !== undefined) compiled.plan = plan;
+  if (ir !== undefined) compiled.ir = ir;
+  return compiled;
+}
+
+function internalError(code: string, message: string, file: string): Diagnostic {
+  return { severity: 'error', code, message, file, range: NO_RANGE };
+}
+
+/** Source prefix for parsing an override: the text `NAME=VALUE` then starts line 2. */
+const OVERRIDE_PREFIX = 'plan set param\n';
+
+/**
+ * Parses each `NAME=VALUE` as a param declaration. Locations are moved into the
+ * `NAME=VALUE` text (line 1), so that diagnostics about it point into what the user typed.
+ */
+function parseOverrides(set: Record<string, string>, plan: Plan, reporter: Reporter): Map<string, ParamOverride> {
+  const overrides = new Map<string, ParamOverride>();
+  const declared = plan.declarations.flatMap((declaration) => (declaration.kind === 'Param' ? [declaration.name.name] : []));
+  for (const name of Object.keys(set).sort()) {
+    const value = set[name]!;
+    const text = `${name}=${value}`;
+    const whole = lineRange(0, text.length);
+    if (!declared.includes(name)) {
+      reporter.error('unknown-param', `--set ${name}: the plan has no param '${name}'`, lineRange(0, name.length), didYouMean(name, declared));
+      continue;
+    }
+    const parsed = parsePlan(OVERRIDE_PREFIX + text, SET_FILE);
+    const declaration = parsed.plan?.declarations[0];
+    if (hasErrors(parsed.diagnostics) || parsed.plan?.declarations.length !== 1 || declaration?.kind !== 'Param') {
+      reporter.error('invalid-set', `--set ${text}: '${value}' is not a mono expression (a number, "string", true or false, ...)`, whole);
+      continue;
+    }
+    overrides.set(name, { expression: shiftExpression(declaration.value, OVERRIDE_PREFIX.length), reporter });
+  }
+  return overrides;
+}
+
+function lineRange(startColumn: number, endColumn: number): SourceRange {
+  return {
+    start: { offset: startColumn, line: 1, column: startColumn + 1 },
+    end: { offset: endColumn, line: 1, column: endColumn + 1 },
+  };
+}
+
+/** A copy of an expression with every location moved back by `offset` characters and one line. */
+function shiftExpression(expression: Expression, offset: number): Expression {
+  const loc = shiftRange(expression.loc, offset);
+  switch (expression.kind) {
+    case 'List':
+      return { ...expression, items: expression.items.map((item) => shiftExpression(item, offset)), loc };
+    case 'Call':
+      return {
+        ...expression,
+        callee: { ...expression.callee, loc: shiftRange(expression.callee.loc, offset) },
+        args: expression.args.map((arg) => ({
+          ...arg,
+          ...(arg.name ? { name: { ...arg.name, loc: shiftRange(arg.name.loc, offset) } } : {}),
+          value: shiftExpression(arg.value, offset),
+          loc: shiftRange(arg.loc, offset),
+        })),
+        loc,
+      };
+    case 'Binary':
+      return { ...expression, left: shiftExpression(expression.left, offset), right: shiftExpression(expression.right, offset), loc };
+    case 'Unary':
+      return { ...expression, operand: shiftExpression(expression.operand, offset), loc };
+    default:
+      return { ...expression, loc };
+  }
+}
+
+function shiftRange(range: SourceRange, offset: number): SourceRange {
+  const shift = (position: SourceRange['start']) => ({ offset: Math.max(0, position.offset - offset), line: Math.max(1, position.line - 1), column: position.column });
+  return { start: shift(range.start), end: shift(range.end) };
+}

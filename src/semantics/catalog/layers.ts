@@ -1,0 +1,223 @@
+import type { AttrValue, Initializer, OpName, Shape } from '../../ir/types.js';
+import type { BoundArguments, Signature } from '../signature.js';
+import { booleanArg, defaults, numberArg, wordArg } from '../signature.js';
+import { formatShape, isFlat, isImage, shapeSize, windowOutput } from '../shapes.js';
+import { T } from '../types.js';
+
+export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta' | 'moving_mean' | 'moving_variance';
+
+export interface LayerParam {
+  role: ParamRole;
+  shape: Shape;
+  init: Initializer;
+  trainable: boolean;
+}
+
+export interface LayerOutput {
+  shape: Shape;
+  attrs: Record<string, AttrValue>;
+  params: LayerParam[];
+  /** Forward FLOPs per example: 2 x MACs, plus 1 per output element for elementwise work. */
+  flops: number;
+}
+
+/** A shape the layer cannot take; `argument` names the argument to point at, when one is to blame. */
+export interface LayerShapeError {
+  error: string;
+  argument?: string;
+}
+
+export interface LayerDefinition {
+  name: string;
+  op: OpName;
+  signature: Signature;
+  infer(input: Shape, args: BoundArguments): LayerOutput | LayerShapeError;
+}
+
+const padding = T.enum('same', 'valid');
+
+function imageOnly(layer: string, input: Shape): LayerShapeError | undefined {
+  if (isImage(input)) return undefined;
+  return {
+    error: `${layer} expects an image input [h, w, c] but gets ${formatShape(input)}; ${layer} cannot follow flatten, dense or a global pool`,
+  };
+}
+
+function elementwise(name: string, op: OpName, params: Signature['params'] = [], attrs: (args: BoundArguments) => Record<string, AttrValue> = () => ({})): LayerDefinition {
+  return {
+    name,
+    op,
+    signature: { name, params },
+    infer: (input, args) => ({ shape: input, attrs: attrs(args), params: [], flops: shapeSize(input) }),
+  };
+}
+
+function pooling(name: 'maxpool' | 'avgpool'): LayerDefinition {
+  return {
+    name,
+    op: name,
+    signature: {
+      name,
+      params: [
+        { name: 'size', type: T.positiveInt, default: defaults.number(2) },
+        { name: 'stride', type: T.positiveInt, optional: true },
+        { name: 'padding', type: padding, default: defaults.word('valid') },
+      ],
+    },
+    infer(input, args) {
+      const notImage = imageOnly(name, input);
+      if (notImage) return notImage;
+      const [h, w, c] = input as [number, number, number];
+      const size = numberArg(args, 'size');
+      const stride = args.has('stride') ? numberArg(args, 'stride') : size;
+      const pad = wordArg(args, 'padding') === 'same' ? 'same' : 'valid';
+      const oh = windowOutput(h, size, stride, pad);
+      const ow = windowOutput(w, size, stride, pad);
+      if (oh < 1 || ow < 1)
+        return { error: `${name} of size ${size} is larger than its input ${h}x${w} (padding ${pad})`, argument: 'size' };
+      return { shape: [oh, ow, c], attrs: { size, stride, padding: pad }, params: [], flops: oh * ow * c * size * size };
+    },
+  };
+}
+
+function globalPool(name: 'global_avg_pool' | 'global_max_pool'): LayerDefinition {
+  return {
+    name,
+    op: name,
+    signature: { name, params: [] },
+    infer(input) {
+      const notImage = imageOnly(name, input);
+      if (notImage) return notImage;
+      return { shape: [input[2]!], attrs: {}, params: [], flops: shapeSize(input) };
+    },
+  };
+}
+
+const conv: LayerDefinition = {
+  name: 'conv',
+  op: 'conv2d',
+  signature: {
+    name: 'conv',
+    params: [
+      { name: 'filters', type: T.positiveInt },
+      { name: 'kernel', type: T.positiveInt },
+      { name: 'stride', type: T.positiveInt, default: defaults.number(1) },
+      { name: 'padding', type: padding, default: defaults.word('same') },
+      { name: 'bias', type: T.boolean, default: defaults.boolean(false) },
+    ],
+  },
+  infer(input, args) {
+    const notImage = imageOnly('conv', input);
+    if (notImage) return notImage;
+    const [h, w, c] = input as [number, number, number];
+    const filters = numberArg(args, 'filters');
+    const kernel = numberArg(args, 'kernel');
+    const stride = numberArg(args, 'stride');
+    const pad = wordArg(args, 'padding') === 'valid' ? 'valid' : 'same';
+    const bias = booleanArg(args, 'bias');
+    const oh = windowOutput(h, kernel, stride, pad);
+    const ow = windowOutput(w, kernel, stride, pad);
+    if (oh < 1 || ow < 1)
+      return { error: `conv kernel ${kernel} is larger than its input ${h}x${w} (padding valid)`, argument: 'kernel' };
+    const params: LayerParam[] = [{ role: 'kernel', shape: [kernel, kernel, c, filters], init: 'he_normal', trainable: true }];
+    if (bias) params.push({ role: 'bias', shape: [filters], init: 'zeros', trainable: true });
+    const outputs = oh * ow * filters;
+    return {
+      shape: [oh, ow, filters],
+      attrs: { filters, kernel, stride, padding: pad, bias },
+      params,
+      flops: 2 * kernel * kernel * c * outputs + (bias ? outputs : 0),
+    };
+  },
+};
+
+const dense: LayerDefinition = {
+  name: 'dense',
+  op: 'dense',
+  signature: {
+    name: 'dense',
+    params: [
+      { name: 'units', type: T.positiveInt },
+      { name: 'bias', type: T.boolean, default: defaults.boolean(true) },
+    ],
+  },
+  infer(input, args) {
+    if (!isFlat(input))
+      return {
+        error: `dense expects a flat input [n] but gets ${formatShape(input)}; add flatten or global_avg_pool`,
+      };
+    const n = input[0];
+    const units = numberArg(args, 'units');
+    const bias = booleanArg(args, 'bias');
+    const params: LayerParam[] = [{ role: 'kernel', shape: [n, units], init: 'he_normal', trainable: true }];
+    if (bias) params.push({ role: 'bias', shape: [units], init: 'zeros', trainable: true });
+    return { shape: [units], attrs: { units, bias }, params, flops: 2 * n * units + (bias ? units : 0) };
+  },
+};
+
+const batchnorm: LayerDefinition = {
+  name: 'bn',
+  op: 'batchnorm',
+  signature: {
+    name: 'bn',
+    params: [
+      { name: 'momentum', type: T.unitOpen, default: defaults.number(0.99) },
+      { name: 'eps', type: T.positive, default: defaults.number(1e-3) },
+    ],
+  },
+  infer(input, args) {
+    const channels = input[input.length - 1] ?? 1;
+    const stat = (role: ParamRole, init: Initializer, trainable: boolean): LayerParam => ({ role, shape: [channels], init, trainable });
+    return {
+      shape: input,
+      attrs: { momentum: numberArg(args, 'momentum'), epsilon: numberArg(args, 'eps') },
+      params: [stat('gamma', 'ones', true), stat('beta', 'zeros', true), stat('moving_mean', 'zeros', false), stat('moving_variance', 'ones', false)],
+      flops: shapeSize(input),
+    };
+  },
+};
+
+const flatten: LayerDefinition = {
+  name: 'flatten',
+  op: 'flatten',
+  signature: { name: 'flatten', params: [] },
+  infer: (input) => ({ shape: [shapeSize(input)], attrs: {}, params: [], flops: 0 }),
+};
+
+const dropout: LayerDefinition = {
+  name: 'dropout',
+  op: 'dropout',
+  signature: { name: 'dropout', params: [{ name: 'rate', type: T.unitOpen }] },
+  // Identity at inference: no FLOPs.
+  infer: (input, args) => ({ shape: input, attrs: { rate: numberArg(args, 'rate') }, params: [], flops: 0 }),
+};
+
+const LAYERS: readonly LayerDefinition[] = [
+  conv,
+  dense,
+  batchnorm,
+  elementwise('relu', 'relu'),
+  elementwise('leaky_relu', 'leaky_relu', [{ name: 'alpha', type: T.nonNegative, default: defaults.number(0.2) }], (args) => ({
+    alpha: numberArg(args, 'alpha'),
+  })),
+  elementwise('elu', 'elu'),
+  elementwise('gelu', 'gelu'),
+  elementwise('swish', 'swish'),
+  elementwise('sigmoid', 'sigmoid'),
+  elementwise('tanh', 'tanh'),
+  elementwise('binary', 'binary', [{ name: 'tau', type: T.positive, default: defaults.number(0.5) }], (args) => ({
+    tau: numberArg(args, 'tau'),
+  })),
+  pooling('maxpool'),
+  pooling('avgpool'),
+  globalPool('global_avg_pool'),
+  globalPool('global_max_pool'),
+  flatten,
+  dropout,
+];
+
+export const layerCatalog: ReadonlyMap<string, LayerDefinition> = new Map(LAYERS.map((layer) => [layer.name, layer]));
+
+export function isLayerShapeError(result: LayerOutput | LayerShapeError): result is LayerShapeError {
+  return 'error' in result;
+}

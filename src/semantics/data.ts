@@ -1,0 +1,189 @@
+import type { Augmentation, DataSource, DataSpec, Normalization, Shape } from '../ir/types.js';
+import type { DataDeclaration } from '../syntax/ast.js';
+import type { SourceRange } from '../syntax/location.js';
+import { DATA_DEFAULTS, dataSourceCatalog } from './catalog/data.js';
+import type { Environment } from './environment.js';
+import { evaluateArguments } from './evaluate.js';
+import type { Reporter } from './reporter.js';
+import { firstSettings, settingValues } from './settings.js';
+import { argumentLoc, bindArguments, defaults, numberArg, numberListArg, stringArg } from './signature.js';
+import { formatShape, isImage, sameShape } from './shapes.js';
+import { coerce, T } from './types.js';
+import type { Value } from './values.js';
+
+export interface NetworkInterface {
+  inputShape?: Shape;
+  inputLoc: SourceRange;
+  /** Units of the network's flat output, when known. */
+  classes?: number;
+  outputLoc: SourceRange;
+}
+
+export interface ResolvedData {
+  spec: DataSpec;
+  classes: number;
+}
+
+const AUGMENTATION = T.call('augmentation', 'crop', 'flip');
+const CROP_SIGNATURE = { name: 'crop', params: [{ name: 'pad', type: T.nonNegativeInt, default: defaults.number(4) }] };
+const NORMALIZATION = T.union(T.enum('per_channel', 'none'), T.call('normalization', 'fixed'));
+const FIXED_SIGNATURE = {
+  name: 'fixed',
+  params: [
+    { name: 'mean', type: T.list(T.number, 1) },
+    { name: 'std', type: T.list(T.positive, 1) },
+  ],
+};
+
+/**
+ * The data spec with defaults filled in, checked against the network: the input
+ * shape must be the examples' shape and the output units the class count. A plan
+ * without a data block trains on synthetic data shaped to fit the network.
+ */
+export function resolveData(declaration: DataDeclaration | undefined, network: NetworkInterface, env: Environment, reporter: Reporter): ResolvedData | undefined {
+  const source = resolveSource(declaration, network, env, reporter);
+  if (source === undefined) return undefined;
+  const { spec: sourceSpec, shape, classes, examples } = source;
+  let ok = true;
+
+  if (network.inputShape && !sameShape(network.inputShape, shape)) {
+    reporter.error(
+      'input-shape-mismatch',
+      `the network input ${formatShape(network.inputShape)} does not match the data: ${sourceSpec.type} examples are ${formatShape(shape)}`,
+      network.inputLoc,
+    );
+    ok = false;
+  }
+  if (network.classes !== undefined && network.classes !== classes) {
+    reporter.error(
+      'class-count-mismatch',
+      `the network outputs ${network.classes} values, but the data has ${classes} classes`,
+      network.outputLoc,
+    );
+    ok = false;
+  }
+
+  const settings = firstSettings(declaration?.settings ?? []);
+  const single = (name: string, type: Parameters<typeof coerce>[1]): Value | undefined => {
+    const setting = settings.get(name);
+    if (setting === undefined) return undefined;
+    const values = settingValues(setting, [type], env, reporter);
+    if (values === undefined) ok = false;
+    return values?.[0];
+  };
+  const numberSetting = (name: string, type: Parameters<typeof coerce>[1], fallback: number): number => {
+    const value = single(name, type);
+    return value?.kind === 'number' ? value.value : fallback;
+  };
+
+  const batch = numberSetting('batch', T.positiveInt, DATA_DEFAULTS.batch);
+  const seed = numberSetting('seed', T.nonNegativeInt, DATA_DEFAULTS.seed);
+  const limit = numberSetting('limit', T.nonNegativeInt, DATA_DEFAULTS.limit);
+  const available = limit > 0 ? Math.min(limit, examples) : examples;
+  const holdoutValue = single('holdout', T.nonNegativeInt);
+  const holdout = holdoutValue?.kind === 'number' ? holdoutValue.value : Math.min(DATA_DEFAULTS.maxHoldout, Math.floor(available / 10));
+  if (holdoutValue?.kind === 'number' && holdout >= available) {
+    reporter.error('holdout-too-large', `holdout ${holdout} leaves no training examples: only ${available} are available`, holdoutValue.loc);
+    ok = false;
+  }
+
+  const normalize = resolveNormalization(single('normalize', NORMALIZATION), shape, reporter);
+  if (normalize === undefined) ok = false;
+  const augment = resolveAugmentations(settings.get('augment'), shape, env, reporter);
+  if (augment === undefined) ok = false;
+  if (!ok || normalize === undefined || augment === undefined) return undefined;
+  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit }, classes };
+}
+
+interface ResolvedSource {
+  spec: DataSource;
+  shape: Shape;
+  classes: number;
+  examples: number;
+}
+
+function resolveSource(declaration: DataDeclaration | undefined, network: NetworkInterface, env: Environment, reporter: Reporter): ResolvedSource | undefined {
+  const fallbackShape = network.inputShape ?? [1];
+  const fallbackClasses = network.classes ?? 10;
+  if (declaration === undefined) {
+    const examples = 1000;
+    return { spec: { type: 'synthetic', examples, classes: fallbackClasses, shape: fallbackShape, noise: 0.1 }, shape: fallbackShape, classes: fallbackClasses, examples };
+  }
+  const node = declaration.source;
+  const callee = node.kind === 'Call' ? node.callee : { name: node.name, loc: node.loc };
+  const info = dataSourceCatalog.get(callee.name);
+  if (info === undefined) return undefined; // reported by the name checks
+  const args = bindArguments(info.signature, node.kind === 'Call' ? evaluateArguments(node.args, env, reporter) : [], callee.loc, reporter);
+  if (args === undefined) return undefined;
+  switch (callee.name) {
+    case 'mnist':
+      return { spec: { type: 'mnist' }, shape: info.shape!, classes: info.classes!, examples: info.trainingExamples! };
+    case 'idx':
+    case 'fashion_mnist':
+    case 'cifar10': {
+      const type = callee.name;
+      return { spec: { type, path: stringArg(args, 'path') ?? '' }, shape: info.shape!, classes: info.classes!, examples: info.trainingExamples! };
+    }
+    default: {
+      const examples = numberArg(args, 'examples');
+      const shape = args.has('shape') ? numberListArg(args, 'shape') : fallbackShape;
+      const classes = args.has('classes') ? numberArg(args, 'classes') : fallbackClasses;
+      if (classes < 2) {
+        reporter.error('value-out-of-range', `synthetic data needs at least 2 classes, but the network outputs ${classes}`, argumentLoc(args, 'classes', callee.loc));
+        return undefined;
+      }
+      return { spec: { type: 'synthetic', examples, classes, shape, noise: numberArg(args, 'noise') }, shape, classes, examples };
+    }
+  }
+}
+
+function resolveNormalization(value: Value | undefined, shape: Shape, reporter: Reporter): Normalization | undefined {
+  if (value === undefined) return { type: 'per_channel' };
+  if (value.kind === 'word') return value.name === 'none' ? { type: 'none' } : { type: 'per_channel' };
+  if (value.kind !== 'call') return undefined;
+  const args = bindArguments(FIXED_SIGNATURE, value.args, value.calleeLoc, reporter);
+  if (args === undefined) return undefined;
+  const mean = numberListArg(args, 'mean');
+  const std = numberListArg(args, 'std');
+  const channels = shape[shape.length - 1] ?? 1;
+  for (const [name, list] of [['mean', mean], ['std', std]] as const) {
+    if (list.length !== 1 && list.length !== channels) {
+      reporter.error(
+        'normalization-length',
+        `fixed normalization '${name}' needs 1 or ${channels} values (one per channel), but has ${list.length}`,
+        argumentLoc(args, name, value.calleeLoc),
+      );
+      return undefined;
+    }
+  }
+  return { type: 'fixed', mean, std };
+}
+
+function resolveAugmentations(setting: DataDeclaration['settings'][number] | undefined, shape: Shape, env: Environment, reporter: Reporter): Augmentation[] | undefined {
+  if (setting === undefined) return [];
+  const augmentations: Augmentation[] = [];
+  let ok = true;
+  const values = settingValues(setting, setting.values.map(() => AUGMENTATION), env, reporter);
+  if (values === undefined) return undefined;
+  for (const value of values) {
+    if (value.kind !== 'call') continue;
+    if (!isImage(shape)) {
+      reporter.error('augment-needs-images', `${value.callee} augments images, but the examples are ${formatShape(shape)}`, value.loc);
+      ok = false;
+      continue;
+    }
+    if (value.callee === 'flip') {
+      if (value.args.length > 0) {
+        reporter.error('too-many-arguments', 'flip takes no arguments', value.args[0]!.loc);
+        ok = false;
+      }
+      augmentations.push({ type: 'flip' });
+      continue;
+    }
+    const args = bindArguments(CROP_SIGNATURE, value.args, value.calleeLoc, reporter);
+    if (args === undefined) ok = false;
+    else augmentations.push({ type: 'crop', pad: numberArg(args, 'pad') });
+  }
+  return ok ? augmentations : undefined;
+}
+

@@ -1,0 +1,201 @@
+import { didYouMean } from '../diagnostics/suggest.js';
+import type { LrMultiplier, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
+import type { PhaseDeclaration } from '../syntax/ast.js';
+import { optimizerCatalog } from './catalog/optimizers.js';
+import { SCHEDULE_VALUE } from './catalog/schedules.js';
+import type { Environment } from './environment.js';
+import { evaluate, evaluateArguments } from './evaluate.js';
+import type { Layout } from './layout.js';
+import type { Reporter } from './reporter.js';
+import { resolveSchedule } from './schedules.js';
+import { settingValues } from './settings.js';
+import type { BoundArguments } from './signature.js';
+import { bindArguments, numberArg } from './signature.js';
+import type { SymbolTable } from './symbols.js';
+import { coerce, T } from './types.js';
+import type { CallValue } from './values.js';
+
+export interface PhaseContext {
+  symbols: SymbolTable;
+  layout: Layout;
+  env: Environment;
+  reporter: Reporter;
+  /** Whether a glob (or section/partition name) matches any parameter: unmatched ones get a warning. */
+  matchesAnyParameter(pattern: string): boolean;
+}
+
+/** Resolves every phase of the schedule to its IR spec (trainable sets, optimizer, schedules). */
+export function resolvePhases(context: PhaseContext): PhaseSpec[] {
+  const schedule = context.symbols.schedule;
+  if (schedule === undefined) return [];
+  const seen = new Map<string, number>();
+  const phases: PhaseSpec[] = [];
+  const partitionNames = context.layout.partitions.map((partition) => partition.name);
+  const trained = new Set<string>();
+  for (const declaration of schedule.phases) {
+    const phase = resolvePhase(declaration, partitionNames, trained, context);
+    if (phase === undefined) continue;
+    const count = (seen.get(phase.name) ?? 0) + 1;
+    seen.set(phase.name, count);
+    if (count > 1) phase.name = `${phase.name}#${count}`;
+    phases.push(phase);
+  }
+  return phases;
+}
+
+function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], trained: Set<string>, context: PhaseContext): PhaseSpec | undefined {
+  const { reporter, env } = context;
+  const epochsValue = coerce(evaluate(declaration.epochs, env, reporter), T.positiveInt, 'the number of epochs', reporter);
+  const epochs = epochsValue?.kind === 'number' ? epochsValue.value : undefined;
+
+  let partition: string | null = null;
+  let frozen: string[] = [];
+  let trainable: string[];
+  let head: PhaseSpec['head'] = 'network';
+  if (declaration.mode === 'train') {
+    const index = partitionNames.indexOf(declaration.target.name);
+    if (index < 0) return undefined; // reported by the name checks
+    partition = declaration.target.name;
+    frozen = partitionNames.slice(0, index);
+    trainable = [partition];
+    head = index < partitionNames.length - 1 ? 'proxy' : 'network';
+    const untrained = frozen.find((name) => !trained.has(name));
+    if (untrained !== undefined) {
+      reporter.warning(
+        'phase-order',
+        `partition '${partition}' is trained on the output of '${untrained}', which no earlier phase trains`,
+        declaration.target.loc,
+      );
+    }
+    trained.add(partition);
+  } else {
+    trainable = [...partitionNames];
+    for (const name of partitionNames) trained.add(name);
+  }
+
+  const optimizer = resolveOptimizer(declaration, epochs ?? 1, context);
+  if (epochs === undefined || optimizer === undefined) return undefined;
+  return {
+    name: declaration.mode === 'train' ? partition! : 'finetune',
+    kind: declaration.mode,
+    partition,
+    epochs,
+    frozen,
+    trainable,
+    head,
+    optimizer: optimizer.spec,
+    lr: optimizer.lr,
+    momentum: optimizer.momentum,
+    lrMultipliers: optimizer.lrMultipliers,
+  };
+}
+
+interface ResolvedOptimizer {
+  spec: OptimizerSpec;
+  lr: ScheduleSpec;
+  momentum: ScheduleSpec;
+  lrMultipliers: LrMultiplier[];
+}
+
+function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context: PhaseContext): ResolvedOptimizer | undefined {
+  const { reporter, env } = context;
+  const call = declaration.optimizer;
+  const signature = optimizerCatalog.get(call.callee.name);
+  if (signature === undefined) return undefined; // reported by the name checks
+  const args = bindArguments(signature, evaluateArguments(call.args, env, reporter), call.callee.loc, reporter);
+
+  // `lr: mi(max: ...)` gives both the base lr (its max) and the lr schedule.
+  const lrValue = args?.get('lr');
+  let baseLr = lrValue?.kind === 'number' ? lrValue.value : undefined;
+  let lrCall: CallValue | undefined;
+  if (lrValue?.kind === 'call') {
+    lrCall = lrValue;
+    const max = lrValue.args.find((arg) => arg.name === 'max')?.value;
+    if (max?.kind === 'number') baseLr = max.value;
+    else {
+      reporter.error('missing-argument', `${lrValue.callee} as the optimizer's lr needs 'max' (the base learning rate)`, lrValue.calleeLoc);
+      return undefined;
+    }
+  }
+
+  let ok = args !== undefined && baseLr !== undefined;
+  let lr: ScheduleSpec | undefined = { type: 'constant' };
+  let momentum: ScheduleSpec | undefined = { type: 'constant' };
+  const lrMultipliers: LrMultiplier[] = [];
+  const settings = new Map<string, CallValue>();
+  for (const setting of declaration.settings) {
+    const name = setting.name.name;
+    if (name === 'lr' || name === 'momentum') {
+      if (settings.has(name)) continue; // a duplicate, reported by the name checks
+      if (name === 'momentum' && call.callee.name !== 'msgd') {
+        const why = call.callee.name === 'adam' ? 'adam has no momentum to schedule (it uses beta1)' : `${call.callee.name} has no momentum; use msgd`;
+        reporter.error('no-momentum', why, setting.name.loc);
+        ok = false;
+        continue;
+      }
+      const values = settingValues(setting, [SCHEDULE_VALUE], env, reporter);
+      if (values?.[0]?.kind === 'call') settings.set(name, values[0]);
+      else ok = false;
+    } else if (name === 'lr_mult') {
+      const multiplier = resolveLrMultiplier(setting, context);
+      if (multiplier) lrMultipliers.push(multiplier);
+      else ok = false;
+    }
+  }
+  if (!ok || args === undefined || baseLr === undefined) return undefined;
+
+  const lrSetting = settings.get('lr');
+  if (lrSetting && lrCall) {
+    reporter.warning('lr-schedule-overridden', `the phase's lr schedule replaces ${lrCall.callee}(...) given as the optimizer's lr; only its max is kept`, lrSetting.calleeLoc);
+  }
+  const lrSource = lrSetting ?? lrCall;
+  if (lrSource) lr = resolveSchedule(lrSource, { target: 'lr', base: baseLr, epochs }, reporter);
+  const spec = optimizerSpec(call.callee.name, baseLr, args);
+  const momentumSetting = settings.get('momentum');
+  if (momentumSetting && spec.type === 'msgd') momentum = resolveSchedule(momentumSetting, { target: 'momentum', base: spec.momentum, epochs }, reporter);
+  if (lr === undefined || momentum === undefined) return undefined;
+  return { spec, lr, momentum, lrMultipliers };
+}
+
+function optimizerSpec(name: string, lr: number, args: BoundArguments): OptimizerSpec {
+  const weightDecay = numberArg(args, 'decay');
+  switch (name) {
+    case 'adam':
+      return { type: 'adam', lr, beta1: numberArg(args, 'beta1'), beta2: numberArg(args, 'beta2'), epsilon: numberArg(args, 'eps'), weightDecay };
+    case 'sgd': {
+      const eta = numberArg(args, 'lars');
+      return { type: 'sgd', lr, momentum: 0, weightDecay, lars: eta > 0 ? { eta } : null };
+    }
+    default: {
+      const eta = numberArg(args, 'lars');
+      return { type: 'msgd', lr, momentum: numberArg(args, 'momentum'), weightDecay, lars: eta > 0 ? { eta } : null };
+    }
+  }
+}
+
+/** `lr_mult "glob", factor` or `lr_mult section_or_partition, factor`. */
+function resolveLrMultiplier(setting: PhaseDeclaration['settings'][number], context: PhaseContext): LrMultiplier | undefined {
+  const { symbols, layout, env, reporter } = context;
+  const values = settingValues(setting, [T.any, T.nonNegative], env, reporter);
+  if (values === undefined) return undefined;
+  const [target, factor] = values as [(typeof values)[number], (typeof values)[number]];
+  if (factor.kind !== 'number') return undefined;
+  if (target.kind === 'word') {
+    const names = [...symbols.sections.keys(), ...layout.partitions.map((partition) => partition.name)];
+    if (!names.includes(target.name)) {
+      reporter.error('unknown-name', `lr_mult: '${target.name}' is not a section or partition; write a glob over parameter names as a string`, target.loc, didYouMean(target.name, names));
+      return undefined;
+    }
+    return { pattern: target.name, factor: factor.value };
+  }
+  if (target.kind !== 'string') {
+    if (target.kind !== 'error')
+      reporter.error('type-mismatch', "lr_mult expects a glob string (\"stage1.*\") or a section or partition name", target.loc);
+    return undefined;
+  }
+  if (!context.matchesAnyParameter(target.value)) {
+    const hint = target.value.includes('/') ? "parameter names use '.' between parts, e.g. 'stage1.basic1.conv1.kernel'" : undefined;
+    reporter.warning('lr-mult-no-match', `lr_mult pattern "${target.value}" matches no parameter, section or partition`, target.loc, hint);
+  }
+  return { pattern: target.value, factor: factor.value };
+}
