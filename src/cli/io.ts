@@ -6,6 +6,7 @@ import { renderDiagnostics } from '../diagnostics/render.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { CommandIO } from './command.js';
 import { UsageError } from './command.js';
+import { SET_FILE } from '../compile.js';
 
 /** Colour on a terminal unless NO_COLOR is set (https://no-color.org); FORCE_COLOR forces it. */
 export function useColor(stream: CommandIO['stderr'], env: NodeJS.ProcessEnv): boolean {
@@ -37,6 +38,18 @@ export function reportDiagnostics(diagnostics: readonly Diagnostic[], sources: R
   const warnings = diagnostics.length - errors;
   const counts = [errors && plural(errors, 'error'), warnings && plural(warnings, 'warning')].filter(Boolean);
   io.stderr.write(`\n${counts.join(', ')}\n`);
+}
+
+/**
+ * Sources for rendering: the plan files, plus the `NAME=VALUE` text of a lone `--set`
+ * (the compiler reports override problems against the file SET_FILE, line 1 of that text;
+ * with several overrides the excerpt would be ambiguous, so none is shown).
+ */
+export function sourcesWithOverrides(files: Record<string, string>, set: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(set);
+  if (entries.length !== 1) return files;
+  const [name, value] = entries[0]!;
+  return { ...files, [SET_FILE]: `${name}=${value}` };
 }
 
 export const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -102,16 +102,17 @@ export function renderSummary(summary: PlanSummary): string {
 
   out.push(`Phases (${summary.epochs} epochs)`);
   for (const phase of summary.phases) {
-    const what =
-      phase.kind === 'finetune' ? `finetune ${phase.trainable.join(', ')}` : `train ${phase.partition ?? ''}`;
-    const epochs =
-      phase.epochs === 1 ? `epoch ${phase.firstEpoch}` : `epochs ${phase.firstEpoch}-${phase.lastEpoch}`;
-    out.push(`  ${phase.index}. ${what}  ${epochs} (${phase.epochs})  [${phase.name}]`);
+    const what = phase.kind === 'finetune' ? 'finetune all' : `train ${phase.partition ?? ''}`;
+    const epochs = phase.epochs === 1 ? `epoch ${phase.firstEpoch}` : `epochs ${phase.firstEpoch}-${phase.lastEpoch}`;
+    // The IR's phase name only tells something new when a partition is trained twice (`p1#2`).
+    const name = phase.name === phase.partition || phase.name === 'finetune' ? '' : `  [${phase.name}]`;
+    const trained = phase.trainable.join(', ') + (phase.loss === 'network' ? '' : ` + proxy head ${phase.loss}`);
+    out.push(`  ${phase.index}. ${what}: ${epochs} (${phase.epochs} ${phase.epochs === 1 ? 'epoch' : 'epochs'})${name}`);
     out.push(
       renderTable(
         [{ title: '' }, { title: '' }],
         [
-          ['trains', `${phase.trainable.join(', ')} (${formatCount(phase.trainableParams)} params incl. loss head)`],
+          ['trains', `${trained} (${formatCount(phase.trainableParams)} params)`],
           ['frozen', phase.frozen.length > 0 ? `${phase.frozen.join(', ')} (forward only, BatchNorm in inference mode)` : '-'],
           ['loss', phase.loss === 'network' ? 'network output' : `proxy head ${phase.loss}`],
           ['optimizer', phase.optimizer],

@@ -3,7 +3,7 @@ import { hasErrors, type Diagnostic } from '../../diagnostics/diagnostic.js';
 import { compilePlan } from '../../compile.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics } from '../io.js';
+import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
 
 const options = {
   set: { type: 'string', multiple: true },
@@ -36,7 +36,7 @@ Examples:
     const diagnostics: Diagnostic[] = [];
     for (const file of files) sources[file] = await readInputFile(file, io);
     for (const file of files) diagnostics.push(...compilePlan(sources[file]!, file, { set }).diagnostics);
-    reportDiagnostics(diagnostics, sources, io);
+    reportDiagnostics(diagnostics, sourcesWithOverrides(sources, set), io);
     return hasErrors(diagnostics) ? EXIT_PLAN_ERRORS : EXIT_OK;
   },
 };

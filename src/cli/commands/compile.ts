@@ -6,7 +6,7 @@ import { compilePlan } from '../../compile.js';
 import { renderSummary, summarizeIR } from '../../summary/index.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics } from '../io.js';
+import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
 
 const EMIT_TARGETS = ['ir'] as const;
 
@@ -57,7 +57,7 @@ Examples:
 
     const text = await readInputFile(planPath!, io);
     const result = compilePlan(text, planPath!, { set });
-    reportDiagnostics(result.diagnostics, { [planPath!]: text }, io);
+    reportDiagnostics(result.diagnostics, sourcesWithOverrides({ [planPath!]: text }, set), io);
     if (hasErrors(result.diagnostics)) return EXIT_PLAN_ERRORS;
     if (result.ir === undefined) {
       io.stderr.write(`mono compile: internal error: no IR and no error for '${planPath}'\n`);
