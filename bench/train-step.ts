@@ -1,0 +1,169 @@
+/**
+ * Training-step benchmark on the wasm backend (npx tsx bench/train-step.ts [--backend NAME] [--batch N] [--steps N]):
+ *   (a) one end-to-end step of a small CIFAR-shaped ResNet plan through mono
+ *       (plans/monolithnet.mono with width=1, depth=1: stem + 3 basic blocks, 16/32/64 channels),
+ *   (b) the same net, step and optimizer written by hand with tfjs ops on the same backend,
+ *   (c) one step of training only the last partition (p3, with p1 and p2 frozen) through mono.
+ * Goals: (a)/(b) <= 1.05; (c)/(a) well below 1. Median of the timed steps, after warm-up.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { compilePlan } from '../src/compile.js';
+import type { IR, PhaseSpec } from '../src/ir/types.js';
+import { Optimizer } from '../src/optim/optimizers.js';
+import { selectBackend } from '../src/runtime/backend.js';
+import { Network } from '../src/runtime/graph.js';
+import { Rng } from '../src/runtime/rng.js';
+import { phaseGraph, trainStep } from '../src/runtime/step.js';
+
+const { values: args } = parseArgs({
+  options: { backend: { type: 'string', default: 'wasm' }, batch: { type: 'string', default: '32' }, steps: { type: 'string', default: '6' } },
+});
+const batch = Number(args.batch);
+const steps = Number(args.steps);
+const warmup = 2;
+const LR = 0.05;
+const MOMENTUM = 0.9;
+const DECAY = 5e-4;
+
+const planFile = new URL('../plans/monolithnet.mono', import.meta.url);
+const compiled = compilePlan(readFileSync(planFile, 'utf8'), 'plans/monolithnet.mono', { set: { width: '1', depth: '1' } });
+if (!compiled.ir) throw new Error(`plan did not compile: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
+const ir: IR = compiled.ir;
+const backend = await selectBackend({ force: args.backend! });
+
+const rng = new Rng(1);
+const [h, w, c] = ir.input.shape as [number, number, number];
+const images = Float32Array.from({ length: batch * h * w * c }, () => rng.normal());
+const labels = Int32Array.from({ length: batch }, () => rng.int(ir.classes));
+const data = { images, labels, size: batch, shape: [h, w, c] as [number, number, number] };
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function timeSteps(step: () => void): number {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const started = performance.now();
+    step();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+// ---------------------------------------------------------------- (a), (c): through mono
+
+function monoStep(phase: PhaseSpec): number {
+  const network = new Network(ir, new Rng(2));
+  const graph = phaseGraph(network, phase);
+  const trained = new Set(graph.variables.map((v) => v.name));
+  const params = network
+    .paramSpecs()
+    .filter((s) => trained.has(network.variable(s.name).name))
+    .map((s) => ({ name: s.name, variable: network.variable(s.name), lrMult: s.lrMult, tags: [], group: s.partition }));
+  const optimizer = new Optimizer({ type: 'msgd', lr: LR, momentum: MOMENTUM, weightDecay: DECAY, lars: null }, params);
+  const seedRng = new Rng(3);
+  const ms = timeSteps(() => trainStep(network, graph, data, optimizer, { lr: LR, momentum: MOMENTUM }, () => seedRng.int(2 ** 31)));
+  optimizer.dispose();
+  network.dispose();
+  return ms;
+}
+
+const finetune = ir.phases.find((p) => p.kind === 'finetune') ?? { ...ir.phases[0]!, frozen: [], trainable: ir.partitions.map((p) => p.name), head: 'network' as const };
+const lastPartition = ir.phases.find((p) => p.kind === 'train' && p.partition === ir.partitions[ir.partitions.length - 1]!.name)!;
+
+// ---------------------------------------------------------------- (b): by hand
+
+/** The plan's network written out directly: conv-bn-relu stem, basic blocks with 1x1 projections, gap, dense. */
+function handStep(): number {
+  const init = new Rng(2);
+  const he = (shape: number[]) => {
+    const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    return tf.variable(tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => init.normal() * Math.sqrt(2 / fanIn)), shape));
+  };
+  interface BN { gamma: tf.Variable; beta: tf.Variable; mean: tf.Variable; variance: tf.Variable }
+  const bn = (f: number): BN => ({
+    gamma: tf.variable(tf.ones([f])),
+    beta: tf.variable(tf.zeros([f])),
+    mean: tf.variable(tf.zeros([f]), false),
+    variance: tf.variable(tf.ones([f]), false),
+  });
+  const stem = { kernel: he([3, 3, c, 16]), bn: bn(16) };
+  const blocks = [
+    { in: 16, out: 16, stride: 1 },
+    { in: 16, out: 32, stride: 2 },
+    { in: 32, out: 64, stride: 2 },
+  ].map((b) => ({
+    ...b,
+    k1: he([3, 3, b.in, b.out]),
+    bn1: bn(b.out),
+    k2: he([3, 3, b.out, b.out]),
+    bn2: bn(b.out),
+    proj: b.stride !== 1 || b.in !== b.out ? { kernel: he([1, 1, b.in, b.out]), bn: bn(b.out) } : null,
+  }));
+  const dense = { kernel: he([64, ir.classes]), bias: tf.variable(tf.zeros([ir.classes])) };
+
+  const batchNorm = (x: tf.Tensor4D, p: BN) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    p.mean.assign(tf.add(tf.mul(p.mean, 0.99), tf.mul(mean, 0.01)));
+    p.variance.assign(tf.add(tf.mul(p.variance, 0.99), tf.mul(variance, 0.01)));
+    return tf.batchNorm(x, mean, variance, p.beta, p.gamma, 1e-3);
+  };
+  const forward = (x: tf.Tensor4D) => {
+    let y = tf.relu(batchNorm(tf.conv2d(x, stem.kernel as tf.Tensor4D, 1, 'same'), stem.bn)) as tf.Tensor4D;
+    for (const b of blocks) {
+      const r1 = tf.relu(batchNorm(tf.conv2d(y, b.k1 as tf.Tensor4D, b.stride, 'same'), b.bn1)) as tf.Tensor4D;
+      const r2 = batchNorm(tf.conv2d(r1, b.k2 as tf.Tensor4D, 1, 'same'), b.bn2);
+      const skip = b.proj ? batchNorm(tf.conv2d(y, b.proj.kernel as tf.Tensor4D, b.stride, 'same'), b.proj.bn) : y;
+      y = tf.relu(tf.add(skip, r2)) as tf.Tensor4D;
+    }
+    return tf.add(tf.matMul(tf.mean(y, [1, 2]) as tf.Tensor2D, dense.kernel as tf.Tensor2D), dense.bias);
+  };
+  const variables = [stem.kernel, stem.bn.gamma, stem.bn.beta, dense.kernel, dense.bias, ...blocks.flatMap((b) => [b.k1, b.k2, b.bn1.gamma, b.bn1.beta, b.bn2.gamma, b.bn2.beta, ...(b.proj ? [b.proj.kernel, b.proj.bn.gamma, b.proj.bn.beta] : [])])];
+  const velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+  const ms = timeSteps(() => {
+    const x = tf.tensor4d(data.images, [batch, h, w, c]);
+    const y = tf.tensor1d(data.labels, 'int32');
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = forward(x);
+      return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, ir.classes), tf.logSoftmax(logits)), 1))) as tf.Scalar;
+    }, variables);
+    value.dataSync();
+    tf.tidy(() => {
+      variables.forEach((v, i) => {
+        const g = grads[v.name]!;
+        const next = tf.sub(tf.mul(velocity[i]!, MOMENTUM), tf.mul(tf.add(g, tf.mul(v, DECAY)), LR));
+        velocity[i]!.assign(next);
+        v.assign(tf.add(v, next));
+      });
+    });
+    tf.dispose([x, y, value, ...Object.values(grads)]);
+  });
+  tf.dispose([...variables, ...velocity, ...blocks.flatMap((b) => [b.bn1.mean, b.bn1.variance, b.bn2.mean, b.bn2.variance, ...(b.proj ? [b.proj.bn.mean, b.proj.bn.variance] : [])]), stem.bn.mean, stem.bn.variance]);
+  return ms;
+}
+
+// Interleaved, so that load from other processes hits both alike.
+const mono: number[] = [];
+const hand: number[] = [];
+for (let round = 0; round < 2; round++) {
+  mono.push(monoStep(finetune));
+  hand.push(handStep());
+}
+const a = Math.min(...mono);
+const b = Math.min(...hand);
+const last = monoStep(lastPartition);
+
+const rows: [string, string, string][] = [
+  ['(a) mono, end-to-end step', `${a.toFixed(1)} ms`, `${((batch / a) * 1000).toFixed(0)} ex/s`],
+  ['(b) hand-written tfjs, same net', `${b.toFixed(1)} ms`, `${((batch / b) * 1000).toFixed(0)} ex/s`],
+  ['(c) mono, last partition only (p3)', `${last.toFixed(1)} ms`, `${((batch / last) * 1000).toFixed(0)} ex/s`],
+  ['(a)/(b)  goal <= 1.05', (a / b).toFixed(3), ''],
+  ['(c)/(a)  goal well below 1', (last / a).toFixed(3), ''],
+];
+console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, best of 2 rounds`);
+for (const [name, value, rate] of rows) console.log(`${name.padEnd(38)} ${value.padStart(10)}  ${rate}`);

@@ -1,0 +1,124 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../../src/cli/command.js';
+import { doctorCommand } from '../../src/cli/commands/doctor.js';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { readCheckpoint } from '../../src/runtime/checkpoint.js';
+import { readMetrics } from '../../src/runtime/run-folder.js';
+
+const PLAN = `plan tinycli
+param width = 4
+
+data synthetic(examples: 120, classes: 3, shape: [6, 6, 1], noise: 0.3) {
+  batch 20
+  holdout 30
+  seed 2
+}
+
+head probe(classes) { global_avg_pool dense(classes) }
+
+network input [6, 6, 1] {
+  stem: conv(width, 3) bn relu
+  body: conv(width, 3) bn relu
+  out: flatten dense(3)
+}
+
+partition p1 = stem proxy probe(3)
+partition p2 = body .. out
+
+schedule {
+  train p1 for 1 epoch with msgd(lr: 0.05, momentum: 0.9)
+  train p2 for 2 epochs with msgd(lr: 0.05, momentum: 0.9)
+}
+`;
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'mono-cli-'));
+  await writeFile(path.join(root, 'tiny.mono'), PLAN);
+  await writeFile(path.join(root, 'wider.mono'), PLAN.replace('param width = 4', 'param width = 5'));
+  await writeFile(path.join(root, 'broken.mono'), PLAN.replace('conv(width, 3) bn relu\n  body', 'conv(widht, 3) bn relu\n  body'));
+  await writeFile(path.join(root, 'cifar.mono'), PLAN.replace(/data synthetic\([^)]*\)/, 'data cifar10("no/such/folder")').replace('[6, 6, 1] {', '[32, 32, 3] {').replace(/\(3\)/g, '(10)'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function capture(): { io: CommandIO; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  return {
+    io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), cwd: root, env: {} },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+describe('mono run', () => {
+  it('trains into a run folder, stops on --max-epochs, resumes, and refuses a changed plan without --force', async () => {
+    const first = capture();
+    expect(await runCommand.run(['tiny.mono', '--out', 'r1', '--backend', 'cpu', '--max-epochs', '2'], first.io)).toBe(EXIT_OK);
+    expect(first.out()).toMatch(/p1 epoch 1\/1 \[p1\.head\]/);
+    expect(first.out()).toMatch(/stopped after 2 epochs.*--resume/);
+    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['checkpoint.bin', 'ir.json', 'metrics.jsonl', 'plan.mono', 'run.json']);
+
+    const changed = capture();
+    expect(await runCommand.run(['wider.mono', '--resume', 'r1', '--backend', 'cpu'], changed.io)).toBe(EXIT_RUNTIME);
+    expect(changed.err()).toMatch(/plan changed.*--force/s);
+
+    const resumed = capture();
+    expect(await runCommand.run(['--resume', 'r1', '--backend', 'cpu'], resumed.io)).toBe(EXIT_OK);
+    expect(resumed.out()).toMatch(/resuming at phase 2\/2, epoch 2/);
+    expect(resumed.out()).toMatch(/done/);
+    const metrics = await readMetrics(path.join(root, 'r1'));
+    expect(metrics.map((m) => `${m.phase}/${m.epoch}`)).toEqual(['p1/1', 'p2/1', 'p2/2']);
+    expect((await readCheckpoint(path.join(root, 'r1'))).state.phaseIndex).toBe(2);
+
+    const forced = capture();
+    expect(await runCommand.run(['wider.mono', '--resume', 'r1', '--backend', 'cpu', '--force'], forced.io)).toBe(EXIT_OK);
+    expect(forced.err()).toMatch(/--force/);
+  });
+
+  it('reports plan errors with exit 1, usage errors as UsageError, missing data with exit 3', async () => {
+    const broken = capture();
+    expect(await runCommand.run(['broken.mono', '--backend', 'cpu'], broken.io)).toBe(EXIT_PLAN_ERRORS);
+    expect(broken.err()).toMatch(/broken\.mono:\d+:\d+: error/);
+    await expect(runCommand.run([], capture().io)).rejects.toThrow(UsageError);
+    await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, wasm, cpu/);
+    await expect(runCommand.run(['tiny.mono', '--seed', 'x'], capture().io)).rejects.toThrow(UsageError);
+    const missing = capture();
+    expect(await runCommand.run(['cifar.mono', '--out', 'r2', '--backend', 'cpu'], missing.io)).toBe(EXIT_RUNTIME);
+    expect(missing.err(), missing.err()).toMatch(/cifar/i);
+  });
+
+  it('--init-from reports what it loaded', async () => {
+    const run = capture();
+    expect(await runCommand.run(['wider.mono', '--out', 'r3', '--backend', 'cpu', '--init-from', 'r1', '--max-epochs', '1'], run.io)).toBe(EXIT_OK);
+    expect(run.err()).toMatch(/--init-from loaded \d+ parameters; skipped .*stem/);
+  });
+});
+
+describe('mono doctor', () => {
+  it('lists every backend with a reason and the wasm kernel report', async () => {
+    const json = capture();
+    expect(await doctorCommand.run(['--json'], json.io)).toBe(EXIT_OK);
+    const report = JSON.parse(json.out()) as { backends: { name: string; available: boolean; detail: string }[]; chosen: string; wasmKernels: { kernel: string; status: string }[] };
+    expect(report.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'wasm', 'cpu']);
+    expect(report.backends.every((b) => b.detail.length > 0)).toBe(true);
+    expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
+    expect(report.wasmKernels.find((k) => k.kernel === 'Conv2DBackpropFilter')?.status).toBe('mono');
+    const text = capture();
+    expect(await doctorCommand.run([], text.io)).toBe(EXIT_OK);
+    expect(text.out()).toMatch(/Chosen: /);
+  });
+});
