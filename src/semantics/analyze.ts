@@ -104,12 +104,12 @@ export function analyzePlan(plan: Plan, overrides: ReadonlyMap<string, ParamOver
     if (first === undefined || last === undefined || previousOutput === undefined) return;
     const partitionNodes = nodes.slice(first.start, last.end);
     const nameLoc = partition.declaration?.name.loc ?? keywordRange(network.loc, 'network');
+    const output = last.output;
+    if (output.shape === null) return; // an error inside was reported
     if (partitionNodes.length === 0) {
       reporter.error('empty-partition', `partition '${partition.name}' has no layers`, nameLoc);
       return;
     }
-    const output = last.output;
-    if (output.shape === null) return;
     const analyzed: AnalyzedPartition = {
       name: partition.name,
       sections: partition.sections,

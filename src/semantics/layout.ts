@@ -22,7 +22,7 @@ export interface Layout {
  * Lays the partitions over the sections: each is a range of sections in network
  * order, together they cover every section exactly once, and every partition but
  * the last has a proxy head. A plan without partitions has one implicit
- * partition, `network`, over all sections.
+ * partition, `main`, over all sections.
  */
 export function layoutPartitions(symbols: SymbolTable, reporter: Reporter): Layout {
   const sectionNames = [...symbols.sections.keys()];

@@ -54,7 +54,11 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
   let head: PhaseSpec['head'] = 'network';
   if (declaration.mode === 'train') {
     const index = partitionNames.indexOf(declaration.target.name);
-    if (index < 0) return undefined; // reported by the name checks
+    if (index < 0) {
+      // Reported by the name checks; the optimizer is still checked.
+      resolveOptimizer(declaration, epochs ?? 1, context);
+      return undefined;
+    }
     partition = declaration.target.name;
     frozen = partitionNames.slice(0, index);
     trainable = [partition];

@@ -29,7 +29,7 @@ export function checkPhaseNames(schedule: ScheduleDeclaration, context: CheckCon
 }
 
 /** The name of the single partition of a plan without partition declarations. */
-export const IMPLICIT_PARTITION = 'network';
+export const IMPLICIT_PARTITION = 'main';
 
 /** Setting names are known, and each (except `repeatable` ones) appears at most once. */
 export function checkSettingNames(
