@@ -35,10 +35,10 @@ export function renderSummary(summary: PlanSummary): string {
         ],
         [
           '',
-          summary.peakPhase === null
-            ? 'no training phase'
-            : `${formatBytes(summary.peakPhaseActivationBytes)} peak of one phase (${summary.peakPhase}): ` +
-              `input + node outputs of the trained partitions + loss head x batch ${batch}`,
+          summary.partitionPeakPhase === null
+            ? 'no partition phase'
+            : `${formatBytes(summary.partitionPeakActivationBytes)} peak while training one partition (phase ${summary.partitionPeakPhase}): ` +
+              `its input + node outputs + proxy head x batch ${batch}`,
         ],
       ],
       { header: false },

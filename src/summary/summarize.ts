@@ -92,9 +92,9 @@ export interface PlanSummary {
   headFlopsPerExample: number;
   /** Whole network forward at `batch`, every node's float32 output kept. */
   activationBytes: number;
-  /** The largest phase working set, and the phase it belongs to. */
-  peakPhaseActivationBytes: number;
-  peakPhase: string | null;
+  /** The largest working set of a partition phase (`train`, not `finetune all`), and that phase. */
+  partitionPeakActivationBytes: number;
+  partitionPeakPhase: string | null;
   sections: SectionSummary[];
   partitions: PartitionSummary[];
   phases: PhaseSummary[];
@@ -200,10 +200,9 @@ export function summarizeIR(ir: IR): PlanSummary {
       lrMultipliers: phase.lrMultipliers.map(({ pattern, factor }) => ({ pattern, factor })),
     };
   });
-  const peak = phases.reduce<PhaseSummary | null>(
-    (best, phase) => (best === null || phase.activationBytes > best.activationBytes ? phase : best),
-    null,
-  );
+  const peak = phases
+    .filter((phase) => phase.kind === 'train')
+    .reduce<PhaseSummary | null>((best, phase) => (best === null || phase.activationBytes > best.activationBytes ? phase : best), null);
 
   const headParams = Object.fromEntries(
     partitions.flatMap((p) => (p.head ? [[p.head.name, p.head.params] as const] : [])),
@@ -228,8 +227,8 @@ export function summarizeIR(ir: IR): PlanSummary {
     flopsPerExample: sumOf(ir.nodes, (node) => node.flops),
     headFlopsPerExample: sumOf(partitions, (p) => p.head?.flops ?? 0),
     activationBytes: activationOf(ir.nodes),
-    peakPhaseActivationBytes: peak?.activationBytes ?? 0,
-    peakPhase: peak?.name ?? null,
+    partitionPeakActivationBytes: peak?.activationBytes ?? 0,
+    partitionPeakPhase: peak?.name ?? null,
     sections,
     partitions,
     phases,
