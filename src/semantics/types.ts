@@ -34,7 +34,7 @@ export const T = {
   positiveInt: { kind: 'number', integer: true, min: 1 } as NumberType,
   nonNegativeInt: { kind: 'number', integer: true, min: 0 } as NumberType,
   /** [0, 1), e.g. momentum or a dropout rate. */
-  unitOpen: { kind: 'number', min: 0, max: 1, maxOpen: true, fraction: true } as NumberType,
+  unitOpen: { kind: 'number', min: 0, max: 1, maxOpen: true } as NumberType,
   /** (0, 1], e.g. a decay factor. */
   factor: { kind: 'number', min: 0, minOpen: true, max: 1, fraction: true } as NumberType,
   /** [0, 1], a point in a phase. */
