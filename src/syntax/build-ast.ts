@@ -21,32 +21,55 @@ function usable(token: IToken): boolean {
   return !token.isInsertedInRecovery && Number.isFinite(token.startOffset);
 }
 
+// These helpers avoid intermediate arrays: plans with 10,000 blocks pass through here.
 function tokensOf(node: CstNode, name: string): IToken[] {
-  return (node.children[name] ?? []).filter(isToken).filter(usable);
+  const found: IToken[] = [];
+  for (const element of node.children[name] ?? []) if (isToken(element) && usable(element)) found.push(element);
+  return found;
+}
+
+function nthToken(node: CstNode, name: string, index: number): IToken | undefined {
+  let seen = 0;
+  for (const element of node.children[name] ?? []) {
+    if (isToken(element) && usable(element) && seen++ === index) return element;
+  }
+  return undefined;
 }
 
 function token(node: CstNode, name: string, index = 0): IToken {
-  const found = tokensOf(node, name)[index];
+  const found = nthToken(node, name, index);
   if (found === undefined) throw new Incomplete(`missing ${name}`);
   return found;
 }
 
 function optionalToken(node: CstNode, name: string): IToken | undefined {
-  return tokensOf(node, name)[0];
+  return nthToken(node, name, 0);
 }
 
 function childNodes(node: CstNode, name: string): CstNode[] {
-  return (node.children[name] ?? []).filter((element): element is CstNode => !isToken(element));
-}
-
-function child(node: CstNode, name: string): CstNode {
-  const found = childNodes(node, name)[0];
-  if (found === undefined) throw new Incomplete(`missing ${name}`);
+  const found: CstNode[] = [];
+  for (const element of node.children[name] ?? []) if (!isToken(element)) found.push(element);
   return found;
 }
 
 function optionalChild(node: CstNode, name: string): CstNode | undefined {
-  return childNodes(node, name)[0];
+  for (const element of node.children[name] ?? []) if (!isToken(element)) return element;
+  return undefined;
+}
+
+function child(node: CstNode, name: string): CstNode {
+  const found = optionalChild(node, name);
+  if (found === undefined) throw new Incomplete(`missing ${name}`);
+  return found;
+}
+
+/** The single element of a rule that holds one alternative (declaration, primary). */
+function onlyElement(node: CstNode): CstElement | undefined {
+  for (const name in node.children) {
+    const first = node.children[name]?.[0];
+    if (first !== undefined) return first;
+  }
+  return undefined;
 }
 
 export function tokenStart(token: IToken): Position {
@@ -74,6 +97,7 @@ function span(start: SourceRange | IToken, end: SourceRange | IToken): SourceRan
 
 /** Tokens of several types in source order, for operator chains like `a + b - c`. */
 function operatorsInOrder(node: CstNode, names: readonly string[]): IToken[] {
+  if (names.every((name) => node.children[name] === undefined)) return [];
   return names.flatMap((name) => tokensOf(node, name)).sort((a, b) => a.startOffset - b.startOffset);
 }
 
@@ -125,7 +149,7 @@ export class AstBuilder {
   }
 
   private declaration(node: CstNode): Ast.Declaration {
-    const [inner] = Object.values(node.children).flat();
+    const inner = onlyElement(node);
     if (inner === undefined || isToken(inner)) throw new Incomplete('empty declaration');
     switch (inner.name) {
       case 'paramDeclaration':
@@ -367,7 +391,9 @@ export class AstBuilder {
     operatorNames: readonly string[],
     buildOperand: (operand: CstNode) => Ast.Expression,
   ): Ast.Expression {
-    const operands = childNodes(node, operandName).map(buildOperand);
+    const operandNodes = childNodes(node, operandName);
+    if (operandNodes.length === 1) return buildOperand(operandNodes[0]!);
+    const operands = operandNodes.map(buildOperand);
     const operators = operatorsInOrder(node, operatorNames);
     let result = operands[0];
     if (result === undefined) throw new Incomplete('missing operand');
@@ -388,7 +414,7 @@ export class AstBuilder {
   }
 
   private primary(node: CstNode): Ast.Expression {
-    const [inner] = Object.values(node.children).flat();
+    const inner = onlyElement(node);
     if (inner === undefined) throw new Incomplete('empty expression');
     if (isToken(inner)) {
       if (!usable(inner)) throw new Incomplete('recovered token');
