@@ -2,6 +2,8 @@
 import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
+import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
+import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, fmtCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, fmtCommand, doctorCommand];
