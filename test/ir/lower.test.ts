@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { IR } from '../../src/ir/types.js';
+import { compileOk, plan } from '../semantics/helpers.js';
+
+const single = (input: string, layers: string) =>
+  compileOk(
+    plan({
+      data: '',
+      network: `network input ${input} {\n  a: ${layers}\n}`,
+      partitions: '',
+      schedule: 'schedule { train main for 1 epoch with msgd(lr: 0.1) }',
+    }),
+  );
+
+const paramCount = (ir: IR, predicate: (name: string) => boolean = () => true) =>
+  ir.parameters.filter((p) => p.trainable && predicate(p.name)).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+
+describe('lowering: layers', () => {
+  it('counts conv parameters: conv(16, 3) on [32, 32, 3] has 3*3*3*16 = 432', () => {
+    const ir = single('[32, 32, 3]', 'conv(16, 3) global_avg_pool dense(10)');
+    const conv = ir.nodes[0]!;
+    expect(conv).toMatchObject({ id: 'a.conv1', op: 'conv2d', inputs: ['input'], shape: [32, 32, 16], params: ['a.conv1.kernel'], path: 'a/conv#1' });
+    expect(conv.attrs).toEqual({ filters: 16, kernel: 3, stride: 1, padding: 'same', bias: false });
+    expect(ir.parameters[0]).toEqual({ name: 'a.conv1.kernel', shape: [3, 3, 3, 16], init: 'he_normal', partition: 'main', trainable: true, lrMult: 1, uses: 1 });
+    expect(paramCount(ir, (name) => name.startsWith('a.conv1'))).toBe(432);
+    expect(conv.flops).toBe(2 * 432 * 32 * 32);
+  });
+
+  it('gives conv a bias only when asked and dense one by default', () => {
+    const ir = single('[8, 8, 3]', 'conv(4, 3, bias: true) flatten dense(10) dense(10, bias: false)');
+    expect(ir.nodes.map((n) => n.params)).toEqual([['a.conv1.kernel', 'a.conv1.bias'], [], ['a.dense1.kernel', 'a.dense1.bias'], ['a.dense2.kernel']]);
+    expect(ir.parameters.find((p) => p.name === 'a.dense1.bias')).toMatchObject({ shape: [10], init: 'zeros' });
+    expect(ir.nodes[2]!.flops).toBe(2 * 256 * 10 + 10);
+  });
+
+  it('lowers batchnorm to four parameters, two of them trainable', () => {
+    const ir = single('[16]', 'bn(momentum: 0.9, eps: 1e-5) dense(10)');
+    expect(ir.nodes[0]!.attrs).toEqual({ momentum: 0.9, epsilon: 1e-5 });
+    expect(ir.parameters.slice(0, 4).map((p) => [p.name, p.init, p.trainable])).toEqual([
+      ['a.bn1.gamma', 'ones', true],
+      ['a.bn1.beta', 'zeros', true],
+      ['a.bn1.moving_mean', 'zeros', false],
+      ['a.bn1.moving_variance', 'ones', false],
+    ]);
+  });
+
+  it('lowers pooling and activation attributes', () => {
+    const ir = single('[8, 8, 2]', 'maxpool(size: 3, stride: 2, padding: same) leaky_relu(alpha: 0.1) binary dropout(0.25) global_max_pool dense(10)');
+    expect(ir.nodes.slice(0, 4).map((n) => [n.op, n.attrs, n.shape])).toEqual([
+      ['maxpool', { size: 3, stride: 2, padding: 'same' }, [4, 4, 2]],
+      ['leaky_relu', { alpha: 0.1 }, [4, 4, 2]],
+      ['binary', { tau: 0.5 }, [4, 4, 2]],
+      ['dropout', { rate: 0.25 }, [4, 4, 2]],
+    ]);
+  });
+});
+
+describe('lowering: residuals, repeats and shared parameters', () => {
+  it('inserts a strided 1x1 projection with batchnorm when the branch changes shape', () => {
+    const ir = single('[8, 8, 4]', 'residual { conv(8, 3, stride: 2) } global_avg_pool dense(10)');
+    const byId = new Map(ir.nodes.map((n) => [n.id, n]));
+    expect(byId.get('a.proj1')).toMatchObject({ op: 'conv2d', inputs: ['input'], shape: [4, 4, 8], attrs: { filters: 8, kernel: 1, stride: 2, padding: 'same', bias: false } });
+    expect(byId.get('a.proj_bn1')).toMatchObject({ op: 'batchnorm', inputs: ['a.proj1'] });
+    expect(byId.get('a.add1')).toMatchObject({ op: 'add', inputs: ['a.proj_bn1', 'a.conv1'], attrs: { scale: 1 }, shape: [4, 4, 8] });
+  });
+
+  it('adds no projection when the shape is kept', () => {
+    const ir = single('[8, 8, 4]', 'residual(scale: 0.5) { conv(4, 3) bn } global_avg_pool dense(10)');
+    expect(ir.nodes.map((n) => n.id)).toEqual(['a.conv1', 'a.bn1', 'a.add1', 'a.global_avg_pool1', 'a.dense1']);
+    expect(ir.nodes[2]).toMatchObject({ inputs: ['input', 'a.bn1'], attrs: { scale: 0.5 } });
+  });
+
+  it('unrolls repeats and expands blocks with readable unique ids', () => {
+    const ir = compileOk(plan({ partitions: 'partition p1 = stem .. stage1 proxy gap(10)\npartition p2 = out', network: 'network input [8, 8, 3] {\n  stem: conv(4, 3)\n  stage1: repeat 2 { basic(4) } repeat 2 relu\n  out: global_avg_pool dense(10)\n}' }));
+    const ids = ir.nodes.map((n) => n.id);
+    expect(ids).toContain('stage1.basic2.conv2');
+    expect(ids).toContain('stage1.relu2');
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ir.nodes.find((n) => n.id === 'stage1.basic2.conv2')!.path).toBe('stage1/basic#2/conv#2');
+  });
+
+  it('shares one parameter set across a shared repeat, scaling residuals by 1/N', () => {
+    const ir = single('[4, 4, 8]', 'repeat 4 shared residual { conv(8, 3) bn } global_avg_pool dense(10)');
+    const convs = ir.nodes.filter((n) => n.op === 'conv2d');
+    expect(convs).toHaveLength(4);
+    expect(new Set(convs.map((n) => n.params[0]))).toEqual(new Set(['a.conv1.kernel']));
+    const kernel = ir.parameters.find((p) => p.name === 'a.conv1.kernel')!;
+    expect(kernel).toMatchObject({ uses: 4, sharedGroup: 'a.shared1' });
+    expect(ir.nodes.filter((n) => n.op === 'add').map((n) => n.attrs.scale)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    expect(paramCount(ir)).toBe(3 * 3 * 8 * 8 + 16 + 8 * 10 + 10);
+  });
+
+  it('takes an explicit shared scale', () => {
+    const ir = single('[4, 4, 8]', 'repeat 3 shared(scale: 0.5) residual { conv(8, 3) } global_avg_pool dense(10)');
+    expect(ir.nodes.filter((n) => n.op === 'add').map((n) => n.attrs.scale)).toEqual([0.5, 0.5, 0.5]);
+  });
+});
+
+describe('lowering: partitions and heads', () => {
+  it('instantiates proxy heads with their own ids and parameters, attributed to the partition', () => {
+    const ir = compileOk(plan());
+    const [p1, p2] = ir.partitions;
+    expect(p1!.head!.name).toBe('p1.head');
+    expect(p1!.head!.declaration).toBe('gap');
+    expect(p1!.head!.nodes.map((n) => n.id)).toEqual(['p1.head.global_avg_pool1', 'p1.head.dense1']);
+    expect(p1!.head!.nodes[0]!.inputs).toEqual([p1!.output]);
+    expect(p1!.head!.nodes.every((n) => n.partition === 'p1' && n.section === 'stage1')).toBe(true);
+    expect(ir.parameters.filter((p) => p.head === 'p1.head').map((p) => p.name)).toEqual(['p1.head.dense1.kernel', 'p1.head.dense1.bias']);
+    expect(p1!.head!.params).toBe(8 * 10 + 10);
+    expect(p2!.head).toBeUndefined();
+    expect(p2!.input).toBe(p1!.output);
+    expect(p2!.inputShape).toEqual(p1!.outputShape);
+    expect(ir.output).toBe(p2!.output);
+  });
+
+  it('sums trainable parameters and flops per partition', () => {
+    const ir = compileOk(plan());
+    for (const partition of ir.partitions) {
+      const own = ir.parameters.filter((p) => p.partition === partition.name && p.head === undefined && p.trainable);
+      expect(partition.params).toBe(own.reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0));
+      const nodes = ir.nodes.filter((n) => n.partition === partition.name);
+      expect(partition.nodes).toEqual(nodes.map((n) => n.id));
+      expect(partition.flops).toBe(nodes.reduce((sum, n) => sum + n.flops, 0));
+    }
+  });
+
+  it('records the plan params after --set and the source digest', () => {
+    const ir = compileOk(plan(), { set: { width: '2' } });
+    expect(ir.params).toEqual({ width: 2 });
+    expect(ir.nodes[0]!.shape).toEqual([8, 8, 2]);
+    expect(ir.source.file).toBe('plan.mono');
+    expect(ir.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(ir.irVersion).toBe(1);
+    expect(ir.classes).toBe(10);
+    expect(ir.input.shape).toEqual([8, 8, 3]);
+  });
+});
