@@ -74,7 +74,11 @@ export function restoreShippedWasmKernels(): void {
     if (tf.getKernel(config.kernelName, WASM) !== config) continue;
     tf.unregisterKernel(config.kernelName, WASM);
     const shipped = shippedKernels.get(config.kernelName);
-    if (shipped !== undefined) tf.registerKernel(shipped);
+    if (shipped === undefined) continue;
+    tf.registerKernel(shipped);
+    // A backend started while ours was registered never ran the shipped setup.
+    const backend = tf.findBackend(WASM);
+    if (backend !== null && shipped.setupFunc !== undefined) shipped.setupFunc(backend);
   }
 }
 
