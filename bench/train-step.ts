@@ -44,20 +44,14 @@ function median(xs: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function timeSteps(step: () => void): number {
-  for (let i = 0; i < warmup; i++) step();
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const started = performance.now();
-    step();
-    times.push(performance.now() - started);
-  }
-  return median(times);
-}
-
 // ---------------------------------------------------------------- (a), (c): through mono
 
-function monoStep(phase: PhaseSpec): number {
+interface Stepper {
+  step(): void;
+  dispose(): void;
+}
+
+function monoStepper(phase: PhaseSpec): Stepper {
   const network = new Network(ir, new Rng(2));
   const graph = phaseGraph(network, phase);
   const trained = new Set(graph.variables.map((v) => v.name));
@@ -67,10 +61,13 @@ function monoStep(phase: PhaseSpec): number {
     .map((s) => ({ name: s.name, variable: network.variable(s.name), lrMult: s.lrMult, tags: [], group: s.partition }));
   const optimizer = new Optimizer({ type: 'msgd', lr: LR, momentum: MOMENTUM, weightDecay: DECAY, lars: null }, params);
   const seedRng = new Rng(3);
-  const ms = timeSteps(() => trainStep(network, graph, data, optimizer, { lr: LR, momentum: MOMENTUM }, () => seedRng.int(2 ** 31)));
-  optimizer.dispose();
-  network.dispose();
-  return ms;
+  return {
+    step: () => void trainStep(network, graph, data, optimizer, { lr: LR, momentum: MOMENTUM }, () => seedRng.int(2 ** 31)),
+    dispose: () => {
+      optimizer.dispose();
+      network.dispose();
+    },
+  };
 }
 
 const finetune = ir.phases.find((p) => p.kind === 'finetune') ?? { ...ir.phases[0]!, frozen: [], trainable: ir.partitions.map((p) => p.name), head: 'network' as const };
@@ -79,7 +76,7 @@ const lastPartition = ir.phases.find((p) => p.kind === 'train' && p.partition ==
 // ---------------------------------------------------------------- (b): by hand
 
 /** The plan's network written out directly: conv-bn-relu stem, basic blocks with 1x1 projections, gap, dense. */
-function handStep(): number {
+function handStepper(): Stepper {
   const init = new Rng(2);
   const he = (shape: number[]) => {
     const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -125,7 +122,7 @@ function handStep(): number {
   };
   const variables = [stem.kernel, stem.bn.gamma, stem.bn.beta, dense.kernel, dense.bias, ...blocks.flatMap((b) => [b.k1, b.k2, b.bn1.gamma, b.bn1.beta, b.bn2.gamma, b.bn2.beta, ...(b.proj ? [b.proj.kernel, b.proj.bn.gamma, b.proj.bn.beta] : [])])];
   const velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-  const ms = timeSteps(() => {
+  const step = () => {
     const x = tf.tensor4d(data.images, [batch, h, w, c]);
     const y = tf.tensor1d(data.labels, 'int32');
     const { value, grads } = tf.variableGrads(() => {
@@ -142,21 +139,28 @@ function handStep(): number {
       });
     });
     tf.dispose([x, y, value, ...Object.values(grads)]);
-  });
-  tf.dispose([...variables, ...velocity, ...blocks.flatMap((b) => [b.bn1.mean, b.bn1.variance, b.bn2.mean, b.bn2.variance, ...(b.proj ? [b.proj.bn.mean, b.proj.bn.variance] : [])]), stem.bn.mean, stem.bn.variance]);
-  return ms;
+  };
+  const dispose = () => tf.dispose([...variables, ...velocity, ...blocks.flatMap((b) => [b.bn1.mean, b.bn1.variance, b.bn2.mean, b.bn2.variance, ...(b.proj ? [b.proj.bn.mean, b.proj.bn.variance] : [])]), stem.bn.mean, stem.bn.variance]);
+  return { step, dispose };
 }
 
-// Interleaved, so that load from other processes hits both alike.
-const mono: number[] = [];
-const hand: number[] = [];
-for (let round = 0; round < 2; round++) {
-  mono.push(monoStep(finetune));
-  hand.push(handStep());
+/** Median step time of each stepper, their steps interleaved so that load from other processes hits all alike. */
+function timeInterleaved(steppers: Stepper[]): number[] {
+  for (let i = 0; i < warmup; i++) steppers.forEach((s) => s.step());
+  const times = steppers.map(() => [] as number[]);
+  for (let i = 0; i < steps; i++) {
+    steppers.forEach((s, k) => {
+      const started = performance.now();
+      s.step();
+      times[k]!.push(performance.now() - started);
+    });
+  }
+  return times.map(median);
 }
-const a = Math.min(...mono);
-const b = Math.min(...hand);
-const last = monoStep(lastPartition);
+
+const steppers = [monoStepper(finetune), handStepper(), monoStepper(lastPartition)];
+const [a, b, last] = timeInterleaved(steppers) as [number, number, number];
+steppers.forEach((s) => s.dispose());
 
 const rows: [string, string, string][] = [
   ['(a) mono, end-to-end step', `${a.toFixed(1)} ms`, `${((batch / a) * 1000).toFixed(0)} ex/s`],
@@ -165,5 +169,5 @@ const rows: [string, string, string][] = [
   ['(a)/(b)  goal <= 1.05', (a / b).toFixed(3), ''],
   ['(c)/(a)  goal well below 1', (last / a).toFixed(3), ''],
 ];
-console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, best of 2 rounds`);
+console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, steps interleaved`);
 for (const [name, value, rate] of rows) console.log(`${name.padEnd(38)} ${value.padStart(10)}  ${rate}`);
