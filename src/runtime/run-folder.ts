@@ -43,9 +43,13 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-/** Creates (or reuses an empty) run folder and writes plan.mono, ir.json, run.json and an empty metrics.jsonl. */
+/**
+ * Creates a run folder (or reuses one that holds no trained epoch, e.g. after a run
+ * that failed to load its data) and writes plan.mono, ir.json, run.json and an empty metrics.jsonl.
+ */
 export async function createRunFolder(dir: string, contents: { source: string; ir: IR; info: RunInfo }): Promise<void> {
-  if ((await exists(path.join(dir, CHECKPOINT_FILE))) || (await exists(path.join(dir, METRICS_FILE)))) {
+  const metricsSize = await fs.stat(path.join(dir, METRICS_FILE)).then((s) => s.size, () => 0);
+  if ((await exists(path.join(dir, CHECKPOINT_FILE))) || metricsSize > 0) {
     throw new RuntimeFailure(`${dir} already holds a run: continue it with --resume ${dir}, or choose another --out`);
   }
   await fs.mkdir(dir, { recursive: true });

@@ -122,3 +122,14 @@ describe('mono doctor', () => {
     expect(text.out()).toMatch(/Chosen: /);
   });
 });
+
+describe('mono run folders', () => {
+  it('reuses a folder left by a run that failed before its first epoch, but never overwrites a trained one', async () => {
+    const failed = capture();
+    expect(await runCommand.run(['cifar.mono', '--out', 'r4', '--backend', 'cpu'], failed.io)).toBe(EXIT_RUNTIME);
+    expect(await runCommand.run(['tiny.mono', '--out', 'r4', '--backend', 'cpu', '--max-epochs', '1'], capture().io)).toBe(EXIT_OK);
+    const again = capture();
+    expect(await runCommand.run(['tiny.mono', '--out', 'r4', '--backend', 'cpu'], again.io)).toBe(EXIT_RUNTIME);
+    expect(again.err()).toMatch(/already holds a run: continue it with --resume/);
+  });
+});
