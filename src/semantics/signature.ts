@@ -98,11 +98,14 @@ export function bindArguments(
 
 // ------------------------------------------------------------ defaults and readers
 
+/** Default values; each is one shared (never mutated) object, since defaults are filled for every call. */
+const constant = (value: Value) => () => value;
+const noNames = () => [];
 export const defaults = {
-  number: (value: number) => () => ({ kind: 'number', value, percent: false, loc: NO_RANGE }) as Value,
-  word: (name: string) => () => ({ kind: 'word', name, scopeNames: () => [], loc: NO_RANGE }) as Value,
-  boolean: (value: boolean) => () => ({ kind: 'boolean', value, loc: NO_RANGE }) as Value,
-  string: (value: string) => () => ({ kind: 'string', value, loc: NO_RANGE }) as Value,
+  number: (value: number) => constant({ kind: 'number', value, percent: false, loc: NO_RANGE }),
+  word: (name: string) => constant({ kind: 'word', name, scopeNames: noNames, loc: NO_RANGE }),
+  boolean: (value: boolean) => constant({ kind: 'boolean', value, loc: NO_RANGE }),
+  string: (value: string) => constant({ kind: 'string', value, loc: NO_RANGE }),
 };
 
 /** Readers for bound arguments whose types were already checked. */
