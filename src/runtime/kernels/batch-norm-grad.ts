@@ -4,7 +4,7 @@
 //
 // y = (x - mean) * invStd * scale + offset, invStd = 1 / sqrt(variance + eps).
 import * as tf from '@tensorflow/tfjs-core';
-import { sumToShape } from './gradients.js';
+import { sumToShape } from './broadcast.js';
 
 /** The shape `operand` has once aligned right against x ([C] -> [1,1,1,C]). */
 function alignedShape(x: tf.Tensor, operand: tf.Tensor): number[] {

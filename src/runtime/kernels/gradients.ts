@@ -3,17 +3,13 @@
 // cannot import), so mono supplies these, for every backend. Each is registered
 // only where none exists, so tfjs's own stay in force if something loads them.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormGradient } from './batch-norm-grad.js';
+import { sumToShape } from './broadcast.js';
+
+export { sumToShape } from './broadcast.js';
 
 type Shape = number[];
 type Grad = tf.GradConfig['gradFunc'];
-
-/** Sums a broadcast gradient back down to the shape of the operand. */
-export function sumToShape(g: tf.Tensor, shape: Shape): tf.Tensor {
-  if (tf.util.arraysEqual(g.shape, shape)) return g;
-  const axes = tf.backend_util.getReductionAxes(shape, g.shape);
-  const reduced = axes.length > 0 ? tf.sum(g, axes) : g;
-  return tf.reshape(reduced, shape);
-}
 
 function single(dy: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (Array.isArray(dy)) throw new Error('mono gradients: expected one upstream gradient');
@@ -242,7 +238,7 @@ const networkGrads: tf.GradConfig[] = [
 ];
 
 export const trainingGradients: readonly tf.GradConfig[] = [
-  ...elementwiseGrads, ...reductionGrads, ...shapeGrads, ...networkGrads,
+  ...elementwiseGrads, ...reductionGrads, ...shapeGrads, ...networkGrads, batchNormGradient,
 ];
 
 /** Registers each gradient that no one has registered yet. Idempotent. */
