@@ -237,8 +237,15 @@ export class Expander {
         frame.cursor = 0;
       }
       const before = current;
+      const countBefore = this.nodeCount;
       current = this.expandItems(repeat.body, current, scope, env);
       if (current.shape === null || this.aborted) break;
+      // Refuse a plan that would grow past the limit before building it.
+      if (iteration === 0 && this.nodeCount + (this.nodeCount - countBefore) * (times - 1) > MAX_NODES) {
+        this.reporter.error('plan-too-large', `the network expands to more than ${MAX_NODES} layers`, keywordRange(repeat.loc, 'repeat'));
+        this.aborted = true;
+        break;
+      }
       if (frame && iteration === 0 && before.shape !== null && !sameShape(before.shape, current.shape)) {
         this.reporter.error(
           'shared-shape-change',

@@ -83,3 +83,27 @@ describe('static shape inference', () => {
     expectDiagnostic(net('  a: relu\n  z: dense(10)', '[4, 4]'), { code: 'input-shape', at: '[4, 4]' });
   });
 });
+
+describe('limits and scoping', () => {
+  it('refuses a network that expands past a million layers, quickly', () => {
+    const start = performance.now();
+    expectDiagnostic(net('  a: repeat 1000000000 relu\n  z: global_avg_pool dense(10)'), { code: 'plan-too-large', at: 'repeat' });
+    expect(performance.now() - start).toBeLessThan(5000);
+  });
+
+  it('evaluates block defaults in order, so a default may use an earlier parameter', () => {
+    const text = plan({
+      blocks: 'block basic(f, g = f * 2) { conv(g, 1) }\nhead gap(classes) { global_avg_pool dense(classes) }',
+      network: 'network input [8, 8, 3] {\n  stem: conv(4, 3)\n  stage1: basic(3)\n  out: global_avg_pool dense(10)\n}',
+    });
+    expect(compileOk(text).nodes[1]!.shape).toEqual([8, 8, 6]);
+  });
+
+  it('does not let a block body see the caller block parameters', () => {
+    const text = plan({
+      blocks: 'block inner() { conv(f, 1) }\nblock basic(f) { inner() }\nhead gap(classes) { global_avg_pool dense(classes) }',
+      network: 'network input [8, 8, 3] {\n  stem: conv(4, 3)\n  stage1: basic(3)\n  out: global_avg_pool dense(10)\n}',
+    });
+    expectDiagnostic(text, { code: 'unknown-name', message: "unknown name 'f'", at: 'f, 1' });
+  });
+});
