@@ -50,6 +50,8 @@ describe('compilePlan', () => {
       fc.property(fc.array(token, { maxLength: 60 }), (tokens) => {
         const result = compilePlan(tokens.join(' '), 'soup.mono');
         expect(result.ir === undefined || result.diagnostics.every((d) => d.severity !== 'error')).toBe(true);
+        // A caught exception is still a bug: it must never surface as an internal error.
+        for (const d of result.diagnostics) expect(`${d.code} ${d.message}`).not.toMatch(/internal/);
       }),
       { numRuns: 150 },
     );

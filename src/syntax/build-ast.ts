@@ -188,12 +188,12 @@ export class AstBuilder {
       argumentList === undefined
         ? { kind: 'Ref', name: nameToken.image, loc: tokenRange(nameToken) }
         : this.call(nameToken, argumentList);
-    const body = child(node, 'settingsBody');
+    const body = optionalChild(node, 'settingsBody');
     return {
       kind: 'Data',
       source,
-      settings: this.settings(body),
-      loc: span(token(node, 'Data'), token(body, 'RCurly')),
+      settings: body === undefined ? [] : this.settings(body),
+      loc: span(token(node, 'Data'), body === undefined ? source.loc : tokenRange(token(body, 'RCurly'))),
     };
   }
 

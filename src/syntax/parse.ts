@@ -63,7 +63,8 @@ export function parsePlan(text: string, file: string): ParseResult {
     const cst = monoParser.plan();
     diagnostics.push(...monoParser.errors.map((error) => parsingDiagnostic(text, file, error)));
     const builder = new AstBuilder(file);
-    const plan = builder.plan(cst);
+    // Chevrotain gives back no tree at all when the top rule fails without recovery.
+    const plan = cst === undefined ? undefined : builder.plan(cst);
     diagnostics.push(...builder.diagnostics);
     if (plan !== undefined) plan.comments = (lexed.groups['comments'] ?? []).map(toComment);
     return { plan, diagnostics: dedupe(diagnostics) };

@@ -92,7 +92,8 @@ export class MonoParser extends CstParser {
     this.CONSUME(T.Data);
     this.CONSUME(T.Identifier);
     this.OPTION(() => this.SUBRULE(this.argumentList));
-    this.SUBRULE(this.settingsBody);
+    // Optional, as after a phase: `data mnist` alone takes every default.
+    this.OPTION2(() => this.SUBRULE(this.settingsBody));
   });
 
   private readonly settingsBody = this.RULE('settingsBody', () => {

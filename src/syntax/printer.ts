@@ -198,7 +198,9 @@ class PlanPrinter {
         return;
       case 'Data': {
         const source = declaration.source.kind === 'Ref' ? declaration.source.name : printExpression(declaration.source);
-        this.settingsBlock(`data ${source}`, declaration.settings, declaration, 0);
+        // Like a phase, a data declaration without settings needs no braces.
+        if (declaration.settings.length === 0) this.line(`data ${source}`, 0, anchor);
+        else this.settingsBlock(`data ${source}`, declaration.settings, declaration, 0);
         return;
       }
       case 'Block':

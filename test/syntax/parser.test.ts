@@ -60,6 +60,28 @@ describe('parser: declarations', () => {
     expect(declarations('data mnist {}')).toEqual([{ kind: 'Data', source: ref('mnist'), settings: [] }]);
   });
 
+  test('data braces are optional: without them the declaration ends at its source', () => {
+    const text = 'plan t\ndata synthetic(examples: 100, classes: 2, shape: [4], noise: 0.1)\nparam x = 1';
+    const data = parseOk(text).declarations[0]!;
+    expect(stripLocations(data)).toEqual({
+      kind: 'Data',
+      source: call('synthetic', arg(num(100), 'examples'), arg(num(2), 'classes'), arg({ kind: 'List', items: [num(4)] }, 'shape'), arg(num(0.1), 'noise')),
+      settings: [],
+    });
+    expect(text.slice(data.loc.start.offset, data.loc.end.offset)).toBe('data synthetic(examples: 100, classes: 2, shape: [4], noise: 0.1)');
+    expect(declarations('data mnist\nparam x = 1')).toEqual([
+      { kind: 'Data', source: ref('mnist'), settings: [] },
+      { kind: 'Param', name: id('x'), value: num(1) },
+    ]);
+  });
+
+  test('settings without their braces are a clean syntax error', () => {
+    const { diagnostics } = parsePlan('plan t\ndata mnist\n  batch 32\n', 'test.mono');
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      "expected a declaration (param, data, block, head, network, partition or schedule) but found 'batch'",
+    ]);
+  });
+
   test('blocks and heads with parameters and defaults', () => {
     expect(declarations('block basic(f, stride = 1) { conv(f, 3, stride: stride) relu } head gap(classes) { global_avg_pool dense(classes) } block plain { }')).toEqual([
       {

@@ -115,9 +115,9 @@ describe('printer: layout', () => {
     );
   });
 
-  test('empty data, network and schedule bodies', () => {
+  test('empty network and schedule bodies; data without settings loses its braces, as a phase does', () => {
     expect(format('plan x data mnist {} network input [1] {} schedule {}')).toBe(
-      lines('plan x', '', 'data mnist {}', '', 'network input [1] {}', '', 'schedule {}'),
+      lines('plan x', '', 'data mnist', '', 'network input [1] {}', '', 'schedule {}'),
     );
   });
 });
