@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import schema from '../../src/ir/schema.json' with { type: 'json' };
 import { validateIr } from '../../src/ir/validate.js';
 import { compileOk, plan } from '../semantics/helpers.js';
 
@@ -29,6 +30,32 @@ describe('validateIr', () => {
     expect(result.valid).toBe(false);
     expect(result.errors.some((e) => e.startsWith('/phases/0/lr'))).toBe(true);
     expect(result.errors.some((e) => e.startsWith('/phases/0/optimizer'))).toBe(true);
+  });
+
+  it('rejects an empty id, input name or parameter name', () => {
+    for (const field of ['id', 'inputs', 'params'] as const) {
+      const broken = structuredClone(ir) as unknown as { nodes: Array<Record<string, unknown>> };
+      const node = broken.nodes.find((n) => (n.params as string[]).length > 0)!;
+      node[field] = field === 'id' ? '' : [''];
+      const result = validateIr(broken);
+      expect(result.valid, field).toBe(false);
+      expect(result.errors.join('\n')).toContain(`/${field}`);
+    }
+  });
+
+  it('limits string lengths only with minLength 1, where .length and code points agree (unicode: false)', () => {
+    const lengths: unknown[] = [];
+    const visit = (value: unknown): void => {
+      if (Array.isArray(value)) value.forEach(visit);
+      else if (value !== null && typeof value === 'object')
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === 'minLength' || key === 'maxLength') lengths.push(`${key}=${String(inner)}`);
+          visit(inner);
+        }
+    };
+    visit(schema);
+    expect(lengths.length).toBeGreaterThan(0);
+    expect(new Set(lengths)).toEqual(new Set(['minLength=1']));
   });
 
   it('rejects things that are not IRs at all', () => {
