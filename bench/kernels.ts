@@ -1,12 +1,15 @@
 // Gradient kernels on wasm before and after mono's kernels, side by side.
 // Run: node --import tsx bench/kernels.ts   (tsx ships in node_modules here)
 // "before" is tfjs-backend-wasm as shipped where it works, else the cpu backend.
+// Then: a conv forward + backward step, single-threaded vs threaded wasm, in
+// alternating child processes (a process picks its wasm binary once).
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   registerTrainingGradients, registerWasmTrainingKernels, restoreShippedWasmKernels,
 } from '../src/runtime/kernels/index.js';
-import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
+import { initWasmBackend, wasmThreadInfo } from '../src/runtime/kernels/wasm-setup.js';
 
 type Backend = 'wasm-shipped' | 'cpu' | 'wasm-mono';
 type Inputs = Record<string, tf.Tensor>;
@@ -107,9 +110,56 @@ const cases: Case[] = [
   },
 ];
 
+const CHILD_FLAG = '--conv-step-child';
+
+/** Child: median ms of conv forward + both gradients, b64 [32,32,16] 3x3 16->16, on this process's wasm. */
+async function convStepChild(): Promise<void> {
+  await initWasmBackend();
+  const c: Case = {
+    name: 'conv step', before: 'wasm-mono',
+    inputs: () => ({ x: x(), w: tf.randomNormal([3, 3, 16, 16]) }),
+    run: ({ x: a, w }) => tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+      tf.sum(tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, 1, 'same')))([a!, w!]),
+  };
+  console.log(JSON.stringify({ ms: time(c, 'wasm-mono'), threads: wasmThreadInfo().threads }));
+}
+
+function convStepIn(threads: '1' | 'auto'): { ms: number; threads: number } {
+  const env = { ...process.env };
+  if (threads === 'auto') delete env['MONO_WASM_THREADS'];
+  else env['MONO_WASM_THREADS'] = threads;
+  const out = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, CHILD_FLAG], { env, encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`conv step child failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { ms: number; threads: number };
+}
+
+function threadRows(): string[] {
+  const single: number[] = [];
+  const threaded: number[] = [];
+  let threads = 0;
+  for (let round = 0; round < 3; round++) {
+    single.push(convStepIn('1').ms);
+    const t = convStepIn('auto');
+    threaded.push(t.ms);
+    threads = t.threads;
+  }
+  const median = (v: number[]): number => v.sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+  const [s, t] = [median(single), median(threaded)];
+  return [`| conv2d fwd+bwd 3x3 16->16 s1 b64 | wasm 1 thread | ${s.toFixed(1)} | ${t.toFixed(1)} (${threads} threads) | ${(s / t).toFixed(2)}x |`];
+}
+
+if (process.argv.includes(CHILD_FLAG)) {
+  await convStepChild();
+  process.exit(0);
+}
+
+// The kernel table compares kernels at one thread; the threads row shows threading.
+process.env['MONO_WASM_THREADS'] ??= '0';
+// BENCH_ONLY=text keeps the rows whose name contains it.
+const only = process.env['BENCH_ONLY'] ?? '';
 registerTrainingGradients();
 const rows: string[] = [];
-for (const c of cases) {
+for (const c of cases.filter((k) => k.name.includes(only))) {
   await use(c.before);
   let before: number | undefined;
   try {
@@ -123,5 +173,9 @@ for (const c of cases) {
   const speedUp = before === undefined ? 'n/a' : `${(before / after).toFixed(1)}x`;
   rows.push(`| ${c.name} | ${c.before} | ${before?.toFixed(1) ?? 'fails'} | ${after.toFixed(1)} | ${speedUp} |`);
   console.log(rows[rows.length - 1]);
+}
+for (const row of 'conv2d fwd+bwd'.includes(only) ? threadRows() : []) {
+  rows.push(row);
+  console.log(row);
 }
 console.log(`\n| kernel | before on | before ms | mono wasm ms | speed-up |\n|---|---|---|---|---|\n${rows.join('\n')}`);
