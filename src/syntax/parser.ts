@@ -3,7 +3,7 @@
  * (building a parser is costly); recovery is on so that a file's syntax errors
  * are all reported in one pass.
  */
-import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
 
 function describeToken(token: IToken): string {
@@ -56,6 +56,12 @@ export const messages: IParserErrorMessageProvider = {
   },
 };
 
+/**
+ * Alternatives and repetition settings are fields, built once per parser, not
+ * literals inside the rules: a literal would allocate an array and closures on
+ * every invocation of its rule, the bulk of the parser's garbage on a large plan.
+ * The closures read `this.<rule>` only when called, so field order does not matter.
+ */
 export class MonoParser extends CstParser {
   constructor() {
     super([...T.ALL_TOKENS], { recoveryEnabled: true, nodeLocationTracking: 'none', errorMessageProvider: messages, maxLookahead: 3 });
@@ -69,16 +75,18 @@ export class MonoParser extends CstParser {
     this.MANY(() => this.SUBRULE(this.declaration));
   });
 
+  private readonly declarationAlternatives: IOrAlt<unknown>[] = [
+    { ALT: () => this.SUBRULE(this.paramDeclaration) },
+    { ALT: () => this.SUBRULE(this.dataDeclaration) },
+    { ALT: () => this.SUBRULE(this.blockDeclaration) },
+    { ALT: () => this.SUBRULE(this.headDeclaration) },
+    { ALT: () => this.SUBRULE(this.networkDeclaration) },
+    { ALT: () => this.SUBRULE(this.partitionDeclaration) },
+    { ALT: () => this.SUBRULE(this.scheduleDeclaration) },
+  ];
+
   private readonly declaration = this.RULE('declaration', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.paramDeclaration) },
-      { ALT: () => this.SUBRULE(this.dataDeclaration) },
-      { ALT: () => this.SUBRULE(this.blockDeclaration) },
-      { ALT: () => this.SUBRULE(this.headDeclaration) },
-      { ALT: () => this.SUBRULE(this.networkDeclaration) },
-      { ALT: () => this.SUBRULE(this.partitionDeclaration) },
-      { ALT: () => this.SUBRULE(this.scheduleDeclaration) },
-    ]);
+    this.OR(this.declarationAlternatives);
   });
 
   private readonly paramDeclaration = this.RULE('paramDeclaration', () => {
@@ -103,9 +111,11 @@ export class MonoParser extends CstParser {
   });
 
   /** NAME value ("," value)* */
+  private readonly settingValues = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) };
+
   private readonly setting = this.RULE('setting', () => {
     this.CONSUME(T.Identifier);
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    this.AT_LEAST_ONE_SEP(this.settingValues);
   });
 
   private readonly blockDeclaration = this.RULE('blockDeclaration', () => {
@@ -122,9 +132,11 @@ export class MonoParser extends CstParser {
     this.SUBRULE(this.layerBody);
   });
 
+  private readonly parameters = { SEP: T.Comma, DEF: () => this.SUBRULE(this.parameter) };
+
   private readonly parameterList = this.RULE('parameterList', () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.parameter) });
+    this.MANY_SEP(this.parameters);
     this.CONSUME(T.RParen);
   });
 
@@ -147,13 +159,15 @@ export class MonoParser extends CstParser {
   });
 
   /** NAME ":" item*, ending where the next `NAME :` starts. */
+  private readonly sectionItems = {
+    GATE: () => !(this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Colon),
+    DEF: () => this.SUBRULE(this.layerItem),
+  };
+
   private readonly section = this.RULE('section', () => {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
-    this.MANY({
-      GATE: () => !(this.LA(1).tokenType === T.Identifier && this.LA(2).tokenType === T.Colon),
-      DEF: () => this.SUBRULE(this.layerItem),
-    });
+    this.MANY(this.sectionItems);
   });
 
   private readonly partitionDeclaration = this.RULE('partitionDeclaration', () => {
@@ -178,13 +192,16 @@ export class MonoParser extends CstParser {
     this.CONSUME(T.RCurly);
   });
 
+  private readonly phaseModes: IOrAlt<unknown>[] = [{ ALT: () => this.CONSUME(T.Train) }, { ALT: () => this.CONSUME(T.Finetune) }];
+  private readonly epochWords: IOrAlt<unknown>[] = [{ ALT: () => this.CONSUME(T.Epochs) }, { ALT: () => this.CONSUME(T.Epoch) }];
+
   /** (train NAME | finetune NAME) for EXPR (epoch | epochs) with NAME[(args)] [{ setting* }] */
   private readonly phase = this.RULE('phase', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Train) }, { ALT: () => this.CONSUME(T.Finetune) }]);
+    this.OR(this.phaseModes);
     this.CONSUME1(T.Identifier);
     this.CONSUME(T.For);
     this.SUBRULE(this.expression);
-    this.OR2([{ ALT: () => this.CONSUME(T.Epochs) }, { ALT: () => this.CONSUME(T.Epoch) }]);
+    this.OR2(this.epochWords);
     this.CONSUME(T.With);
     this.CONSUME2(T.Identifier);
     this.OPTION(() => this.SUBRULE(this.argumentList));
@@ -199,18 +216,22 @@ export class MonoParser extends CstParser {
     this.CONSUME(T.RCurly);
   });
 
+  private readonly layerItemAlternatives: IOrAlt<unknown>[] = [
+    { ALT: () => this.SUBRULE(this.layerCall) },
+    { ALT: () => this.SUBRULE(this.repeat) },
+    { ALT: () => this.SUBRULE(this.residual) },
+  ];
+
   private readonly layerItem = this.RULE('layerItem', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.layerCall) },
-      { ALT: () => this.SUBRULE(this.repeat) },
-      { ALT: () => this.SUBRULE(this.residual) },
-    ]);
+    this.OR(this.layerItemAlternatives);
   });
 
   private readonly layerCall = this.RULE('layerCall', () => {
     this.CONSUME(T.Identifier);
     this.OPTION(() => this.SUBRULE(this.argumentList));
   });
+
+  private readonly repeatBodies: IOrAlt<unknown>[] = [{ ALT: () => this.SUBRULE(this.layerBody) }, { ALT: () => this.SUBRULE(this.layerItem) }];
 
   /** repeat EXPR [shared [(args)]] (item | { item* }) */
   private readonly repeat = this.RULE('repeat', () => {
@@ -220,7 +241,7 @@ export class MonoParser extends CstParser {
       this.CONSUME(T.Shared);
       this.OPTION2(() => this.SUBRULE(this.argumentList));
     });
-    this.OR([{ ALT: () => this.SUBRULE(this.layerBody) }, { ALT: () => this.SUBRULE(this.layerItem) }]);
+    this.OR(this.repeatBodies);
   });
 
   private readonly residual = this.RULE('residual', () => {
@@ -231,9 +252,11 @@ export class MonoParser extends CstParser {
 
   // ------------------------------------------------------------ expressions
 
+  private readonly arguments = { SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) };
+
   private readonly argumentList = this.RULE('argumentList', () => {
     this.CONSUME(T.LParen);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.MANY_SEP(this.arguments);
     this.CONSUME(T.RParen);
   });
 
@@ -246,10 +269,13 @@ export class MonoParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  private readonly additiveOperators: IOrAlt<unknown>[] = [{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }];
+  private readonly multiplicativeOperators: IOrAlt<unknown>[] = [{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }];
+
   public readonly expression = this.RULE('expression', () => {
     this.SUBRULE(this.product);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.OR(this.additiveOperators);
       this.SUBRULE2(this.product);
     });
   });
@@ -257,39 +283,45 @@ export class MonoParser extends CstParser {
   private readonly product = this.RULE('product', () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.OR(this.multiplicativeOperators);
       this.SUBRULE2(this.unary);
     });
   });
 
-  private readonly unary = this.RULE('unary', () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary);
-        },
+  private readonly unaryAlternatives: IOrAlt<unknown>[] = [
+    {
+      ALT: () => {
+        this.CONSUME(T.Minus);
+        this.SUBRULE(this.unary);
       },
-      { ALT: () => this.SUBRULE(this.primary) },
-    ]);
+    },
+    { ALT: () => this.SUBRULE(this.primary) },
+  ];
+
+  private readonly unary = this.RULE('unary', () => {
+    this.OR(this.unaryAlternatives);
   });
 
+  private readonly primaryAlternatives: IOrAlt<unknown>[] = [
+    { ALT: () => this.CONSUME(T.NumberLiteral) },
+    { ALT: () => this.CONSUME(T.PercentLiteral) },
+    { ALT: () => this.CONSUME(T.StringLiteral) },
+    { ALT: () => this.CONSUME(T.True) },
+    { ALT: () => this.CONSUME(T.False) },
+    { ALT: () => this.SUBRULE(this.list) },
+    { ALT: () => this.SUBRULE(this.parenthesized) },
+    { ALT: () => this.SUBRULE(this.nameOrCall) },
+  ];
+
   private readonly primary = this.RULE('primary', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.NumberLiteral) },
-      { ALT: () => this.CONSUME(T.PercentLiteral) },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.SUBRULE(this.list) },
-      { ALT: () => this.SUBRULE(this.parenthesized) },
-      { ALT: () => this.SUBRULE(this.nameOrCall) },
-    ]);
+    this.OR(this.primaryAlternatives);
   });
+
+  private readonly listItems = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) };
 
   private readonly list = this.RULE('list', () => {
     this.CONSUME(T.LBracket);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    this.MANY_SEP(this.listItems);
     this.CONSUME(T.RBracket);
   });
 
