@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import '@tensorflow/tfjs-backend-cpu';
 import {
-  registerTrainingGradients, registerWasmTrainingKernels, restoreShippedWasmKernels,
+  batchNormTrain, registerTrainingGradients, registerWasmTrainingKernels, restoreShippedWasmKernels,
 } from '../src/runtime/kernels/index.js';
 import { initWasmBackend, wasmThreadInfo } from '../src/runtime/kernels/wasm-setup.js';
 
@@ -19,6 +19,8 @@ interface Case {
   before: Backend;
   inputs: () => Inputs;
   run: (xs: Inputs) => tf.Tensor | tf.Tensor[];
+  /** What "before" runs, where it differs from `run` (e.g. mono's earlier composite). */
+  runBefore?: (xs: Inputs) => tf.Tensor | tf.Tensor[];
 }
 
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 5);
@@ -34,11 +36,11 @@ async function use(backend: Backend): Promise<void> {
 }
 
 /** Median ms per call, after one warm-up call; the slow cpu backend runs once. */
-function time(c: Case, backend: Backend): number {
+function time(c: Case, backend: Backend, run = c.run): number {
   const xs = c.inputs();
   const once = (): number => {
     const start = performance.now();
-    const out = c.run(xs);
+    const out = run(xs);
     for (const t of Array.isArray(out) ? out : [out]) t.dataSync();
     const ms = performance.now() - start;
     tf.dispose(out);
@@ -63,7 +65,16 @@ const bnLoss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
   return tf.sum(tf.batchNorm(a, mean, variance, b, g, 1e-3));
 };
 
+const fusedBnLoss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar =>
+  tf.sum(batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y);
+
 const cases: Case[] = [
+  {
+    name: 'BatchNorm train grad (x,gamma,beta) [64,32,32,16]: composite -> fused batchNormTrain', before: 'wasm-mono',
+    inputs: () => ({ x: x(), g: tf.ones([16]), b: tf.zeros([16]) }),
+    runBefore: ({ x: a, g, b }) => tf.grads(bnLoss)([a!, g!, b!]),
+    run: ({ x: a, g, b }) => tf.grads(fusedBnLoss)([a!, g!, b!]),
+  },
   {
     name: 'BatchNorm grad (x,gamma,beta) [64,32,32,16]', before: 'cpu',
     inputs: () => ({ x: x(), g: tf.ones([16]), b: tf.zeros([16]) }),
@@ -163,7 +174,7 @@ for (const c of cases.filter((k) => k.name.includes(only))) {
   await use(c.before);
   let before: number | undefined;
   try {
-    before = time(c, c.before);
+    before = time(c, c.before, c.runBefore);
   } catch (e) {
     before = undefined;
     console.error(`${c.name}: before failed: ${(e as Error).message}`);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
+import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } from './batch-norm-train.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from './explicit-same-padding.js';
@@ -14,6 +15,7 @@ import { registerTrainingGradients, trainingGradients } from './gradients.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
 
 export { registerTrainingGradients } from './gradients.js';
+export { batchNormTrain, type BatchNormTrainResult } from './batch-norm-train.js';
 
 const WASM = 'wasm';
 
@@ -29,17 +31,18 @@ const monoKernels: readonly tf.KernelConfig[] = [
   conv2dBackpropInputKernel(WASM),
   maxPoolGradKernel(),
   avgPoolGradKernel(),
+  ...batchNormTrainWasmKernels,
 ];
 
 /** Gradients mono always installs, replacing any other, because theirs are slow on wasm. */
-const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient];
+const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient, batchNormTrainGradient];
 
 /** Forward and backward kernels a ResNet training step runs on wasm. */
 const trainingKernelNames: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.FusedBatchNorm, tf.Relu, tf.Add,
   tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.MaxPoolGrad, tf.AvgPool, tf.AvgPoolGrad, tf.Mean,
   tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater,
-  tf.Cast,
+  tf.Cast, BATCH_NORM_TRAIN,
 ];
 
 const shippedKernels = new Map<string, tf.KernelConfig>();
