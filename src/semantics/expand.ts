@@ -2,7 +2,7 @@ import type { AttrValue, IRNode, OpName, ParamSpec, Shape } from '../ir/types.js
 import type { BlockDeclaration, HeadDeclaration, LayerCall, LayerItem, Repeat, Residual } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
 import type { LayerParam } from './catalog/layers.js';
-import { isLayerShapeError, layerCatalog } from './catalog/layers.js';
+import { batchnormParams, isLayerShapeError, layerCatalog } from './catalog/layers.js';
 import { Environment } from './environment.js';
 import { evaluate, evaluateArguments } from './evaluate.js';
 import type { Reporter } from './reporter.js';
@@ -341,8 +341,6 @@ export class Expander {
       );
       return undefined;
     }
-    const channels = target[target.length - 1]!;
-    const stat = (role: LayerParam['role'], init: 'ones' | 'zeros', trainable: boolean): LayerParam => ({ role, shape: [channels], init, trainable });
     return this.addNode(
       scope,
       'proj_bn',
@@ -350,7 +348,7 @@ export class Expander {
       { momentum: 0.99, epsilon: 1e-3 },
       [projectionId],
       target,
-      [stat('gamma', 'ones', true), stat('beta', 'zeros', true), stat('moving_mean', 'zeros', false), stat('moving_variance', 'ones', false)],
+      batchnormParams(target[target.length - 1]!),
       shapeSize(target),
       loc,
     );
@@ -423,8 +421,12 @@ export class Expander {
       uses: 0,
     };
     if (this.owner.head !== undefined) spec.head = this.owner.head;
-    const group = this.shared.find((frame) => frame.count > 1);
-    if (group !== undefined) spec.sharedGroup = group.group;
+    for (const frame of this.shared) {
+      if (frame.count > 1) {
+        spec.sharedGroup = frame.group;
+        break;
+      }
+    }
     this.parameters.push(spec);
     return spec;
   }

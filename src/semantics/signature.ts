@@ -38,13 +38,15 @@ export function bindArguments(
   const bound: BoundArguments = new Map();
   let ok = true;
   let sawNamed = false;
-  args.forEach((arg, index) => {
+  // A plain loop, not forEach: this runs for every layer of a 10,000-block plan.
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
     let param: ParamSignature | undefined;
     if (arg.name === undefined) {
       if (sawNamed) {
         reporter.error('positional-after-named', 'a positional argument cannot follow a named one', arg.loc);
         ok = false;
-        return;
+        continue;
       }
       param = signature.params[index];
       if (param === undefined) {
@@ -55,7 +57,7 @@ export function bindArguments(
           arg.loc,
         );
         ok = false;
-        return;
+        continue;
       }
     } else {
       sawNamed = true;
@@ -69,22 +71,22 @@ export function bindArguments(
           didYouMean(name, signature.params.map((p) => p.name)),
         );
         ok = false;
-        return;
+        continue;
       }
     }
     if (bound.has(param.name)) {
       reporter.error('duplicate-argument', `argument '${param.name}' of ${signature.name} is given twice`, arg.nameLoc ?? arg.loc);
       ok = false;
-      return;
+      continue;
     }
     const value = coerce(arg.value, param.type, `${signature.name} argument '${param.name}'`, reporter);
     if (value === undefined) {
       ok = false;
       bound.set(param.name, { kind: 'error', loc: arg.loc });
-      return;
+      continue;
     }
     bound.set(param.name, value);
-  });
+  }
   for (const param of signature.params) {
     if (bound.has(param.name)) continue;
     if (param.default) bound.set(param.name, param.default());

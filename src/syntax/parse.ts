@@ -62,6 +62,8 @@ export function parsePlan(text: string, file: string): ParseResult {
     monoParser.input = lexed.tokens;
     const cst = monoParser.plan();
     diagnostics.push(...monoParser.errors.map((error) => parsingDiagnostic(text, file, error)));
+    // Let go of the tokens: the shared parser would otherwise keep them alive through the later stages.
+    monoParser.input = [];
     const builder = new AstBuilder(file);
     // Chevrotain gives back no tree at all when the top rule fails without recovery.
     const plan = cst === undefined ? undefined : builder.plan(cst);

@@ -155,6 +155,21 @@ const dense: LayerDefinition = {
   },
 };
 
+/**
+ * gamma, beta and the moving statistics of a batchnorm over `channels`. They
+ * share one shape array (a large plan has hundreds of thousands of them), and
+ * this is a plain function, not a closure made per call.
+ */
+export function batchnormParams(channels: number): LayerParam[] {
+  const shape = [channels];
+  return [
+    { role: 'gamma', shape, init: 'ones', trainable: true },
+    { role: 'beta', shape, init: 'zeros', trainable: true },
+    { role: 'moving_mean', shape, init: 'zeros', trainable: false },
+    { role: 'moving_variance', shape, init: 'ones', trainable: false },
+  ];
+}
+
 const batchnorm: LayerDefinition = {
   name: 'bn',
   op: 'batchnorm',
@@ -166,12 +181,10 @@ const batchnorm: LayerDefinition = {
     ],
   },
   infer(input, args) {
-    const channels = input[input.length - 1] ?? 1;
-    const stat = (role: ParamRole, init: Initializer, trainable: boolean): LayerParam => ({ role, shape: [channels], init, trainable });
     return {
       shape: input,
       attrs: { momentum: numberArg(args, 'momentum'), epsilon: numberArg(args, 'eps') },
-      params: [stat('gamma', 'ones', true), stat('beta', 'zeros', true), stat('moving_mean', 'zeros', false), stat('moving_variance', 'ones', false)],
+      params: batchnormParams(input[input.length - 1] ?? 1),
       flops: shapeSize(input),
     };
   },
