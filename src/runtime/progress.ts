@@ -19,8 +19,23 @@ export function formatEpochLine(m: EpochMetrics): string {
   return (
     `${m.phase} epoch ${m.epoch}/${m.epochs} [${m.head}]  loss ${fixed(m.loss, 4)}  acc ${percent(m.acc)}  ` +
     `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  mi ${fixed(m.mi, 3)}  ` +
-    `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s`
+    `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s` +
+    groupLine(m)
   );
+}
+
+/**
+ * Layer-wise lr (groups with different lrs): each group's lr and MI; and the
+ * lr-find bounds on a phase's first epoch line.
+ */
+function groupLine(m: EpochMetrics): string {
+  let text = '';
+  if (m.lr_bounds && m.epoch === 1) text += `  lr bounds [${m.lr_bounds.min.toPrecision(3)}, ${m.lr_bounds.max.toPrecision(3)}] from lr-find`;
+  const groups = Object.entries(m.lr_groups ?? {});
+  if (groups.length > 1 && groups.some(([, lr]) => lr !== m.lr)) {
+    text += '\n  ' + groups.map(([g, lr]) => `${g}: lr ${lr.toPrecision(3)} mi ${fixed(m.mi_groups?.[g] ?? null, 3)}`).join('  ');
+  }
+  return text;
 }
 
 /** The live bar: `p1 epoch 2/5 [#####-----] 45/100  812 ex/s  loss 0.4123  ETA 0:07`. */

@@ -12,11 +12,14 @@ import type { EpochMetrics } from './trainer.js';
  *   run.json       how it was started (seed, --set values, backend, plan path)
  *   metrics.jsonl  one JSON line per epoch per phase
  *   checkpoint.bin the latest checkpoint (see checkpoint.ts)
+ *   lr-bounds.json bounds of `mi(bounds: lr_find)` phases and where they came from
+ *   lr-find-<phase>.csv/.svg/.json  the LR range test run for such a phase
  */
 export const PLAN_FILE = 'plan.mono';
 export const IR_FILE = 'ir.json';
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
+export const LR_BOUNDS_FILE = 'lr-bounds.json';
 
 export interface RunInfo {
   plan: string;

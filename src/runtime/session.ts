@@ -1,9 +1,13 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { IR } from '../ir/types.js';
+import type { LrBounds } from '../optim/schedule.js';
 import { planHash, removeStaleTemporaries, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { loadData, type LoadedData } from './data/dataset.js';
 import { Network, type NamedWeights } from './graph.js';
-import { appendMetrics, truncateMetrics } from './run-folder.js';
-import { runRngs, Trainer, type BatchProgress, type EpochMetrics } from './trainer.js';
+import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
+import { appendMetrics, LR_BOUNDS_FILE, truncateMetrics } from './run-folder.js';
+import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
   ir: IR;
@@ -22,6 +26,11 @@ export interface SessionOptions {
   onEpoch?(metrics: EpochMetrics): void;
   /** Stop after this many epochs in this invocation (a checkpoint is written first). */
   maxEpochs?: number;
+  /** Bounds for `mi(bounds: lr_find)` phases by phase name; other such phases run the LR range test. */
+  lrBounds?: Record<string, LrBounds>;
+  lrFind?: Omit<LrFindOptions, 'onStep'>;
+  /** A phase's lr_find bounds are settled (its sweep's files, if any, are already written). */
+  onLrBounds?(event: LrBoundsEvent & { files: string[] }): void;
 }
 
 export interface SessionResult {
@@ -51,8 +60,16 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       network,
       data,
       seed,
+      ...(options.lrBounds ? { lrBounds: options.lrBounds } : {}),
+      ...(options.lrFind ? { lrFind: options.lrFind } : {}),
       hooks: {
         ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        onLrBounds: async (event) => {
+          // The sweep's curve goes next to the metrics; every phase's bounds into one file.
+          const files = event.result ? await writeLrFindFiles(dir, event.result, `lr-find-${event.phase}`) : [];
+          await recordLrBounds(dir, event);
+          options.onLrBounds?.({ ...event, files });
+        },
         onEpoch: async (metrics) => {
           const metricsBytes = await appendMetrics(dir, metrics);
           await writeCheckpoint(dir, { planHash: hash, metricsBytes, state: trainer.getState(), weights: network.getWeights() });
@@ -78,4 +95,16 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   } finally {
     network.dispose();
   }
+}
+
+/** Adds a phase's bounds and their source to LR_BOUNDS_FILE in the run folder. */
+async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise<void> {
+  const file = path.join(dir, LR_BOUNDS_FILE);
+  const known: Record<string, unknown> = await fs.readFile(file, 'utf8').then(
+    (text) => JSON.parse(text) as Record<string, unknown>,
+    () => ({}),
+  );
+  if (event.source === 'checkpoint' && event.phase in known) return;
+  known[event.phase] = { ...event.bounds, source: event.source };
+  await fs.writeFile(file, JSON.stringify(known, null, 2) + '\n');
 }

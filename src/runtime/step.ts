@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { PhaseSpec } from '../ir/types.js';
-import type { Optimizer, StepHyper } from '../optim/optimizers.js';
+import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
+import type { OptimizedParam, Optimizer, StepHyper } from '../optim/optimizers.js';
 import type { Split } from './data/dataset.js';
 import { GraphError, type Network } from './graph.js';
 
@@ -37,6 +37,51 @@ export function phaseGraph(network: Network, phase: PhaseSpec): PhaseGraph {
     .filter((s) => s.trainable && trainable.includes(s.partition) && (s.head === undefined || s.head === headName))
     .map((s) => network.variable(s.name));
   return { frozen: [...phase.frozen], trainable, headPartition, variables };
+}
+
+/**
+ * The parameters a phase's optimizer updates, each tagged with its partition and
+ * sections (what lr-multiplier globs may name) and grouped by partition (layer-wise lr).
+ */
+export function optimizedParams(network: Network, graph: PhaseGraph): OptimizedParam[] {
+  const trained = new Set(graph.variables.map((v) => v.name));
+  return network
+    .paramSpecs()
+    .filter((spec) => trained.has(network.variable(spec.name).name))
+    .map((spec) => ({
+      name: spec.name,
+      variable: network.variable(spec.name),
+      lrMult: spec.lrMult,
+      tags: [spec.partition, ...sectionsUsing(network.ir, spec.name)],
+      group: spec.partition,
+    }));
+}
+
+/** Sections of the nodes (main network and heads) that use a parameter. */
+function sectionsUsing(ir: IR, paramName: string): string[] {
+  const sections = new Set<string>();
+  const nodes = [...ir.nodes, ...ir.partitions.flatMap((p) => p.head?.nodes ?? [])];
+  for (const node of nodes) if (node.params.includes(paramName)) sections.add(node.section);
+  return [...sections];
+}
+
+/** The optimizer's own momentum: the base value of the momentum schedule (beta1 for adam). */
+export function baseMomentum(spec: OptimizerSpec): number {
+  return spec.type === 'adam' ? spec.beta1 : spec.momentum;
+}
+
+/**
+ * A partition's own head, for measuring it: the partitions up to it (inference
+ * only), then its proxy head, or the network's output for the last partition.
+ * Undefined for an inner partition without a proxy head.
+ */
+export function ownHeadGraph(network: Network, partition: string): PhaseGraph | undefined {
+  const order = network.ir.partitions.map((p) => p.name);
+  const index = order.indexOf(partition);
+  if (index < 0) throw new GraphError(`no partition named ${partition}`);
+  const isLast = index === order.length - 1;
+  if (!isLast && !network.partition(partition).head) return undefined;
+  return { frozen: order.slice(0, index + 1), trainable: [], headPartition: isLast ? null : partition, variables: [] };
 }
 
 /** Mean softmax cross-entropy of logits [batch, classes] against integer labels. */

@@ -1,13 +1,14 @@
-import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
+import type { IR, PhaseSpec } from '../ir/types.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
-import { Optimizer, type OptimizedParam, type OptimizerState } from '../optim/optimizers.js';
-import { createSchedule, type Schedule } from '../optim/schedule.js';
+import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import { createSchedule, needsLrFindBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
 import { NonFiniteLossError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
+import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { Rng } from './rng.js';
-import { evaluate, phaseGraph, trainStep, type PhaseGraph } from './step.js';
+import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStep, type Evaluation, type PhaseGraph } from './step.js';
 
 /** One line of metrics.jsonl: one epoch of one phase. */
 export interface EpochMetrics {
@@ -25,6 +26,15 @@ export interface EpochMetrics {
   mi: number | null;
   lr: number;
   momentum: number;
+  /** lr of each trained partition's parameter group at the epoch's last step (before lr multipliers). */
+  lr_groups: Record<string, number>;
+  /**
+   * Normalised hold-out MI of each trained partition through its own head: its proxy
+   * head, or the network's output for the last partition (null without hold-out data).
+   */
+  mi_groups: Record<string, number> | null;
+  /** The bounds an `mi(bounds: lr_find)` phase got from the LR range test (only in such phases). */
+  lr_bounds?: LrBounds;
   seconds: number;
   examples_per_s: number;
 }
@@ -49,12 +59,25 @@ export interface TrainerState {
   optimizer: OptimizerState | null;
   schedules: { lr: unknown; momentum: unknown; groups: Record<string, unknown> } | null;
   rng: { data: number[]; dropout: number[] };
+  /** lr bounds resolved for `mi(bounds: lr_find)` phases, by phase name (absent in older checkpoints). */
+  lrBounds?: Record<string, LrBounds>;
+}
+
+/** Where a phase's `mi(bounds: lr_find)` bounds came from. */
+export interface LrBoundsEvent {
+  phase: string;
+  bounds: LrBounds;
+  /** `lr-find`: the LR range test just ran; `given`: TrainerOptions.lrBounds; `checkpoint`: a resumed run's. */
+  source: 'lr-find' | 'given' | 'checkpoint';
+  result?: LrFindResult;
 }
 
 export interface TrainerHooks {
   onBatch?(progress: BatchProgress): void;
   /** After every epoch, state already advanced; return 'stop' to end the run there (tests, --max-epochs). */
   onEpoch?(metrics: EpochMetrics, trainer: Trainer): Promise<void | 'stop'> | void | 'stop';
+  /** When a phase's lr_find bounds are settled, before its first step. */
+  onLrBounds?(event: LrBoundsEvent): Promise<void> | void;
 }
 
 export interface TrainerOptions {
@@ -64,17 +87,16 @@ export interface TrainerOptions {
   hooks?: TrainerHooks;
   /** Examples per batch when evaluating the hold-out data. */
   evalBatch?: number;
+  /** Bounds for `mi(bounds: lr_find)` phases, by phase name; phases not named run the LR range test. */
+  lrBounds?: Record<string, LrBounds>;
+  /** Settings of the LR range test run for lr_find phases (defaults of lr-find.ts otherwise). */
+  lrFind?: Omit<LrFindOptions, 'onStep'>;
 }
 
 /** The data and dropout streams of a run, both derived from its seed. Stream 1 initialises the network. */
 export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng } {
   const root = new Rng(seed);
   return { init: root.fork(1), data: root.fork(2), dropout: root.fork(3) };
-}
-
-/** The optimizer's own momentum: the base value of the momentum schedule (beta1 for adam). */
-function baseMomentum(spec: OptimizerSpec): number {
-  return spec.type === 'adam' ? spec.beta1 : spec.momentum;
 }
 
 interface ActivePhase {
@@ -98,6 +120,10 @@ export class Trainer {
   private readonly data: LoadedData;
   private readonly hooks: TrainerHooks;
   private readonly evalBatch: number;
+  private readonly seed: number;
+  private readonly givenBounds: Record<string, LrBounds>;
+  private readonly lrFind: Omit<LrFindOptions, 'onStep'>;
+  private lrBounds: Record<string, LrBounds> = {};
   private dataRng: Rng;
   private dropoutRng: Rng;
   private phaseIndex = 0;
@@ -111,6 +137,9 @@ export class Trainer {
     this.data = options.data;
     this.hooks = options.hooks ?? {};
     this.evalBatch = options.evalBatch ?? 500;
+    this.seed = options.seed;
+    this.givenBounds = options.lrBounds ?? {};
+    this.lrFind = options.lrFind ?? {};
     const rngs = runRngs(options.seed);
     this.dataRng = rngs.data;
     this.dropoutRng = rngs.dropout;
@@ -135,6 +164,7 @@ export class Trainer {
           }
         : null,
       rng: { data: this.dataRng.getState(), dropout: this.dropoutRng.getState() },
+      lrBounds: { ...this.lrBounds },
     };
   }
 
@@ -145,6 +175,7 @@ export class Trainer {
     this.nextEpoch = state.nextEpoch;
     this.dataRng = Rng.fromState(state.rng.data);
     this.dropoutRng = Rng.fromState(state.rng.dropout);
+    this.lrBounds = { ...(state.lrBounds ?? {}) };
     this.pending = state.optimizer || state.schedules ? { optimizer: state.optimizer, schedules: state.schedules } : null;
   }
 
@@ -152,7 +183,7 @@ export class Trainer {
     try {
       while (!this.finished) {
         const phase = this.ir.phases[this.phaseIndex]!;
-        const active = this.active ?? this.startPhase(phase);
+        const active = this.active ?? (await this.startPhase(phase));
         const metrics = this.runEpoch(active, this.nextEpoch);
         this.nextEpoch++;
         if (this.nextEpoch >= phase.epochs) {
@@ -167,28 +198,19 @@ export class Trainer {
     }
   }
 
-  private startPhase(phase: PhaseSpec): ActivePhase {
+  private async startPhase(phase: PhaseSpec): Promise<ActivePhase> {
     const graph = phaseGraph(this.network, phase);
-    const trained = new Set(graph.variables.map((v) => v.name));
-    const params: OptimizedParam[] = this.network
-      .paramSpecs()
-      .filter((spec) => trained.has(this.network.variable(spec.name).name))
-      .map((spec) => ({
-        name: spec.name,
-        variable: this.network.variable(spec.name),
-        lrMult: spec.lrMult,
-        tags: [spec.partition, ...sectionsUsing(this.ir, spec.name)],
-        group: spec.partition,
-      }));
+    const params = optimizedParams(this.network, graph);
     const base = phase.optimizer;
+    const lrSpec = needsLrFindBounds(phase.lr) ? withBounds(phase.lr, await this.resolveLrBounds(phase)) : phase.lr;
     let lr: Schedule;
     let momentum: Schedule;
     const groupLr = new Map<string, Schedule>();
     try {
-      lr = createSchedule(phase.lr, base.lr, phase.epochs);
+      lr = createSchedule(lrSpec, base.lr, phase.epochs);
       momentum = createSchedule(phase.momentum, baseMomentum(base), phase.epochs);
-      if (phase.lr.type === 'layerwise') {
-        for (const group of graph.trainable) groupLr.set(group, createSchedule(phase.lr, base.lr, phase.epochs));
+      if (lrSpec.type === 'layerwise') {
+        for (const group of graph.trainable) groupLr.set(group, createSchedule(lrSpec, base.lr, phase.epochs));
       }
     } catch (error) {
       throw new RuntimeFailure(`phase ${phase.name}: ${(error as Error).message}`);
@@ -209,6 +231,43 @@ export class Trainer {
     return this.active;
   }
 
+  /**
+   * Bounds of an `mi(bounds: lr_find)` phase: kept from a checkpoint, given by the
+   * caller, or found by the LR range test on the network as it stands at the start
+   * of the phase. The sweep draws from its own stream (4, forked per phase) and
+   * restores the weights, so the training streams and a resumed run are unaffected.
+   */
+  private async resolveLrBounds(phase: PhaseSpec): Promise<LrBounds> {
+    const kept = this.lrBounds[phase.name];
+    if (kept) {
+      await this.hooks.onLrBounds?.({ phase: phase.name, bounds: kept, source: 'checkpoint' });
+      return kept;
+    }
+    const given = this.givenBounds[phase.name];
+    let event: LrBoundsEvent;
+    if (given) {
+      event = { phase: phase.name, bounds: { ...given }, source: 'given' };
+    } else {
+      const rng = new Rng(this.seed).fork(4).fork(this.phaseIndex);
+      let result: LrFindResult;
+      try {
+        // The sweep shows on the progress bar as its own pseudo-epoch.
+        const onBatch = this.hooks.onBatch;
+        const onStep: LrFindOptions['onStep'] = onBatch
+          ? (p) => onBatch({ phase: `${phase.name} lr-find`, epoch: 1, epochs: 1, step: p.step, steps: p.steps, loss: p.smoothed, examplesPerSecond: p.examplesPerSecond })
+          : undefined;
+        result = lrRangeTest(this.network, this.data, phase, rng, { ...this.lrFind, ...(onStep ? { onStep } : {}) });
+      } catch (error) {
+        if (error instanceof RangeError) throw new RuntimeFailure(`phase ${phase.name}: ${error.message}`);
+        throw error;
+      }
+      event = { phase: phase.name, bounds: { min: result.bounds.min, max: result.bounds.max }, source: 'lr-find', result };
+    }
+    this.lrBounds[phase.name] = event.bounds;
+    await this.hooks.onLrBounds?.(event);
+    return event.bounds;
+  }
+
   private runEpoch(active: ActivePhase, epoch: number): EpochMetrics {
     const { spec, graph, optimizer } = active;
     const train = this.data.train;
@@ -223,13 +282,14 @@ export class Trainer {
     let step = 0;
     let lr = 0;
     let momentum = 0;
+    const lastGroupLr = new Map<string, number>();
     const nextSeed = () => this.dropoutRng.int(2 ** 31);
     for (const b of epochBatches(train, { batch, shuffle: true, augment: this.ir.data.augment, rng: this.dataRng, dropLast })) {
       const t = epoch + step / steps;
       lr = active.lr.valueAt(t);
       momentum = active.momentum.valueAt(t);
-      const groupLr = active.groupLr;
-      const lrOfGroup = groupLr.size > 0 ? (group: string) => groupLr.get(group)?.valueAt(t) : undefined;
+      for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
+      const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
       const result = trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed);
       step++;
       if (!Number.isFinite(result.loss)) throw new NonFiniteLossError(spec.name, epoch + 1, step, result.loss);
@@ -247,64 +307,66 @@ export class Trainer {
       });
     }
     const seconds = (performance.now() - started) / 1000;
+    const trainLoss = lossSum / examples;
     const holdout = this.data.holdout;
-    let valLoss: number | null = null;
-    let valAcc: number | null = null;
-    let mi: number | null = null;
-    if (holdout.count > 0) {
-      const evaluation = evaluate(this.network, graph, holdout, this.evalBatch);
-      valLoss = evaluation.loss;
-      valAcc = evaluation.acc;
-      mi = mutualInformation(confusionCounts(evaluation.predicted, holdout.labels, this.ir.classes), this.ir.classes).normalized;
-    }
-    const report = { valLoss: valLoss ?? lossSum / examples, ...(mi !== null ? { mi } : {}) };
+    const evaluation = holdout.count > 0 ? evaluate(this.network, graph, holdout, this.evalBatch) : undefined;
+    const mi = evaluation ? this.normalizedMi(evaluation) : null;
+    const report: EpochReport = { valLoss: evaluation?.loss ?? trainLoss, ...(mi !== null ? { mi } : {}) };
     active.lr.endEpoch(report);
     active.momentum.endEpoch(report);
-    for (const [group, schedule] of active.groupLr) schedule.endEpoch(this.groupReport(graph, group) ?? report);
+    const groupReports = this.groupReports(graph, evaluation);
+    // Layer-wise lr: each group follows its own head; one without a head follows the trained head.
+    for (const [group, schedule] of active.groupLr) schedule.endEpoch(groupReports.get(group) ?? report);
+    const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
     return {
       phase: spec.name,
       epoch: epoch + 1,
       epochs: spec.epochs,
       head: graph.headPartition ? this.network.partition(graph.headPartition).head!.name : 'network',
-      loss: lossSum / examples,
+      loss: trainLoss,
       acc: correct / examples,
-      val_loss: valLoss,
-      val_acc: valAcc,
+      val_loss: evaluation?.loss ?? null,
+      val_acc: evaluation?.acc ?? null,
       mi,
       lr,
       momentum,
+      lr_groups: lrGroups,
+      mi_groups: evaluation ? Object.fromEntries([...groupReports].map(([group, r]) => [group, r.mi!])) : null,
+      ...(this.lrBounds[spec.name] && needsLrFindBounds(spec.lr) ? { lr_bounds: { ...this.lrBounds[spec.name]! } } : {}),
       seconds,
       examples_per_s: examples / seconds,
     };
   }
 
+  private normalizedMi(evaluation: Evaluation): number {
+    const classes = this.ir.classes;
+    return mutualInformation(confusionCounts(evaluation.predicted, this.data.holdout.labels, classes), classes).normalized;
+  }
+
   /**
-   * Layer-wise lr: a partition's own hold-out loss and MI, through its proxy head
-   * (or the network's output for the last partition). Undefined without hold-out data.
+   * Hold-out loss and MI of each trained partition through its own head (proxy head,
+   * or the network's output for the last partition). The trained head's evaluation
+   * is reused; in `finetune all` the other partitions' proxy heads are evaluated too,
+   * although the loss does not use them. Empty without hold-out data.
    */
-  private groupReport(graph: PhaseGraph, group: string): { valLoss: number; mi: number } | undefined {
-    const holdout = this.data.holdout;
-    if (holdout.count === 0) return undefined;
-    const order = this.ir.partitions.map((p) => p.name);
-    const upTo = order.slice(0, order.indexOf(group) + 1);
-    const isLast = group === order[order.length - 1];
-    if (!isLast && !this.network.partition(group).head) return undefined;
-    const view: PhaseGraph = { frozen: upTo, trainable: [], headPartition: isLast ? null : group, variables: graph.variables };
-    const evaluation = evaluate(this.network, view, holdout, this.evalBatch);
-    const mi = mutualInformation(confusionCounts(evaluation.predicted, holdout.labels, this.ir.classes), this.ir.classes).normalized;
-    return { valLoss: evaluation.loss, mi };
+  private groupReports(graph: PhaseGraph, trained: Evaluation | undefined): Map<string, EpochReport> {
+    const reports = new Map<string, EpochReport>();
+    if (!trained) return reports;
+    const lastPartition = this.ir.partitions[this.ir.partitions.length - 1]!.name;
+    for (const group of graph.trainable) {
+      const isTrainedHead = graph.headPartition === null ? group === lastPartition : group === graph.headPartition;
+      let evaluation: Evaluation | undefined = isTrainedHead ? trained : undefined;
+      if (!evaluation) {
+        const view = ownHeadGraph(this.network, group);
+        if (view) evaluation = evaluate(this.network, view, this.data.holdout, this.evalBatch);
+      }
+      if (evaluation) reports.set(group, { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) });
+    }
+    return reports;
   }
 
   private disposeActive(): void {
     this.active?.optimizer.dispose();
     this.active = null;
   }
-}
-
-/** Sections of the nodes (main network and heads) that use a parameter. */
-function sectionsUsing(ir: IR, paramName: string): string[] {
-  const sections = new Set<string>();
-  const nodes = [...ir.nodes, ...ir.partitions.flatMap((p) => p.head?.nodes ?? [])];
-  for (const node of nodes) if (node.params.includes(paramName)) sections.add(node.section);
-  return [...sections];
 }

@@ -19,7 +19,7 @@ function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: n
 
 const metrics: EpochMetrics = {
   phase: 'p1', epoch: 2, epochs: 5, head: 'p1.head', loss: 0.41234, acc: 0.9074, val_loss: 0.7828, val_acc: 0.734, mi: 0.663,
-  lr: 0.005, momentum: 0.9, seconds: 87.2, examples_per_s: 103.4,
+  lr: 0.005, momentum: 0.9, lr_groups: { p1: 0.005 }, mi_groups: { p1: 0.663 }, seconds: 87.2, examples_per_s: 103.4,
 };
 const batch = (step: number): BatchProgress => ({ phase: 'p1', epoch: 2, epochs: 5, step, steps: 100, loss: 0.5, examplesPerSecond: 800 });
 

@@ -4,6 +4,7 @@ import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
 import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
+import { lrFindCommand } from './lr-find.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, fmtCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, doctorCommand];
