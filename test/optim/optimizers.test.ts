@@ -68,6 +68,38 @@ describe('msgd', () => {
   });
 });
 
+describe('LARS as an msgd option', () => {
+  it('scales each step by eta*||w|| / (||g|| + wd*||w||), with momentum and weight decay, per parameter', () => {
+    const eta = 0.02;
+    const wd = 0.01;
+    const mu = 0.9;
+    const lr = 0.5;
+    const a = param('a', [3, 4]);
+    const b = param('b', [0, 0]); // ||w|| = 0: trust ratio 1, plain msgd step
+    const optimizer = new Optimizer({ type: 'msgd', lr, momentum: mu, weightDecay: wd, lars: { eta } }, [a, b]);
+    const g = [0.6, 0.8]; // ||g|| = 1
+    // By hand, in plain numbers: v' = mu v - lr * trust * (g + wd w), w' = w + v'.
+    const norm = (x: number[]) => Math.hypot(...x);
+    let wa = [3, 4];
+    let va = [0, 0];
+    let wb = [0, 0];
+    let vb = [0, 0];
+    for (let step = 0; step < 2; step++) {
+      optimizer.step(new Map([['a', tf.tensor1d(g)], ['b', tf.tensor1d(g)]]), { lr, momentum: mu });
+      const trustA = (eta * norm(wa)) / (norm(g) + wd * norm(wa));
+      va = va.map((v, i) => mu * v - lr * trustA * (g[i]! + wd * wa[i]!));
+      wa = wa.map((w, i) => w + va[i]!);
+      const trustB = norm(wb) > 0 ? (eta * norm(wb)) / (norm(g) + wd * norm(wb)) : 1;
+      vb = vb.map((v, i) => mu * v - lr * trustB * (g[i]! + wd * wb[i]!));
+      wb = wb.map((w, i) => w + vb[i]!);
+      Array.from(a.variable.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(wa[i]!, 5));
+      Array.from(b.variable.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(wb[i]!, 5));
+    }
+    // Not plain msgd: with trust 1 the first step alone would move a[0] by lr * (g + wd w) = 0.315.
+    expect(Math.abs(3 - a.variable.dataSync()[0]!)).toBeLessThan(0.1);
+  });
+});
+
 describe('adam', () => {
   it('takes a first step of lr * sign(g) (bias-corrected) plus decoupled decay', () => {
     const w = param('w', [1, -1]);

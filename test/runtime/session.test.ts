@@ -78,4 +78,34 @@ describe('run sessions', () => {
     expect(result.initialized?.loaded).toEqual(['p1.head/dense.bias', 'out.bias']);
     expect(result.initialized?.skipped.find((s) => s.name === 'c1.kernel')?.reason).toMatch(/shape \[3,3,1,4\] differs from \[3,3,1,5\]/);
   });
+
+  it('resumed inside MI-driven, lr_find and layer-wise phases, continues their schedules exactly', async () => {
+    const mi = tinyIR({ epochs: [2, 2], finetune: 2, examples: 120, holdout: 30, lr: { type: 'mi', max: 0.1, min: 0.001, threshold: 0.05, start: null, boundsFrom: 'plan' } });
+    mi.phases[1]!.lr = { type: 'mi', max: 0, min: 0, threshold: 0.05, start: null, boundsFrom: 'lr_find' };
+    mi.phases[2]!.lr = { type: 'layerwise', by: 'mi', max: 0.05, min: 0.001, threshold: 0.05 };
+    const lrFind = { steps: 20 };
+    const whole = await newRun('mi-whole', mi);
+    await runSession({ ir: mi, dir: whole, seed: 3, lrFind });
+    const interrupted = await newRun('mi-interrupted', mi);
+    const sources: string[] = [];
+    const onLrBounds = (e: { source: string }) => void sources.push(e.source);
+    // Stops after p1 epoch 1 (mi state), then inside p2 (lr_find bounds), then inside finetune (groups).
+    for (const maxEpochs of [1, 2, 2]) {
+      const checkpoint = maxEpochs === 1 ? undefined : await readCheckpoint(interrupted);
+      await runSession({ ir: mi, dir: interrupted, seed: 3, lrFind, maxEpochs, onLrBounds, ...(checkpoint ? { resume: checkpoint } : {}) });
+    }
+    const checkpoint = await readCheckpoint(interrupted);
+    expect(checkpoint.state).toMatchObject({ phaseIndex: 2, nextEpoch: 1 });
+    expect(Object.keys((checkpoint.state.schedules?.groups ?? {}) as object)).toEqual(['p1', 'p2']);
+    await runSession({ ir: mi, dir: interrupted, seed: 3, lrFind, resume: checkpoint, onLrBounds });
+    // The sweep ran once; the resumed p2 took its bounds from the checkpoint.
+    expect(sources).toEqual(['lr-find', 'checkpoint']);
+    const expected = comparable(await readMetrics(whole));
+    expect(expected).toHaveLength(6);
+    expect(comparable(await readMetrics(interrupted))).toEqual(expected);
+    expect(expected.every((m) => m.mi !== null)).toBe(true);
+    const bounds = JSON.parse(await readFile(path.join(interrupted, 'lr-bounds.json'), 'utf8')) as Record<string, { min: number; max: number; source: string }>;
+    expect(bounds['p2']).toMatchObject({ source: 'lr-find', ...expected[2]!.lr_bounds });
+    expect((await readFile(path.join(interrupted, 'lr-find-p2.csv'), 'utf8')).split('\n')[0]).toBe('lr,loss,smoothed_loss');
+  });
 });

@@ -1,0 +1,96 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../../src/cli/command.js';
+import { lrFindCommand } from '../../src/cli/commands/lr-find.js';
+
+const PLAN = `plan tinyfind
+
+data synthetic(examples: 200, classes: 3, shape: [6, 6, 1], noise: 0.4) {
+  batch 16
+  holdout 40
+  seed 2
+}
+
+head probe(classes) { flatten dense(classes) }
+
+network input [6, 6, 1] {
+  stem: conv(4, 3) bn relu
+  body: conv(4, 3) bn relu
+  out: flatten dense(3)
+}
+
+partition p1 = stem proxy probe(3)
+partition p2 = body .. out
+
+schedule {
+  train p1 for 1 epoch with msgd(lr: 0.05, momentum: 0.9, lars: 0.01)
+  train p2 for 1 epoch with msgd(lr: 0.05, momentum: 0.9) {
+    lr mi(max: 0.1, min: 0.001, bounds: lr_find)
+  }
+}
+`;
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'mono-lr-find-'));
+  await writeFile(path.join(root, 'tiny.mono'), PLAN);
+  await writeFile(path.join(root, 'broken.mono'), PLAN.replace('conv(4, 3) bn relu\n  body', 'conv(four, 3) bn relu\n  body'));
+  await writeFile(path.join(root, 'cifar.mono'), PLAN.replace(/data synthetic\([^)]*\)/, 'data cifar10("no/such/folder")').replace('[6, 6, 1] {', '[32, 32, 3] {').replace(/\(3\)/g, '(10)'));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function capture(): { io: CommandIO; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), cwd: root, env: {} }, out: () => out, err: () => err };
+}
+
+describe('mono lr-find', () => {
+  it('writes lr-find.csv, .svg and .json and prints the suggested bounds as JSON', async () => {
+    const run = capture();
+    const code = await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--out', 'find', '--json', '--steps', '40', '--from', '1e-5', '--backend', 'cpu'], run.io);
+    expect(code, run.err()).toBe(EXIT_OK);
+    const summary = JSON.parse(run.out()) as { phase: string; suggested: { min: number; max: number }; steps: number; recorded: number; files: string[] };
+    expect(summary.phase).toBe('p2');
+    expect(summary.steps).toBe(40);
+    expect(summary.suggested.min).toBeGreaterThan(0);
+    expect(summary.suggested.min).toBeLessThan(summary.suggested.max);
+    expect(summary.files.map((f) => path.basename(f))).toEqual(['lr-find.csv', 'lr-find.svg', 'lr-find.json']);
+    const csv = (await readFile(path.join(root, 'find', 'lr-find.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('lr,loss,smoothed_loss');
+    expect(csv).toHaveLength(summary.recorded + 1);
+    expect(Number(csv[1]!.split(',')[0])).toBeCloseTo(1e-5, 12);
+    expect(await readFile(path.join(root, 'find', 'lr-find.svg'), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    const saved = JSON.parse(await readFile(path.join(root, 'find', 'lr-find.json'), 'utf8')) as { suggested: unknown };
+    expect(saved.suggested).toEqual(summary.suggested);
+    // First phase by default; text output.
+    const text = capture();
+    expect(await lrFindCommand.run(['tiny.mono', '--out', 'find2', '--steps', '20', '--backend', 'cpu'], text.io)).toBe(EXIT_OK);
+    expect(text.out()).toMatch(/phase p1 of tinyfind on cpu/);
+    expect(text.out()).toMatch(/suggested lr bounds: min \S+, max \S+/);
+  });
+
+  it('exits 1 on plan errors, 3 on missing data, and throws UsageError on bad arguments', async () => {
+    expect(await lrFindCommand.run(['broken.mono', '--backend', 'cpu'], capture().io)).toBe(EXIT_PLAN_ERRORS);
+    const missing = capture();
+    expect(await lrFindCommand.run(['cifar.mono', '--out', 'x', '--backend', 'cpu'], missing.io)).toBe(EXIT_RUNTIME);
+    expect(missing.err()).toMatch(/mono lr-find: .*cifar/i);
+    await expect(lrFindCommand.run([], capture().io)).rejects.toThrow(UsageError);
+    await expect(lrFindCommand.run(['tiny.mono', '--phase', 'p9'], capture().io)).rejects.toThrow(/no phase 'p9' .*phases: p1, p2/);
+    await expect(lrFindCommand.run(['tiny.mono', '--steps', '1'], capture().io)).rejects.toThrow(/--steps expects a whole number >= 2/);
+    await expect(lrFindCommand.run(['tiny.mono', '--from', '1', '--to', '0.1'], capture().io)).rejects.toThrow(/--from must be below --to/);
+    await expect(lrFindCommand.run(['tiny.mono', '--from=-1'], capture().io)).rejects.toThrow(/--from expects a number > 0/);
+  });
+});
