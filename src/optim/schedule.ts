@@ -18,6 +18,12 @@ export interface Schedule {
   valueAt(t: number): number;
   /** Called once at the end of every epoch, before the next epoch's valueAt calls: feeds plateau / mi. */
   endEpoch(report: EpochReport): void;
+  /**
+   * MI-driven schedules only: the measurement before the phase's first step (the
+   * head as earlier phases left it), which becomes the "previous" MI, so the end of
+   * the first epoch can already decay. Changes no value by itself.
+   */
+  baseline?(report: EpochReport): void;
   /** JSON-serialisable state for checkpoints (empty object for stateless schedules). */
   getState(): unknown;
   setState(state: unknown): void;
@@ -157,6 +163,9 @@ function miSchedule(params: MiParams): Schedule {
   let state: MiState = { type: 'mi', lr: start, lastMi: null };
   return {
     valueAt: () => state.lr,
+    baseline({ mi }) {
+      if (state.lastMi === null && mi !== undefined && Number.isFinite(mi)) state = { ...state, lastMi: mi };
+    },
     endEpoch({ mi }) {
       // An epoch without a usable MI measurement changes nothing.
       if (mi === undefined || !Number.isFinite(mi)) return;

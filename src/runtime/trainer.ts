@@ -226,6 +226,8 @@ export class Trainer {
         const saved = pending.schedules.groups[group];
         if (saved !== undefined) schedule.setState(saved);
       }
+    } else {
+      this.measureBaseline(graph, lr, momentum, groupLr);
     }
     this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr };
     return this.active;
@@ -336,6 +338,21 @@ export class Trainer {
       seconds,
       examples_per_s: examples / seconds,
     };
+  }
+
+  /**
+   * A fresh phase whose schedules are MI-driven: measure the heads on the hold-out
+   * data before the first step, as the "previous" MI of their first epoch end.
+   */
+  private measureBaseline(graph: PhaseGraph, lr: Schedule, momentum: Schedule, groupLr: Map<string, Schedule>): void {
+    const wantBaseline = [lr, momentum, ...groupLr.values()].some((s) => s.baseline);
+    if (!wantBaseline || this.data.holdout.count === 0) return;
+    const evaluation = evaluate(this.network, graph, this.data.holdout, this.evalBatch);
+    const report: EpochReport = { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) };
+    lr.baseline?.(report);
+    momentum.baseline?.(report);
+    const groupReports = groupLr.size > 0 ? this.groupReports(graph, evaluation) : new Map<string, EpochReport>();
+    for (const [group, schedule] of groupLr) schedule.baseline?.(groupReports.get(group) ?? report);
   }
 
   private normalizedMi(evaluation: Evaluation): number {

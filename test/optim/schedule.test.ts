@@ -166,6 +166,18 @@ describe('mi (MI-driven lr reconstruction)', () => {
     expect(s.valueAt(6)).toBe(0.001);
   });
 
+  it('takes a baseline (MI before the first step) as the previous measurement, without changing the lr', () => {
+    const s = createSchedule(spec, 0.5, 10);
+    s.baseline!({ valLoss: 1, mi: 0.6 });
+    expect(s.valueAt(0)).toBe(0.1);
+    s.endEpoch({ valLoss: 1, mi: 0.61 }); // +0.01 over the baseline: decays at the first epoch end
+    expect(s.valueAt(1)).toBeCloseTo(0.039, 15);
+    s.baseline!({ valLoss: 1, mi: 0 }); // only before the first measurement
+    s.endEpoch({ valLoss: 1, mi: 0.8 }); // +0.19 over 0.61: hold
+    expect(s.valueAt(2)).toBeCloseTo(0.039, 15);
+    expect(createSchedule({ type: 'cosine', to: 0 }, 1, 3).baseline).toBeUndefined();
+  });
+
   it('honours `start`, clamped into [min, max]', () => {
     expect(createSchedule({ ...spec, start: 0.05 }, 1, 3).valueAt(0)).toBe(0.05);
     expect(createSchedule({ ...spec, start: 5 }, 1, 3).valueAt(0)).toBe(0.1);

@@ -35,10 +35,13 @@ async function train(ir: IR, options: { lrBounds?: Record<string, { min: number;
   return { network, data, metrics, bounds };
 }
 
-/** mono's MI rule (docs/optimizers.md), replayed over the logged MI values: the lr of every epoch. */
-function replayMiRule(mis: number[], rule: { max: number; min: number; threshold: number; start: number }): number[] {
+/**
+ * mono's MI rule (docs/optimizers.md), replayed over the logged MI values: the lr of
+ * every epoch. `baseline`: the MI measured before the phase's first step.
+ */
+function replayMiRule(mis: number[], rule: { max: number; min: number; threshold: number; start: number }, baseline: number): number[] {
   let lr = rule.start;
-  let last: number | null = null;
+  let last: number | null = baseline;
   const lrs: number[] = [];
   for (const mi of mis) {
     lrs.push(lr);
@@ -57,10 +60,14 @@ describe('MI-driven lr through the trainer', () => {
   it("feeds each epoch's hold-out MI of the trained head to the schedule: the lr holds while MI rises, then decays", async () => {
     const rule = { max: 0.1, min: 0.001, threshold: 0.05, start: 0.1 };
     const ir = tinyIR({ epochs: [5, 1], noise: 0.6, lr: { type: 'mi', ...rule, start: null, boundsFrom: 'plan' } });
+    // The baseline: p1's proxy head on the hold-out data before any step (same seed, same initial weights).
+    const fresh = new Network(ir, runRngs(1).init);
+    const baseline = holdoutMi(fresh, await loadData(ir.data), 'p1');
+    fresh.dispose();
     const { network, metrics } = await train(ir);
     const p1 = metrics.filter((m) => m.phase === 'p1');
     expect(p1.every((m) => m.mi !== null && m.mi >= 0 && m.mi <= 1)).toBe(true);
-    expect(p1.map((m) => m.lr)).toEqual(replayMiRule(p1.map((m) => m.mi!), rule));
+    expect(p1.map((m) => m.lr)).toEqual(replayMiRule(p1.map((m) => m.mi!), rule, baseline));
     // The run is long enough for MI to level off: the lr did decay, and never went up.
     expect(p1[p1.length - 1]!.lr).toBeLessThan(rule.max);
     for (let i = 1; i < p1.length; i++) expect(p1[i]!.lr).toBeLessThanOrEqual(p1[i - 1]!.lr);
@@ -85,9 +92,11 @@ describe('layer-wise MI lr', () => {
     }
     // The two heads measure different things (a gap probe after one conv vs the whole net)...
     expect(finetune.some((m) => m.mi_groups!['p1'] !== m.mi_groups!['p2'])).toBe(true);
-    // ...and each group's lr follows its own MI sequence by the rule.
+    // ...and each group's lr follows its own MI sequence by the rule, from the MI its
+    // head had when the earlier phases ended (p1 did not change while p2 trained).
+    const baselines: Record<string, number> = { p1: metrics[0]!.mi!, p2: metrics[1]!.mi! };
     for (const group of ['p1', 'p2']) {
-      const expected = replayMiRule(finetune.map((m) => m.mi_groups![group]!), { ...rule, start: rule.max });
+      const expected = replayMiRule(finetune.map((m) => m.mi_groups![group]!), { ...rule, start: rule.max }, baselines[group]!);
       expect(finetune.map((m) => m.lr_groups[group]), group).toEqual(expected);
     }
     expect(finetune.some((m) => m.lr_groups['p1'] !== m.lr_groups['p2'])).toBe(true);
