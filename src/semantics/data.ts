@@ -79,11 +79,12 @@ export function resolveData(declaration: DataDeclaration | undefined, network: N
   const batch = numberSetting('batch', T.positiveInt, DATA_DEFAULTS.batch);
   const seed = numberSetting('seed', T.nonNegativeInt, DATA_DEFAULTS.seed);
   const limit = numberSetting('limit', T.nonNegativeInt, DATA_DEFAULTS.limit);
-  const available = limit > 0 ? Math.min(limit, examples) : examples;
+  // The runtime takes the hold-out first and then caps the rest at `limit`, so the
+  // hold-out competes with the whole training set, not with the limit.
   const holdoutValue = single('holdout', T.nonNegativeInt);
-  const holdout = holdoutValue?.kind === 'number' ? holdoutValue.value : Math.min(DATA_DEFAULTS.maxHoldout, Math.floor(available / 10));
-  if (holdoutValue?.kind === 'number' && holdout >= available) {
-    reporter.error('holdout-too-large', `holdout ${holdout} leaves no training examples: only ${available} are available`, holdoutValue.loc);
+  const holdout = holdoutValue?.kind === 'number' ? holdoutValue.value : Math.min(DATA_DEFAULTS.maxHoldout, Math.floor(examples / 10));
+  if (holdoutValue?.kind === 'number' && holdout >= examples) {
+    reporter.error('holdout-too-large', `holdout ${holdout} leaves no training examples: only ${examples} are available`, holdoutValue.loc);
     ok = false;
   }
 

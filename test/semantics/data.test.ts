@@ -54,6 +54,11 @@ describe('data', () => {
     expectDiagnostic(plan({ data: 'data synthetic(examples: 100, shape: [8, 8, 3]) { holdout 100 }' }), { code: 'holdout-too-large', message: 'only 100 are available', at: '100 }' });
   });
 
+  it('takes the hold-out from the whole set, before the training limit', () => {
+    const ir = compileOk(plan({ data: 'data synthetic(examples: 2000, shape: [8, 8, 3]) {\n  holdout 1000\n  limit 800\n}' }));
+    expect(ir.data).toMatchObject({ holdout: 1000, limit: 800 });
+  });
+
   it('checks the input shape against the data set', () => {
     expectDiagnostic(plan({ data: 'data mnist {}' }), {
       code: 'input-shape-mismatch',
