@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IR, IRNode, ParamSpec, PartitionSpec } from '../ir/types.js';
-import { initialValues, type RandomSource } from './initializers.js';
+import { initialValues, parameterStream, type RandomSource } from './initializers.js';
 import { applyNode, GraphError, type ForwardMode } from './layers.js';
 
 export { GraphError, type ForwardMode } from './layers.js';
@@ -37,11 +37,10 @@ export class Network {
     if (!last || last.output !== ir.output) {
       throw new GraphError(`the network output '${ir.output}' is not the last partition's output`);
     }
-    // Drawn in the IR's parameter order: a seed gives the same weights on every backend.
     for (const spec of ir.parameters) {
       if (this.specs.has(spec.name)) continue;
       this.specs.set(spec.name, spec);
-      const values = initialValues(spec.init, spec.shape, rng);
+      const values = initialValues(spec.init, spec.shape, rng.fork(parameterStream(spec.name)));
       this.variables.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), spec.trainable, this.prefix + spec.name));
     }
   }

@@ -6,6 +6,22 @@ export interface RandomSource {
   next(): number;
   /** Standard normal. */
   normal(): number;
+  /** An independent child stream; the parent does not advance. */
+  fork(stream: number): RandomSource;
+}
+
+/**
+ * A 32-bit stream number for a parameter name (FNV-1a). Each parameter draws from
+ * its own stream, so its initial values depend on the seed and its name only:
+ * editing a later partition or a head leaves every other parameter's start as it was.
+ */
+export function parameterStream(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }
 
 /**
@@ -20,8 +36,8 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 }
 
 /**
- * Initial values of one parameter, drawn from `rng` in a fixed order so that a
- * seed gives the same network on every backend. he_normal is an untruncated
+ * Initial values of one parameter, drawn from `rng` (the parameter's own stream) so
+ * that a seed gives the same network on every backend. he_normal is an untruncated
  * normal with std sqrt(2 / fanIn); glorot_uniform is U(-l, l) with l = sqrt(6 / (fanIn + fanOut)).
  */
 export function initialValues(init: Initializer, shape: Shape, rng: RandomSource): Float32Array {

@@ -40,6 +40,22 @@ describe('Network', () => {
     [a, b, c].forEach((n) => n.dispose());
   });
 
+  it("draws each parameter's initial values from its name, not from its place in the IR", () => {
+    const ir = tinyIR();
+    const reordered = tinyIR();
+    reordered.parameters.reverse();
+    reordered.parameters.unshift({ ...reordered.parameters.find((p) => p.name === 'c1.kernel')!, name: 'extra.kernel' });
+    const a = new Network(ir, new Rng(5));
+    const b = new Network(reordered, new Rng(5));
+    const values = (n: Network) => new Map(n.getWeights().map((w) => [w.name, Array.from(w.values)]));
+    const before = values(a);
+    const after = values(b);
+    for (const [name, v] of before) expect(after.get(name)).toEqual(v);
+    expect(after.get('extra.kernel')).not.toEqual(before.get('c1.kernel'));
+    a.dispose();
+    b.dispose();
+  });
+
   it('shares one variable per shared group and sums the gradients of its uses', () => {
     const shared = tinyIR({ shared: true });
     const tiedNet = new Network(shared, new Rng(1));
