@@ -212,7 +212,8 @@ function accuracyPlot(dataset: Dataset, summaries: readonly ArmSummary[], size: 
     y: { title: 'hold-out accuracy, %', domain: [low, 100] },
     series,
     markers: phaseMarkers(size),
-    legend: 'top-left',
+    // Below the plot: inside, it covered the phase labels.
+    legend: 'below',
   });
 }
 

@@ -19,6 +19,8 @@ export interface PlotSeries {
   points: readonly (readonly [number, number])[];
   color?: string;
   dashed?: boolean;
+  /** Also mark every usable point with a dot (a lone point would otherwise not show). */
+  dots?: boolean;
 }
 
 export interface PlotMarker {
@@ -36,11 +38,22 @@ export interface LinePlotOptions {
   y: PlotAxis;
   series: readonly PlotSeries[];
   markers?: readonly PlotMarker[];
-  /** Corner of the plot area that holds the legend (default top-right). */
-  legend?: LegendCorner;
+  /**
+   * Where the legend goes: a corner inside the plot area (default top-right), or
+   * `below`: under the x axis title, outside the plot area, so it never covers
+   * data or marker labels (the document grows by the legend's rows).
+   */
+  legend?: LegendPlace;
+  /**
+   * Where marker labels go: `inside` the plot area at its top (default), or `above`
+   * it, in a band under the title that the plot area makes room for, so labels never
+   * sit on the data.
+   */
+  markerLabels?: 'inside' | 'above';
 }
 
 export type LegendCorner = 'top-right' | 'top-left' | 'bottom-right' | 'bottom-left';
+export type LegendPlace = LegendCorner | 'below';
 
 export interface Tick {
   value: number;
@@ -122,6 +135,46 @@ function axisMapper(domain: readonly [number, number], scale: AxisScale, from: n
   return (v) => from + ((transform(v) - a) / (b - a)) * (to - from);
 }
 
+/** Estimated width of the legend's sample line and name (~7 px per character). */
+function legendEntryWidth(name: string): number {
+  return 38 + 7 * name.length;
+}
+
+/** Legend entries flowed into rows that fit `width` pixels: the index of each row's entries. */
+export function legendRows(names: readonly string[], width: number): number[][] {
+  const rows: number[][] = [];
+  let used = Infinity;
+  names.forEach((name, i) => {
+    const entry = legendEntryWidth(name) + 16;
+    if (used + entry > width && used > 0) {
+      rows.push([]);
+      used = 0;
+    }
+    rows[rows.length - 1]!.push(i);
+    used += entry;
+  });
+  return rows;
+}
+
+/**
+ * A row for each label (left edge `x`, width estimated from ~7 px per character):
+ * the first row where it does not run into the previous label of that row.
+ */
+export function labelRows(labels: readonly { x: number; text: string }[]): number[] {
+  const rowEnds: number[] = [];
+  const rows: number[] = new Array<number>(labels.length).fill(0);
+  // Left to right, so a row's last label is the only one a new label can run into.
+  const order = labels.map((_, i) => i).sort((a, b) => labels[a]!.x - labels[b]!.x);
+  for (const i of order) {
+    const { x, text } = labels[i]!;
+    let row = rowEnds.findIndex((end) => end + 6 <= x);
+    if (row === -1) row = rowEnds.length;
+    rowEnds[row] = x + 7 * text.length;
+    rows[i] = row;
+  }
+  return rows;
+}
+
 function px(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
@@ -151,15 +204,25 @@ export function linePlot(options: LinePlotOptions): string {
   const yDomain = options.y.domain ?? dataDomain(allPoints.map(([, y]) => y), yScale);
   const left = MARGIN.left;
   const right = width - MARGIN.right;
-  const top = MARGIN.top;
   const bottom = height - MARGIN.bottom;
   const mapX = axisMapper(xDomain, xScale, left, right);
+  // Marker labels that can be drawn (inside the x range), each in its row.
+  const labelled = (options.markers ?? [])
+    .filter((m) => usable(m.x, xScale) && mapX(m.x) >= left && mapX(m.x) <= right)
+    .map((m) => ({ marker: m, x: mapX(m.x) + 4, text: m.label }));
+  const rows = labelRows(labelled);
+  const above = options.markerLabels === 'above' && labelled.length > 0;
+  const labelBaseline = (row: number) => (above ? 40 : MARGIN.top + 14) + 14 * row;
+  const top = above ? Math.max(MARGIN.top, labelBaseline(Math.max(...rows)) + 8) : MARGIN.top;
   const mapY = axisMapper(yDomain, yScale, bottom, top);
+  const place = options.legend ?? 'top-right';
+  const belowRows = place === 'below' ? legendRows(options.series.map((s) => s.name), right - left) : [];
+  const fullHeight = height + (belowRows.length > 0 ? 18 * belowRows.length + 12 : 0);
 
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${fullHeight}" viewBox="0 0 ${width} ${fullHeight}" font-family="sans-serif" font-size="12">`,
+    `<rect x="0" y="0" width="${width}" height="${fullHeight}" fill="#ffffff"/>`,
     `<defs><clipPath id="plot-area"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`,
   );
   if (options.title !== undefined) {
@@ -202,32 +265,45 @@ export function linePlot(options: LinePlotOptions): string {
     const color = series.color ?? PALETTE[i % PALETTE.length];
     const dash = series.dashed === true ? ' stroke-dasharray="5 3"' : '';
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`);
+    if (series.dots === true) {
+      for (const [x, y] of series.points) {
+        if (usable(x, xScale) && usable(y, yScale)) out.push(`<circle cx="${px(mapX(x))}" cy="${px(mapY(y))}" r="2.5" fill="${color}"/>`);
+      }
+    }
   });
   out.push('</g>');
-  (options.markers ?? []).forEach((marker, i) => {
-    if (!usable(marker.x, xScale)) return;
-    const x = mapX(marker.x);
-    if (x < left || x > right) return;
-    // Staggered so that two close markers do not print over each other.
-    out.push(`<text x="${px(x + 4)}" y="${top + 14 + 14 * i}" fill="${marker.color ?? '#555555'}">${escapeXml(marker.label)}</text>`);
+  // A label goes one row down only when it would run into the one before it.
+  labelled.forEach(({ marker, x, text }, i) => {
+    out.push(`<text x="${px(x)}" y="${labelBaseline(rows[i]!)}" fill="${marker.color ?? '#555555'}">${escapeXml(text)}</text>`);
   });
 
-  // Legend in a corner inside the plot (width estimated from ~7 px per character).
-  const corner = options.legend ?? 'top-right';
-  const legendWidth = 16 + 7 * Math.max(0, ...options.series.map((s) => s.name.length)) + 34;
-  const legendHeight = 8 + 18 * options.series.length;
-  const legendX = corner.endsWith('right') ? right - legendWidth - 8 : left + 8;
-  const legendY = corner.startsWith('top') ? top + 8 : bottom - legendHeight - 8;
-  out.push(`<rect x="${legendX}" y="${legendY}" width="${legendWidth}" height="${legendHeight}" fill="#ffffff" fill-opacity="0.85" stroke="#bbbbbb"/>`);
-  options.series.forEach((series, i) => {
-    const y = legendY + 14 + 18 * i;
+  const sample = (series: PlotSeries, i: number, x: number, y: number) => {
     const color = series.color ?? PALETTE[i % PALETTE.length];
     const dash = series.dashed === true ? ' stroke-dasharray="5 3"' : '';
     out.push(
-      `<line x1="${legendX + 8}" y1="${y}" x2="${legendX + 32}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`,
-      `<text x="${legendX + 38}" y="${y}" dominant-baseline="middle">${escapeXml(series.name)}</text>`,
+      `<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`,
+      `<text x="${x + 30}" y="${y}" dominant-baseline="middle">${escapeXml(series.name)}</text>`,
     );
-  });
+  };
+  if (place === 'below') {
+    // Rows under the x axis title, outside the plot area.
+    belowRows.forEach((row, r) => {
+      let x = left;
+      for (const i of row) {
+        const series = options.series[i]!;
+        sample(series, i, x, height + 8 + 18 * r);
+        x += legendEntryWidth(series.name) + 16;
+      }
+    });
+  } else {
+    // Legend in a corner inside the plot (width estimated from ~7 px per character).
+    const legendWidth = 16 + 7 * Math.max(0, ...options.series.map((s) => s.name.length)) + 34;
+    const legendHeight = 8 + 18 * options.series.length;
+    const legendX = place.endsWith('right') ? right - legendWidth - 8 : left + 8;
+    const legendY = place.startsWith('top') ? top + 8 : bottom - legendHeight - 8;
+    out.push(`<rect x="${legendX}" y="${legendY}" width="${legendWidth}" height="${legendHeight}" fill="#ffffff" fill-opacity="0.85" stroke="#bbbbbb"/>`);
+    options.series.forEach((series, i) => sample(series, i, legendX + 8, legendY + 14 + 18 * i));
+  }
 
   out.push('</svg>');
   return out.join('\n') + '\n';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { dataDomain, escapeXml, formatTick, linePlot, ticks } from '../../src/optim/svg-plot.js';
+import { dataDomain, escapeXml, formatTick, labelRows, legendRows, linePlot, ticks } from '../../src/optim/svg-plot.js';
 import { xmlProblems } from './well-formed.js';
 
 describe('ticks', () => {
@@ -91,5 +91,48 @@ describe('linePlot', () => {
     // Legend box: 16 + 7 * 2 + 34 = 64 wide, 26 high.
     expect(linePlot(base)).toContain('<rect x="304" y="52" width="64" height="26"');
     expect(linePlot({ ...base, legend: 'bottom-left' })).toContain('<rect x="80" y="210" width="64" height="26"');
+  });
+
+  it('puts a below legend under the plot, outside the plot area, and grows the document', () => {
+    const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 'ab', points: [[0, 0], [1, 1]] as [number, number][] }] };
+    const plot = linePlot({ ...base, legend: 'below' });
+    expect(plot).toContain('height="330" viewBox="0 0 400 330"');
+    // Sample line starts at the plot's left edge, below the plot area (bottom at 244).
+    expect(plot).toContain('<line x1="72" y1="308" x2="96" y2="308"');
+    expect(plot).not.toContain('fill-opacity="0.85"');
+    expect(xmlProblems(plot)).toEqual([]);
+  });
+
+  it('flows legend entries into rows that fit', () => {
+    // Entries are 38 + 7 * length + 16 wide: 61, 68, 75.
+    expect(legendRows(['a', 'bb', 'ccc'], 1000)).toEqual([[0, 1, 2]]);
+    expect(legendRows(['a', 'bb', 'ccc'], 130)).toEqual([[0, 1], [2]]);
+    expect(legendRows(['a', 'bb', 'ccc'], 10)).toEqual([[0], [1], [2]]);
+  });
+
+  it('draws a dot per usable point when asked', () => {
+    const plot = linePlot({ x: { title: 'x' }, y: { title: 'y', scale: 'log' }, series: [{ name: 's', dots: true, points: [[1, 1], [2, 0], [3, 10]] }] });
+    expect(plot.match(/<circle /g)).toHaveLength(2);
+  });
+});
+
+describe('marker labels', () => {
+  it('go one row down only when they would run into the label before them', () => {
+    // 'abc' is ~21 px wide; a 6 px gap is kept.
+    expect(labelRows([{ x: 100, text: 'abc' }, { x: 200, text: 'abc' }])).toEqual([0, 0]);
+    expect(labelRows([{ x: 100, text: 'abc' }, { x: 110, text: 'abc' }, { x: 127, text: 'abc' }])).toEqual([0, 1, 0]);
+    expect(labelRows([{ x: 110, text: 'abc' }, { x: 100, text: 'abc' }])).toEqual([1, 0]);
+  });
+
+  it('above the plot area, the plot area makes room for them', () => {
+    const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] as [number, number][] }] };
+    const markers = [{ x: 0.5, label: 'phase two' }];
+    const inside = linePlot({ ...base, markers });
+    expect(inside).toContain('<path d="M72,244 L376,44"');
+    expect(inside).toContain('y="58" fill="#555555">phase two<');
+    const above = linePlot({ ...base, markers, markerLabels: 'above' });
+    // One row of labels at y 40: the plot area starts at 48.
+    expect(above).toContain('<path d="M72,244 L376,48"');
+    expect(above).toContain('y="40" fill="#555555">phase two<');
   });
 });
