@@ -14,6 +14,7 @@ import type { EpochMetrics } from './trainer.js';
  *   checkpoint.bin the latest checkpoint (see checkpoint.ts)
  *   lr-bounds.json bounds of `mi(bounds: lr_find)` phases and where they came from
  *   lr-find-<phase>.csv/.svg/.json  the LR range test run for such a phase
+ *   metrics.svg, loss.svg, lr.svg   plots of the metrics so far (run-plots.ts)
  */
 export const PLAN_FILE = 'plan.mono';
 export const IR_FILE = 'ir.json';

@@ -6,7 +6,8 @@ import { planHash, removeStaleTemporaries, writeCheckpoint, type Checkpoint } fr
 import { loadData, type LoadedData } from './data/dataset.js';
 import { Network, type NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
-import { appendMetrics, LR_BOUNDS_FILE, truncateMetrics } from './run-folder.js';
+import { appendMetrics, LR_BOUNDS_FILE, readMetrics, truncateMetrics } from './run-folder.js';
+import { writeRunPlots } from './run-plots.js';
 import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
@@ -39,6 +40,8 @@ export interface SessionResult {
   /** Whether every phase has now run. */
   finished: boolean;
   last?: EpochMetrics;
+  /** The plots redrawn after the last epoch (metrics.svg, loss.svg, lr.svg); empty when no epoch ran. */
+  plots: string[];
   /** Parameters taken from --init-from, and the ones that did not fit. */
   initialized?: { loaded: string[]; skipped: { name: string; reason: string }[] };
 }
@@ -54,7 +57,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const data = options.data ?? (await loadData(ir.data, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
   const network = new Network(ir, runRngs(seed).init);
   const hash = planHash(ir);
-  const result: SessionResult = { epochs: 0, finished: false };
+  const result: SessionResult = { epochs: 0, finished: false, plots: [] };
   try {
     const trainer = new Trainer({
       network,
@@ -73,6 +76,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         onEpoch: async (metrics) => {
           const metricsBytes = await appendMetrics(dir, metrics);
           await writeCheckpoint(dir, { planHash: hash, metricsBytes, state: trainer.getState(), weights: network.getWeights() });
+          // After the checkpoint, so the plots never delay what a crash would lose; from the whole file, so a resumed run's plots include the earlier epochs.
+          result.plots = await writeRunPlots(dir, await readMetrics(dir));
           result.epochs++;
           result.last = metrics;
           options.onEpoch?.(metrics);
