@@ -1,6 +1,6 @@
 /** Terminal and file helpers shared by the commands. */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import { renderDiagnostics } from '../diagnostics/render.js';
 import { sortDiagnostics } from '../diagnostics/diagnostic.js';
@@ -27,6 +27,20 @@ export async function readInputFile(path: string, io: CommandIO): Promise<string
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (code ?? String(error));
     throw new UsageError(`cannot read '${path}': ${reason}`);
   }
+}
+
+/**
+ * A path as messages show it: relative to the working directory when it lies inside
+ * it (`.` for the directory itself), absolute otherwise (`../../tmp/x` is harder to
+ * read and to copy than `/tmp/x`).
+ */
+export function shownPath(cwd: string, file: string): string {
+  const absolute = resolve(cwd, file);
+  const rel = relative(resolve(cwd), absolute);
+  if (rel === '') return '.';
+  // `..foo` is a name inside cwd; only `..` as a whole first segment leaves it.
+  if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) return absolute;
+  return rel;
 }
 
 /** Writes every diagnostic to stderr (sorted, with caret excerpts), followed by an error count when there are errors. */

@@ -14,7 +14,7 @@ import { defaultRunDir } from '../../runtime/run-folder.js';
 import { runRngs } from '../../runtime/trainer.js';
 import { parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
+import { readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
 
 const options = {
   phase: { type: 'string' },
@@ -124,7 +124,7 @@ Examples:
       const files = await writeLrFindFiles(dir, result);
       const summary = lrFindSummary(result);
       const last = result.points[result.points.length - 1]!;
-      const where = (file: string) => path.relative(io.cwd, file) || file;
+      const where = (file: string) => shownPath(io.cwd, file);
       messages.message(
         `${summary.recorded} of ${summary.steps} steps, lr ${fmt(result.from)} -> ${fmt(last.lr)}${result.diverged ? ' (loss diverged)' : ''}\n` +
           `suggested lr bounds: min ${fmt(summary.suggested.min)}, max ${fmt(summary.suggested.max)} ` +
