@@ -149,3 +149,29 @@ export async function writeLrFindFiles(dir: string, result: LrFindResult, name =
   }
   return written;
 }
+
+/** The file `mono lr-find` writes its summary to, in its --out folder. */
+export const LR_FIND_SUMMARY_FILE = 'lr-find.json';
+
+/**
+ * Reads the phase and suggested bounds from `dir/lr-find.json` (for `mono run --lr-find`).
+ * A file that cannot be read throws the fs error (the caller tells the user which
+ * argument was wrong); one without a phase name and 0 < min <= max is a RuntimeFailure.
+ */
+export async function readLrFindSummary(dir: string): Promise<{ file: string; phase: string; bounds: { min: number; max: number } }> {
+  const file = path.join(dir, LR_FIND_SUMMARY_FILE);
+  const text = await fs.readFile(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new RuntimeFailure(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  const summary = parsed as Partial<LrFindSummary> | null;
+  const min = summary?.suggested?.min;
+  const max = summary?.suggested?.max;
+  if (typeof summary?.phase !== 'string' || typeof min !== 'number' || typeof max !== 'number' || !(min > 0 && min <= max && Number.isFinite(max))) {
+    throw new RuntimeFailure(`${file} does not hold what 'mono lr-find' writes: a "phase" and "suggested": {"min", "max"} with 0 < min <= max`);
+  }
+  return { file, phase: summary.phase, bounds: { min, max } };
+}

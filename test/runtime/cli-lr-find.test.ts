@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../../src/cli/command.js';
 import { lrFindCommand } from '../../src/cli/commands/lr-find.js';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { readMetrics } from '../../src/runtime/run-folder.js';
 
 const PLAN = `plan tinyfind
 
@@ -80,6 +82,21 @@ describe('mono lr-find', () => {
     expect(await lrFindCommand.run(['tiny.mono', '--out', 'find2', '--steps', '20', '--backend', 'cpu'], text.io)).toBe(EXIT_OK);
     expect(text.out()).toMatch(/phase p1 of tinyfind on cpu/);
     expect(text.out()).toMatch(/suggested lr bounds: min \S+, max \S+/);
+  });
+
+  it('mono run --lr-find DIR uses the bounds lr-find wrote for its phase instead of sweeping', async () => {
+    const found = JSON.parse(await readFile(path.join(root, 'find', 'lr-find.json'), 'utf8')) as { suggested: { min: number; max: number } };
+    const run = capture();
+    expect(await runCommand.run(['tiny.mono', '--lr-find', 'find', '--out', 'given', '--backend', 'cpu'], run.io), run.err()).toBe(EXIT_OK);
+    expect(run.out()).toMatch(/p2 takes lr bounds min \S+, max \S+ from find\/lr-find\.json/);
+    const p2 = (await readMetrics(path.join(root, 'given'))).filter((m) => m.phase === 'p2');
+    expect(p2.map((m) => m.lr_bounds)).toEqual([found.suggested]);
+    const files = await readdir(path.join(root, 'given'));
+    expect(files).not.toContain('lr-find-p2.csv');
+    expect(JSON.parse(await readFile(path.join(root, 'given', 'lr-bounds.json'), 'utf8'))).toEqual({ p2: { ...found.suggested, source: 'given' } });
+    // find2 tested p1, whose lr takes no lr_find bounds; nosuch has no lr-find.json.
+    await expect(runCommand.run(['tiny.mono', '--lr-find', 'find2', '--backend', 'cpu'], capture().io)).rejects.toThrow(/phase 'p1'.*the phases that do: p2/);
+    await expect(runCommand.run(['tiny.mono', '--lr-find', 'nosuch', '--backend', 'cpu'], capture().io)).rejects.toThrow(UsageError);
   });
 
   it('exits 1 on plan errors, 3 on missing data, and throws UsageError on bad arguments', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -69,8 +69,10 @@ describe('mono run', () => {
     const first = capture();
     expect(await runCommand.run(['tiny.mono', '--out', 'r1', '--backend', 'cpu', '--max-epochs', '2'], first.io)).toBe(EXIT_OK);
     expect(first.out()).toMatch(/p1 epoch 1\/1 \[p1\.head\]/);
-    expect(first.out()).toMatch(/stopped after 2 epochs.*--resume/);
-    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['checkpoint.bin', 'ir.json', 'metrics.jsonl', 'plan.mono', 'run.json']);
+    expect(first.out()).toMatch(/stopped after 2 epochs.*--resume r1; plots: r1\/metrics\.svg, r1\/loss\.svg, r1\/lr\.svg/);
+    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['checkpoint.bin', 'ir.json', 'loss.svg', 'lr.svg', 'metrics.jsonl', 'metrics.svg', 'plan.mono', 'run.json']);
+    // Train and hold-out accuracy: one dot each per epoch.
+    expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(4);
 
     const changed = capture();
     expect(await runCommand.run(['wider.mono', '--resume', 'r1', '--backend', 'cpu'], changed.io)).toBe(EXIT_RUNTIME);
@@ -79,7 +81,9 @@ describe('mono run', () => {
     const resumed = capture();
     expect(await runCommand.run(['--resume', 'r1', '--backend', 'cpu'], resumed.io)).toBe(EXIT_OK);
     expect(resumed.out()).toMatch(/resuming at phase 2\/2, epoch 2/);
-    expect(resumed.out()).toMatch(/done/);
+    expect(resumed.out()).toMatch(/done; last: p2 epoch 2, val_acc [\d.]+%\. Run folder: r1; plots: r1\/metrics\.svg/);
+    // The resumed invocation's plots include the epochs before the interruption.
+    expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(6);
     const metrics = await readMetrics(path.join(root, 'r1'));
     expect(metrics.map((m) => `${m.phase}/${m.epoch}`)).toEqual(['p1/1', 'p2/1', 'p2/2']);
     expect((await readCheckpoint(path.join(root, 'r1'))).state.phaseIndex).toBe(2);
@@ -124,6 +128,19 @@ describe('mono doctor', () => {
 });
 
 describe('mono run folders', () => {
+  it('names a run folder outside the working directory by its absolute path', async () => {
+    const outside = await mkdtemp(path.join(os.tmpdir(), 'mono-cli-outside-'));
+    try {
+      const run = capture();
+      expect(await runCommand.run(['tiny.mono', '--out', outside, '--backend', 'cpu', '--max-epochs', '1'], run.io)).toBe(EXIT_OK);
+      expect(run.out()).toContain(`into ${outside}\n`);
+      expect(run.out()).toContain(`Continue with: mono run --resume ${outside};`);
+      expect(run.out()).not.toContain('../');
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it('reuses a folder left by a run that failed before its first epoch, but never overwrites a trained one', async () => {
     const failed = capture();
     expect(await runCommand.run(['cifar.mono', '--out', 'r4', '--backend', 'cpu'], failed.io)).toBe(EXIT_RUNTIME);

@@ -3,16 +3,19 @@ import path from 'node:path';
 import { compilePlan } from '../../compile.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import type { IR } from '../../ir/types.js';
+import type { LrBounds } from '../../optim/schedule.js';
+import { needsLrFindBounds } from '../../optim/schedule.js';
 import { BackendError, BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
 import { DataUnavailableError } from '../../runtime/data/dataset.js';
 import { RuntimeFailure } from '../../runtime/errors.js';
+import { readLrFindSummary } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
 import { createRunFolder, defaultRunDir, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
 import { parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics } from '../io.js';
+import { readInputFile, reportDiagnostics, shownPath } from '../io.js';
 
 const options = {
   out: { type: 'string' },
@@ -23,13 +26,15 @@ const options = {
   backend: { type: 'string' },
   seed: { type: 'string' },
   'max-epochs': { type: 'string' },
+  'lr-find': { type: 'string' },
 } as const;
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'train a plan partition by partition; metrics, checkpoints and resume in a run folder',
   help: `Usage: mono run PLAN [--out DIR] [--set NAME=VALUE]... [--backend NAME] [--seed N] [--init-from DIR]
-       mono run [PLAN] --resume DIR [--force]
+                [--lr-find DIR] [--max-epochs N]
+       mono run [PLAN] --resume DIR [--force] [--lr-find DIR] [--max-epochs N]
 
 Compiles PLAN and trains it phase by phase: while partition k trains, the partitions
 before it run forward only (frozen, BatchNorm in inference mode) and the ones after it
@@ -39,7 +44,9 @@ head on the training and hold-out data, and the hold-out mutual information.
 
 The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/) gets plan.mono, ir.json,
 run.json, metrics.jsonl (one JSON line per epoch per phase) and checkpoint.bin, replaced
-atomically after every epoch: killing the run loses at most the epoch in progress.
+atomically after every epoch: killing the run loses at most the epoch in progress. After
+every epoch it also redraws metrics.svg (train and hold-out accuracy per epoch, phases
+marked), loss.svg and lr.svg (log axis; each partition's lr when they differ).
 
 Options:
   --out DIR          the run folder to create
@@ -55,6 +62,9 @@ Options:
   --seed N           seed of initialisation, shuffling, augmentation and dropout (default:
                      the plan's data seed; the hold-out split always uses the plan's)
   --max-epochs N     stop after N epochs in this invocation (checkpoint written; resume later)
+  --lr-find DIR      use the bounds that 'mono lr-find ... --out DIR' suggested (DIR/lr-find.json)
+                     for its phase, which must have 'lr mi(bounds: lr_find)': that phase then
+                     runs no LR range test of its own
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
@@ -64,6 +74,7 @@ Examples:
   mono run plans/quickstart.mono
   mono run plans/monolithnet.mono --set width=1 --out runs/monolithnet
   mono run --resume runs/monolithnet
+  mono lr-find plans/mi-lr.mono --phase p2 --out runs/p2-lr && mono run plans/mi-lr.mono --lr-find runs/p2-lr
 `,
   async run(args: string[], io: CommandIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, options);
@@ -86,7 +97,7 @@ Examples:
       const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.join(resumeDir!, 'plan.mono');
       const source = planArg !== undefined ? await readInputFile(planArg, io) : await readRunPlan(resumeDir!);
       const set = values.set !== undefined || previous === undefined ? parseSetOverrides(values.set) : previous.set;
-      const shownName = planArg ?? path.relative(io.cwd, planFile);
+      const shownName = planArg ?? shownPath(io.cwd, planFile);
       const compiled = compilePlan(source, shownName, { set });
       reportDiagnostics(compiled.diagnostics, { [shownName]: source }, io);
       if (hasErrors(compiled.diagnostics)) return EXIT_PLAN_ERRORS;
@@ -95,6 +106,7 @@ Examples:
         return EXIT_RUNTIME;
       }
       const ir: IR = compiled.ir;
+      const given = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
 
       let resume: Checkpoint | undefined;
       if (resumeDir !== undefined) {
@@ -102,7 +114,7 @@ Examples:
         if (resume.planHash !== planHash(ir)) {
           if (!values.force) {
             io.stderr.write(
-              `mono run: the plan changed since ${path.relative(io.cwd, resumeDir) || '.'} was checkpointed ` +
+              `mono run: the plan changed since ${shownPath(io.cwd, resumeDir)} was checkpointed ` +
                 `(its source or its --set params differ), so resuming could mix two plans.\n` +
                 `  Resume it unchanged, start a new run (--init-from ${values.resume} keeps its weights), or pass --force.\n`,
             );
@@ -121,11 +133,12 @@ Examples:
 
       const initFrom = values['init-from'] !== undefined ? (await readCheckpoint(path.resolve(io.cwd, values['init-from']))).weights : undefined;
       const progress = new ProgressReporter(io.stdout);
-      const where = path.relative(io.cwd, dir) || '.';
+      const where = shownPath(io.cwd, dir);
       progress.message(
         `mono run: ${ir.plan} on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), seed ${seed}, ` +
           `${resume ? `resuming at phase ${resume.state.phaseIndex + 1}/${ir.phases.length}, epoch ${resume.state.nextEpoch + 1}` : `${ir.phases.length} phases`}, into ${where}`,
       );
+      if (given) progress.message(`mono run: ${given.phase} takes lr bounds min ${given.bounds.min.toPrecision(3)}, max ${given.bounds.max.toPrecision(3)} from ${shownPath(io.cwd, given.file)}`);
 
       let result;
       try {
@@ -136,6 +149,7 @@ Examples:
           ...(resume ? { resume } : {}),
           ...(initFrom ? { initFrom } : {}),
           ...(maxEpochs !== undefined ? { maxEpochs } : {}),
+          ...(given ? { lrBounds: { [given.phase]: given.bounds } } : {}),
           dataBaseDir: path.dirname(planFile),
           onBatch: (p) => progress.batch(p),
           onEpoch: (m) => progress.epoch(m),
@@ -154,7 +168,12 @@ Examples:
       }
       const last = result.last;
       const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
-      progress.message(result.finished ? `mono run: done${summary}. Run folder: ${where}` : `mono run: stopped after ${result.epochs} epochs${summary}. Continue with: mono run --resume ${where}`);
+      const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
+      progress.message(
+        result.finished
+          ? `mono run: done${summary}. Run folder: ${where}${plots}`
+          : `mono run: stopped after ${result.epochs} epochs${summary}. Continue with: mono run --resume ${where}${plots}`,
+      );
       return EXIT_OK;
     } catch (error) {
       if (error instanceof UsageError) throw error;
@@ -171,6 +190,29 @@ Examples:
     }
   },
 };
+
+/**
+ * The bounds `mono lr-find --out DIR` suggested, for the phase it tested. That phase must
+ * be one of the plan's `mi(bounds: lr_find)` phases, else the option would silently do nothing.
+ */
+async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<{ file: string; phase: string; bounds: LrBounds }> {
+  let found;
+  try {
+    found = await readLrFindSummary(path.resolve(io.cwd, dirArg));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
+      throw new UsageError(`--lr-find ${dirArg}: no lr-find.json there (write it with: mono lr-find PLAN --phase NAME --out ${dirArg})`);
+    }
+    throw error;
+  }
+  const takers = ir.phases.filter((p) => needsLrFindBounds(p.lr)).map((p) => p.name);
+  if (!takers.includes(found.phase)) {
+    const which = takers.length > 0 ? `the phases that do: ${takers.join(', ')}` : `no phase of ${ir.plan} does`;
+    throw new UsageError(`--lr-find ${dirArg}: its bounds are for phase '${found.phase}', whose lr does not take lr_find bounds (${which})`);
+  }
+  return found;
+}
 
 function optionalInteger(text: string | undefined, option: string, min = 0): number | undefined {
   if (text === undefined) return undefined;
