@@ -421,9 +421,9 @@ export class AstBuilder {
       const loc = tokenRange(inner);
       switch (inner.tokenType.name) {
         case 'NumberLiteral':
-          return { kind: 'Number', value: Number(inner.image), loc };
+          return { kind: 'Number', value: this.finite(Number(inner.image), loc), loc };
         case 'PercentLiteral':
-          return { kind: 'Percent', value: Number(inner.image.slice(0, -1)), loc };
+          return { kind: 'Percent', value: this.finite(Number(inner.image.slice(0, -1)), loc), loc };
         case 'StringLiteral':
           return { kind: 'String', value: this.unescape(inner), loc };
         case 'True':
@@ -456,6 +456,13 @@ export class AstBuilder {
   }
 
   /** Decodes `\"` and `\\`; any other escape is an error (the language has no others). */
+  /** `1e999` reads as Infinity, which no printer can write back as a number: refuse it here. */
+  private finite(value: number, loc: SourceRange): number {
+    if (Number.isFinite(value)) return value;
+    this.error(loc, 'number literal is too large: it must be below 1.8e308');
+    return 0;
+  }
+
   private unescape(literal: IToken): string {
     const body = literal.image.slice(1, -1);
     return body.replace(/\\(.)/g, (whole, escaped: string, index: number) => {

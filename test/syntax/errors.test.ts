@@ -89,6 +89,13 @@ describe('syntax errors', () => {
     expect(plan?.name.name).toBe('t');
   });
 
+  test('a number literal too large for a double is an error, not Infinity', () => {
+    expect(errors('plan t\nparam a = 1e999\nparam b = 5e999%')).toEqual([
+      '2:11 number literal is too large: it must be below 1.8e308',
+      '3:11 number literal is too large: it must be below 1.8e308',
+    ]);
+  });
+
   test('never throws on hostile input', () => {
     for (const text of ['\u0000', '}}}}', '((((((((', 'plan t ' + 'repeat 2 '.repeat(200), '"\\', 'plan t\r\nparam\r\n= #x\r1']) {
       expect(() => errors(text)).not.toThrow();
