@@ -393,7 +393,9 @@ export class Expander {
    * first take the first iteration's parameters in creation order.
    */
   private acquireParameter(name: string, param: LayerParam): ParamSpec {
-    const spec = this.acquireAt(this.shared.length - 1, name, param);
+    // Running statistics are not weights: each depth of a shared stack sees its own
+    // activations, so one shared set would normalise every depth with mixed statistics.
+    const spec = param.trainable ? this.acquireAt(this.shared.length - 1, name, param) : this.createParameter(name, param);
     spec.uses++;
     return spec;
   }
@@ -421,12 +423,8 @@ export class Expander {
       uses: 0,
     };
     if (this.owner.head !== undefined) spec.head = this.owner.head;
-    for (const frame of this.shared) {
-      if (frame.count > 1) {
-        spec.sharedGroup = frame.group;
-        break;
-      }
-    }
+    const sharing = param.trainable ? this.shared.find((frame) => frame.count > 1) : undefined;
+    if (sharing !== undefined) spec.sharedGroup = sharing.group;
     this.parameters.push(spec);
     return spec;
   }

@@ -88,6 +88,13 @@ describe('lowering: residuals, repeats and shared parameters', () => {
     expect(kernel).toMatchObject({ uses: 4, sharedGroup: 'a.shared1' });
     expect(ir.nodes.filter((n) => n.op === 'add').map((n) => n.attrs.scale)).toEqual([0.25, 0.25, 0.25, 0.25]);
     expect(paramCount(ir)).toBe(3 * 3 * 8 * 8 + 16 + 8 * 10 + 10);
+    // gamma and beta are shared; each depth keeps its own BatchNorm running statistics.
+    const bns = ir.nodes.filter((n) => n.op === 'batchnorm');
+    expect(new Set(bns.map((n) => n.params[0])).size).toBe(1);
+    expect(new Set(bns.map((n) => n.params[2])).size).toBe(4);
+    const movingMean = ir.parameters.find((p) => p.name === bns[3]!.params[2])!;
+    expect(movingMean).toMatchObject({ trainable: false, uses: 1 });
+    expect(movingMean.sharedGroup).toBeUndefined();
   });
 
   it('takes an explicit shared scale', () => {
