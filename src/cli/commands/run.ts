@@ -68,7 +68,8 @@ Options:
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
-data set, NaN or infinite loss, unreadable checkpoint, changed plan on --resume, I/O error).
+data set, backend, NaN or infinite loss, unreadable checkpoint, changed plan on --resume,
+malformed lr-find.json, I/O error).
 
 Examples:
   mono run plans/quickstart.mono
