@@ -209,15 +209,17 @@ function warmupSchedule(
   // formulas stay finite when the warmup fills the whole phase and `then` is never used).
   const rest = createSchedule(spec.then, base, Math.max(epochs - warm, Number.EPSILON));
   let epochsEnded = 0;
-  return {
+  const schedule: Schedule = {
     valueAt(t) {
       if (t < warm) return linearBetween(spec.from, base, t / warm);
       return rest.valueAt(t - warm);
     },
     endEpoch(report) {
       epochsEnded += 1;
-      // Only epochs that reached past the warmup belong to `then`'s clock.
+      // Only epochs that reached past the warmup belong to `then`'s clock; the last
+      // one inside it is where `then` starts from, so it is `then`'s baseline.
       if (epochsEnded > warm) rest.endEpoch(report);
+      else if (epochsEnded + 1 > warm) rest.baseline?.(report);
     },
     getState: (): WarmupState => ({ type: 'warmup', epochsEnded, then: rest.getState() }),
     setState(raw) {
@@ -228,6 +230,10 @@ function warmupSchedule(
       epochsEnded = raw['epochsEnded'];
     },
   };
+  // Without a warmup, the phase's own baseline is `then`'s.
+  const restBaseline = rest.baseline;
+  if (warm <= 0 && restBaseline !== undefined) schedule.baseline = (report) => restBaseline.call(rest, report);
+  return schedule;
 }
 
 // ------------------------------------------------------------ onecycle

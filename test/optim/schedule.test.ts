@@ -178,6 +178,20 @@ describe('mi (MI-driven lr reconstruction)', () => {
     expect(createSchedule({ type: 'cosine', to: 0 }, 1, 3).baseline).toBeUndefined();
   });
 
+  it('behind a warmup, takes the MI at the end of the warmup as its baseline', () => {
+    const warmed = createSchedule({ type: 'warmup', epochs: 2, from: 0, then: spec }, 0.5, 10);
+    expect(warmed.baseline).toBeUndefined(); // nothing to measure before a warmup
+    warmed.endEpoch({ valLoss: 1, mi: 0.3 });
+    warmed.endEpoch({ valLoss: 1, mi: 0.6 }); // the last warmup epoch: the baseline
+    expect(warmed.valueAt(2)).toBe(0.1);
+    warmed.endEpoch({ valLoss: 1, mi: 0.61 }); // +0.01 over the baseline: decays at once
+    expect(warmed.valueAt(3)).toBeCloseTo(0.039, 15);
+    const direct = createSchedule({ type: 'warmup', epochs: 0, from: 0, then: spec }, 0.5, 10);
+    direct.baseline!({ valLoss: 1, mi: 0.6 });
+    direct.endEpoch({ valLoss: 1, mi: 0.61 });
+    expect(direct.valueAt(1)).toBeCloseTo(0.039, 15);
+  });
+
   it('honours `start`, clamped into [min, max]', () => {
     expect(createSchedule({ ...spec, start: 0.05 }, 1, 3).valueAt(0)).toBe(0.05);
     expect(createSchedule({ ...spec, start: 5 }, 1, 3).valueAt(0)).toBe(0.1);

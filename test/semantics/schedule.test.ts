@@ -38,6 +38,10 @@ describe('optimizer and schedule values', () => {
     expectDiagnostic(phase('msgd(lr: 0.1) { lr cosine lr linear(to: 0) }'), { code: 'duplicate-setting', at: 'lr linear', occurrence: 'last' });
   });
 
+  it('refuses a layerwise lr behind a warmup, where it would lose its per-partition groups', () => {
+    expectDiagnostic(phase('msgd(lr: 0.1) { lr warmup(epochs: 1, then: layerwise(mi)) }'), { code: 'unknown-name', message: "unknown schedule 'layerwise'", at: 'layerwise(mi)', occurrence: 'last' });
+  });
+
   it('reports non-increasing multistep milestones', () => {
     expectDiagnostic(phase('msgd(lr: 0.1) { lr multistep(milestones: [5, 3]) }'), { code: 'invalid-milestones', at: '[5, 3]', occurrence: 'last' });
   });
