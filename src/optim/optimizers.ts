@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LrMultiplier, OptimizerSpec } from '../ir/types.js';
+import { globMatch } from '../ir/glob.js';
 
 /** One parameter as an optimizer sees it. */
 export interface OptimizedParam {
@@ -37,12 +38,6 @@ export interface OptimizerState {
   beta1Power: number;
   beta2Power: number;
   slots: SlotValues[];
-}
-
-/** `*` matches any run of characters, `?` one character; everything else literally. */
-export function globMatch(pattern: string, text: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(text);
 }
 
 /** ParamSpec.lrMult times every phase multiplier whose pattern matches the name or one of the tags. */

@@ -6,7 +6,7 @@ import { resolveData } from './data.js';
 import { evaluate } from './evaluate.js';
 import type { Flow } from './expand.js';
 import { Expander } from './expand.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../ir/glob.js';
 import { layoutPartitions } from './layout.js';
 import type { ParamOverride } from './params.js';
 import { evaluatePlanParams } from './params.js';

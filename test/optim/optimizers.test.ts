@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { OptimizerSpec } from '../../src/ir/types.js';
-import { globMatch, lrMultiplierOf, Optimizer, type OptimizedParam } from '../../src/optim/optimizers.js';
+import { globMatch } from '../../src/ir/glob.js';
+import { lrMultiplierOf, Optimizer, type OptimizedParam } from '../../src/optim/optimizers.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
