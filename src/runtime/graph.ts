@@ -104,14 +104,6 @@ export class Network {
     );
   }
 
-  /** Trainable variables of the given partitions, with or without their proxy heads' parameters. */
-  trainableVariables(partitions: readonly string[], withHeads: boolean): tf.Variable[] {
-    const wanted = new Set(partitions);
-    return this.paramSpecs()
-      .filter((s) => s.trainable && wanted.has(s.partition) && (withHeads || s.head === undefined))
-      .map((s) => this.variable(s.name));
-  }
-
   getWeights(): NamedWeights[] {
     return this.paramSpecs().map((spec) => ({
       name: spec.name,

@@ -1,10 +1,11 @@
 /** The IDX-based sources of a plan: `idx("folder")` and `fashion_mnist("folder")`. */
+import { DEFAULT_FASHION_MNIST_PATH } from '../../semantics/catalog/data.js';
 import { loadIdxFolder } from './idx.js';
 import { DataUnavailableError } from './errors.js';
 import type { RawData } from './types.js';
 
-/** Where Debian's package `dataset-fashion-mnist` installs the four gzipped IDX files. */
-export const FASHION_MNIST_DEBIAN_DIR = '/usr/share/datasets/fashion-mnist';
+/** Where Debian's package `dataset-fashion-mnist` installs the four gzipped IDX files (the plan's default path). */
+export const FASHION_MNIST_DEBIAN_DIR = DEFAULT_FASHION_MNIST_PATH;
 const FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
 const MNIST_URL = 'https://yann.lecun.com/exdb/mnist/';
 const IDX_FILES = 'train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz';
