@@ -2,6 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LrMultiplier, OptimizerSpec } from '../ir/types.js';
 import { globMatch } from '../ir/glob.js';
 
+/**
+ * A zero-filled, non-trainable variable shaped like `like`. A variable shares its
+ * initial tensor's data, so that tensor is made inside a tidy: otherwise it stays
+ * counted (and alive) after the variable is disposed.
+ */
+function zeroSlot(like: tf.Variable): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.zerosLike(like), false));
+}
+
 /** One parameter as an optimizer sees it. */
 export interface OptimizedParam {
   /** ParamSpec name: what gradients are keyed by and what lr-multiplier globs match. */
@@ -79,8 +88,8 @@ export class Optimizer {
     this.spec = spec;
     this.params = params.map((param) => {
       const slots: ParamSlots = { param, multiplier: lrMultiplierOf(param, lrMultipliers) };
-      if (spec.type === 'msgd' || spec.type === 'adam') slots.first = tf.variable(tf.zerosLike(param.variable), false);
-      if (spec.type === 'adam') slots.second = tf.variable(tf.zerosLike(param.variable), false);
+      if (spec.type === 'msgd' || spec.type === 'adam') slots.first = zeroSlot(param.variable);
+      if (spec.type === 'adam') slots.second = zeroSlot(param.variable);
       return slots;
     });
   }

@@ -41,7 +41,9 @@ export class Network {
       if (this.specs.has(spec.name)) continue;
       this.specs.set(spec.name, spec);
       const values = initialValues(spec.init, spec.shape, rng.fork(parameterStream(spec.name)));
-      this.variables.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), spec.trainable, this.prefix + spec.name));
+      // In a tidy: the variable keeps the initial tensor's data, the tensor itself must go.
+      const variable = tf.tidy(() => tf.variable(tf.tensor(values, spec.shape, 'float32'), spec.trainable, this.prefix + spec.name));
+      this.variables.set(spec.name, variable);
     }
   }
 

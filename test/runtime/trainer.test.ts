@@ -83,6 +83,20 @@ describe('Trainer', () => {
     network.dispose();
   });
 
+  it('leaves no tensors behind across phases, MI-driven and layer-wise lr included', async () => {
+    const layerwise = tinyIR({ epochs: [1, 1], finetune: 1, lr: { type: 'layerwise', by: 'mi', max: 0.1, min: 0.001, threshold: 0.01 } });
+    const mi = tinyIR({ epochs: [1, 1], lr: { type: 'mi', max: 0.1, min: 0.001, threshold: 0.01, start: null, boundsFrom: 'plan' } });
+    for (const ir of [layerwise, mi]) {
+      const start = tf.memory().numTensors;
+      const { network, data } = await setup(ir);
+      const before = tf.memory().numTensors;
+      await new Trainer({ network, data, seed: 1 }).run();
+      expect(tf.memory().numTensors).toBe(before);
+      network.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    }
+  });
+
   it('stops on a non-finite loss, naming phase, epoch and step', async () => {
     const ir = tinyIR({ epochs: [2, 1] });
     const { network, data } = await setup(ir);
