@@ -1,10 +1,16 @@
 /**
- * Training-step benchmark on the wasm backend (npx tsx bench/train-step.ts [--backend NAME] [--batch N] [--steps N]):
+ * Training-step benchmark on the wasm backend
+ * (node --import tsx bench/train-step.ts [--backend NAME] [--batch N] [--steps N] [--cpu-steps N]):
  *   (a) one end-to-end step of a small CIFAR-shaped ResNet plan through mono
  *       (plans/monolithnet.mono with width=1, depth=1: stem + 3 basic blocks, 16/32/64 channels),
  *   (b) the same net, step and optimizer written by hand with tfjs ops on the same backend,
  *   (c) one step of training only the last partition (p3, with p1 and p2 frozen) through mono.
  * Goals: (a)/(b) <= 1.05; (c)/(a) well below 1. Median of the timed steps, after warm-up.
+ * "Before" mono's wasm kernels (wasm only), the same step as (a):
+ *   (d) with the kernels tfjs ships for wasm: fails, it has no Conv2DBackpropFilter;
+ *   (e) shipped kernels plus only mono's Conv2DBackpropFilter, timed interleaved with (a)-(c);
+ *   (f) on the pure-JS cpu backend (--cpu-steps, default 1, no warm-up; 0 skips it).
+ * The gradient functions are mono's in every row: tfjs-core's Node bundle registers none.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -13,15 +19,22 @@ import { compilePlan } from '../src/compile.js';
 import type { IR, PhaseSpec } from '../src/ir/types.js';
 import { Optimizer } from '../src/optim/optimizers.js';
 import { selectBackend } from '../src/runtime/backend.js';
+import { registerWasmTrainingKernels, restoreShippedWasmKernels } from '../src/runtime/kernels/index.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
 import { phaseGraph, trainStep } from '../src/runtime/step.js';
 
 const { values: args } = parseArgs({
-  options: { backend: { type: 'string', default: 'wasm' }, batch: { type: 'string', default: '32' }, steps: { type: 'string', default: '6' } },
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    batch: { type: 'string', default: '32' },
+    steps: { type: 'string', default: '6' },
+    'cpu-steps': { type: 'string', default: '1' },
+  },
 });
 const batch = Number(args.batch);
 const steps = Number(args.steps);
+const cpuSteps = Number(args['cpu-steps']);
 const warmup = 2;
 const LR = 0.05;
 const MOMENTUM = 0.9;
@@ -47,6 +60,8 @@ function median(xs: number[]): number {
 // ---------------------------------------------------------------- (a), (c): through mono
 
 interface Stepper {
+  /** Untimed set-up before each step (which kernels are registered). */
+  enter?(): void;
   step(): void;
   dispose(): void;
 }
@@ -146,10 +161,16 @@ function handStepper(): Stepper {
 
 /** Median step time of each stepper, their steps interleaved so that load from other processes hits all alike. */
 function timeInterleaved(steppers: Stepper[]): number[] {
-  for (let i = 0; i < warmup; i++) steppers.forEach((s) => s.step());
+  for (let i = 0; i < warmup; i++) {
+    steppers.forEach((s) => {
+      s.enter?.();
+      s.step();
+    });
+  }
   const times = steppers.map(() => [] as number[]);
   for (let i = 0; i < steps; i++) {
     steppers.forEach((s, k) => {
+      s.enter?.();
       const started = performance.now();
       s.step();
       times[k]!.push(performance.now() - started);
@@ -158,16 +179,75 @@ function timeInterleaved(steppers: Stepper[]): number[] {
   return times.map(median);
 }
 
-const steppers = [monoStepper(finetune), handStepper(), monoStepper(lastPartition)];
-const [a, b, last] = timeInterleaved(steppers) as [number, number, number];
-steppers.forEach((s) => s.dispose());
+const onWasm = backend.name === 'wasm';
+const withMonoKernels = (stepper: Stepper): Stepper => (onWasm ? { ...stepper, enter: registerWasmTrainingKernels } : stepper);
+/** Shipped wasm kernels, except mono's `keep` (the registry is global, so it is switched before every step). */
+const withShippedKernels = (stepper: Stepper, keep: readonly string[]): Stepper => ({ ...stepper, enter: () => restoreShippedWasmKernels({ keep }) });
 
+// (d): shipped wasm kernels only; expected to fail in the backward pass.
+let shippedOnly = 'not run (wasm only)';
+if (onWasm) {
+  restoreShippedWasmKernels();
+  const stepper = monoStepper(finetune);
+  try {
+    const started = performance.now();
+    stepper.step();
+    shippedOnly = `ran: ${(performance.now() - started).toFixed(0)} ms (one step)`;
+  } catch (error) {
+    shippedOnly = `fails: ${(error as Error).message.split('\n')[0]}`;
+  } finally {
+    stepper.dispose();
+    registerWasmTrainingKernels();
+  }
+}
+
+const steppers = [withMonoKernels(monoStepper(finetune)), withMonoKernels(handStepper()), withMonoKernels(monoStepper(lastPartition))];
+if (onWasm) steppers.push(withShippedKernels(monoStepper(finetune), [tf.Conv2DBackpropFilter]));
+const [a, b, last, shippedWithFilter] = timeInterleaved(steppers) as [number, number, number, number | undefined];
+steppers.forEach((s) => s.dispose());
+if (onWasm) registerWasmTrainingKernels();
+
+// (f): the same step as (a) on the pure-JS cpu backend, then back.
+let cpu: number | undefined;
+if (cpuSteps > 0 && backend.name !== 'cpu') {
+  await tf.setBackend('cpu');
+  const stepper = monoStepper(finetune);
+  const times: number[] = [];
+  for (let i = 0; i < cpuSteps; i++) {
+    const started = performance.now();
+    stepper.step();
+    times.push(performance.now() - started);
+  }
+  stepper.dispose();
+  cpu = median(times);
+  await tf.setBackend(backend.name === 'node' || backend.name === 'node-gpu' ? 'tensorflow' : backend.name);
+  if (onWasm) registerWasmTrainingKernels();
+}
+
+const rate = (ms: number) => `${((batch / ms) * 1000).toFixed(ms > 1000 ? 1 : 0)} ex/s`;
 const rows: [string, string, string][] = [
-  ['(a) mono, end-to-end step', `${a.toFixed(1)} ms`, `${((batch / a) * 1000).toFixed(0)} ex/s`],
-  ['(b) hand-written tfjs, same net', `${b.toFixed(1)} ms`, `${((batch / b) * 1000).toFixed(0)} ex/s`],
-  ['(c) mono, last partition only (p3)', `${last.toFixed(1)} ms`, `${((batch / last) * 1000).toFixed(0)} ex/s`],
+  ['(a) mono, end-to-end step', `${a.toFixed(1)} ms`, rate(a)],
+  ['(b) hand-written tfjs, same net', `${b.toFixed(1)} ms`, rate(b)],
+  ['(c) mono, last partition only (p3)', `${last.toFixed(1)} ms`, rate(last)],
   ['(a)/(b)  goal <= 1.05', (a / b).toFixed(3), ''],
   ['(c)/(a)  goal well below 1', (last / a).toFixed(3), ''],
 ];
+if (shippedWithFilter !== undefined) {
+  rows.push(
+    ['(e) as (a), shipped wasm + mono BackpropFilter', `${shippedWithFilter.toFixed(1)} ms`, rate(shippedWithFilter)],
+    ['(e)/(a)  speed-up of mono kernels', `${(shippedWithFilter / a).toFixed(2)}x`, ''],
+  );
+}
+if (cpu !== undefined) {
+  rows.push(
+    [`(f) as (a), cpu backend (${cpuSteps} step${cpuSteps === 1 ? '' : 's'})`, `${cpu.toFixed(0)} ms`, rate(cpu)],
+    ['(f)/(a)  speed-up over pure JS', `${(cpu / a).toFixed(1)}x`, ''],
+  );
+}
 console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, steps interleaved`);
-for (const [name, value, rate] of rows) console.log(`${name.padEnd(38)} ${value.padStart(10)}  ${rate}`);
+for (const [name, value, rowRate] of rows) console.log(`${name.padEnd(48)} ${value.padStart(10)}  ${rowRate}`);
+if (onWasm) {
+  console.log(`(d) as (a), wasm with only the kernels tfjs ships: ${shippedOnly}`);
+  console.log('Gradient functions are mono\'s in every row (tfjs-core\'s Node bundle registers none), incl. its BatchNorm gradient');
+  console.log('without Tile: (e) changes only the kernels (Conv2DBackpropInput, MaxPoolGrad/AvgPoolGrad, unfixed \'same\' Conv2D).');
+}

@@ -71,9 +71,15 @@ export function registerWasmTrainingKernels(): void {
   registerTrainingGradients();
 }
 
-/** Puts back the kernels tfjs ships for wasm (benchmarks' "before"). Gradients stay. */
-export function restoreShippedWasmKernels(): void {
+/**
+ * Puts back the kernels tfjs ships for wasm (benchmarks' "before"); mono's kernels
+ * that tfjs has no version of are unregistered. `keep` names kernels of mono's to
+ * leave in place (e.g. Conv2DBackpropFilter, without which shipped wasm cannot train
+ * a conv net). Gradients stay: tfjs-core's Node bundle has none of its own to put back.
+ */
+export function restoreShippedWasmKernels(options: { keep?: readonly string[] } = {}): void {
   for (const config of monoKernels) {
+    if (options.keep?.includes(config.kernelName)) continue;
     if (tf.getKernel(config.kernelName, WASM) !== config) continue;
     tf.unregisterKernel(config.kernelName, WASM);
     const shipped = shippedKernels.get(config.kernelName);

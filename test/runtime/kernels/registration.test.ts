@@ -30,6 +30,21 @@ describe('registration and report', () => {
     registerWasmTrainingKernels();
     expect(wasmKernelReport()).not.toEqual(report);
   });
+
+  it('keeps the kernels asked for when restoring the others, and registers all of them again afterwards', () => {
+    registerWasmTrainingKernels();
+    const all = wasmKernelReport();
+    restoreShippedWasmKernels({ keep: ['Conv2DBackpropFilter'] });
+    const kept = wasmKernelReport();
+    expect(kept.find((k) => k.kernel === 'Conv2DBackpropFilter')?.status).toBe('mono');
+    expect(kept.find((k) => k.kernel === 'Conv2DBackpropInput')?.status).toBe('native');
+    registerWasmTrainingKernels();
+    expect(wasmKernelReport()).toEqual(all);
+    // The kept kernel was never taken for a shipped one: a full restore still removes it.
+    restoreShippedWasmKernels();
+    expect(wasmKernelReport().find((k) => k.kernel === 'Conv2DBackpropFilter')?.status).toBe('missing');
+    registerWasmTrainingKernels();
+  });
 });
 
 describe('BatchNorm gradient on wasm', () => {
