@@ -59,3 +59,23 @@ export function expectPositionals(positionals: string[], what: string, { min = 1
   if (positionals.length > max) throw new UsageError(`unexpected argument '${positionals[max]}'`);
   return positionals;
 }
+
+/**
+ * A numeric option's value, or undefined when the option was not given. Rejects
+ * empty text, NaN, infinities, fractions when `integer`, and values below `min`
+ * (`min: Number.MIN_VALUE` reads as "> 0" in the message).
+ */
+export function optionalNumber(text: string | undefined, option: string, { integer = false, min }: { integer?: boolean; min: number }): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
+    const wanted = min === Number.MIN_VALUE ? 'a number > 0' : `${integer ? 'a whole number' : 'a number'} >= ${min}`;
+    throw new UsageError(`${option} expects ${wanted}, got '${text}'`);
+  }
+  return value;
+}
+
+/** A whole-number option (>= `min`), or undefined when not given. */
+export function optionalInteger(text: string | undefined, option: string, min = 0): number | undefined {
+  return optionalNumber(text, option, { integer: true, min });
+}

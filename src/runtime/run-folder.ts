@@ -68,6 +68,17 @@ export async function writeRunFiles(dir: string, contents: { source: string; ir:
   await fs.writeFile(path.join(dir, RUN_FILE), JSON.stringify(contents.info, null, 2) + '\n');
 }
 
+/**
+ * Replaces a small text file of the run folder through a temporary file and a rename,
+ * so a kill mid-write leaves the old file or the new one, never a truncated mix.
+ * (checkpoint.bin has its own fsyncing writer; run-plots.ts keeps a private copy of this.)
+ */
+export async function writeFileAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.tmp`;
+  await fs.writeFile(temporary, text);
+  await fs.rename(temporary, file);
+}
+
 export async function readRunInfo(dir: string): Promise<RunInfo> {
   try {
     return JSON.parse(await fs.readFile(path.join(dir, RUN_FILE), 'utf8')) as RunInfo;

@@ -6,7 +6,8 @@ import { planHash, removeStaleTemporaries, writeCheckpoint, type Checkpoint } fr
 import { loadData, type LoadedData } from './data/dataset.js';
 import { Network, type NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
-import { appendMetrics, LR_BOUNDS_FILE, readMetrics, truncateMetrics } from './run-folder.js';
+import { RuntimeFailure } from './errors.js';
+import { appendMetrics, LR_BOUNDS_FILE, readMetrics, truncateMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
 import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
@@ -102,14 +103,31 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   }
 }
 
-/** Adds a phase's bounds and their source to LR_BOUNDS_FILE in the run folder. */
-async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise<void> {
+/**
+ * Adds a phase's bounds and their source to LR_BOUNDS_FILE in the run folder (replaced
+ * atomically). A damaged file is a RuntimeFailure rather than silently emptied: it is the
+ * only record of where earlier phases' bounds came from.
+ */
+export async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise<void> {
   const file = path.join(dir, LR_BOUNDS_FILE);
-  const known: Record<string, unknown> = await fs.readFile(file, 'utf8').then(
-    (text) => JSON.parse(text) as Record<string, unknown>,
-    () => ({}),
-  );
+  const text = await fs.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  let known: Record<string, unknown> = {};
+  if (text !== undefined) {
+    const damaged = (why: string) =>
+      new RuntimeFailure(`${file} is damaged (${why}); it only records the lr bounds phases used (the checkpoint holds the ones in effect): move it aside and resume`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw damaged(`not JSON: ${(error as Error).message}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw damaged('not a JSON object');
+    known = parsed as Record<string, unknown>;
+  }
   if (event.source === 'checkpoint' && event.phase in known) return;
   known[event.phase] = { ...event.bounds, source: event.source };
-  await fs.writeFile(file, JSON.stringify(known, null, 2) + '\n');
+  await writeFileAtomically(file, JSON.stringify(known, null, 2) + '\n');
 }

@@ -12,7 +12,7 @@ import { ProgressReporter } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/rng.js';
 import { defaultRunDir } from '../../runtime/run-folder.js';
 import { runRngs } from '../../runtime/trainer.js';
-import { parseCommandArgs, parseSetOverrides } from '../args.js';
+import { expectPositionals, optionalInteger, optionalNumber, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
 
@@ -58,8 +58,9 @@ Options:
   --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
   --backend NAME     force a backend: ${BACKEND_CHOICES.join(', ')}
   --seed N           seed of initialisation, shuffling and dropout (default: the plan's data seed)
-  --init-from DIR    start from the weights of a run's checkpoint (e.g. to test a later
-                     phase on trained earlier partitions)
+  --init-from DIR    start from the weights of a run's checkpoint: for a later phase, a run
+                     that trained the partitions before it (without it they are random,
+                     and a warning says so)
   -h, --help         show this help
 
 Exit codes: 0 done, 1 the plan has errors, 2 usage error, 3 runtime failure (missing data
@@ -67,18 +68,16 @@ set, backend, no finite loss, I/O error).
 
 Examples:
   mono lr-find plans/mi-lr.mono --out runs/mi-lr-find
-  mono lr-find plans/mi-lr.mono --phase p2 --json --steps 300
+  mono lr-find plans/mi-lr.mono --phase p2 --init-from runs/mi-lr --json --steps 300
 `,
   async run(args: string[], io: CommandIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, options);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-    const planArg = positionals[0];
-    if (planArg === undefined) throw new UsageError('missing PLAN (the .mono file to test)');
-    const steps = optionalNumber(values.steps, '--steps', { integer: true, min: 2 });
+    const planArg = expectPositionals(positionals, 'PLAN (the .mono file to test)')[0]!;
+    const steps = optionalInteger(values.steps, '--steps', 2);
     const from = optionalNumber(values.from, '--from', { min: Number.MIN_VALUE });
     const to = optionalNumber(values.to, '--to', { min: Number.MIN_VALUE });
     if ((from ?? LR_FIND_FROM) >= (to ?? LR_FIND_TO)) throw new UsageError(`--from must be below --to (got ${from ?? LR_FIND_FROM} and ${to ?? LR_FIND_TO})`);
-    const seedArg = optionalNumber(values.seed, '--seed', { integer: true, min: 0 });
+    const seedArg = optionalInteger(values.seed, '--seed');
     if (values.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
       throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
     }
@@ -101,6 +100,16 @@ Examples:
 
     // Messages go to stderr with --json, so stdout holds the JSON alone.
     const messages = new ProgressReporter(values.json ? io.stderr : io.stdout);
+    // Frozen partitions never learn during the sweep: without trained weights they stay
+    // random, and the bounds then fit a network the real run never has at this phase.
+    const warnings: string[] = [];
+    if (phase.frozen.length > 0 && values['init-from'] === undefined) {
+      warnings.push(
+        `phase ${phase.name} runs ${phase.frozen.join(', ')} frozen, and without --init-from they are untrained (random weights): ` +
+          `the bounds are measured on untrained earlier partitions. Pass --init-from RUN_DIR, a run that trained them.`,
+      );
+    }
+    for (const warning of warnings) io.stderr.write(`mono lr-find: warning: ${warning}\n`);
     let network: Network | undefined;
     try {
       const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
@@ -131,7 +140,7 @@ Examples:
           `(steepest descent at ${fmt(summary.steepest)}, lowest loss at ${fmt(summary.minimumLoss)})\n` +
           `wrote ${files.map(where).join(', ')}`,
       );
-      if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where) }, null, 2) + '\n');
+      if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where), warnings }, null, 2) + '\n');
       return EXIT_OK;
     } catch (error) {
       messages.clear();
@@ -153,12 +162,3 @@ Examples:
 
 const fmt = (lr: number) => lr.toPrecision(3);
 
-function optionalNumber(text: string | undefined, option: string, { integer = false, min }: { integer?: boolean; min: number }): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min) {
-    const wanted = min === Number.MIN_VALUE ? 'a number > 0' : `${integer ? 'a whole number' : 'a number'} >= ${min}`;
-    throw new UsageError(`${option} expects ${wanted}, got '${text}'`);
-  }
-  return value;
-}

@@ -11,11 +11,11 @@ import { DataUnavailableError } from '../../runtime/data/dataset.js';
 import { RuntimeFailure } from '../../runtime/errors.js';
 import { readLrFindSummary } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
-import { createRunFolder, defaultRunDir, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
+import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
-import { parseCommandArgs, parseSetOverrides } from '../args.js';
+import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics, shownPath } from '../io.js';
+import { readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
 
 const options = {
   out: { type: 'string' },
@@ -60,7 +60,8 @@ Options:
   --backend NAME     force a backend: ${BACKEND_CHOICES.join(', ')} (default: the first
                      available in that order; see mono doctor)
   --seed N           seed of initialisation, shuffling, augmentation and dropout (default:
-                     the plan's data seed; the hold-out split always uses the plan's)
+                     the plan's data seed; the hold-out split always uses the plan's); not
+                     with --resume, which keeps the run's seed
   --max-epochs N     stop after N epochs in this invocation (checkpoint written; resume later)
   --lr-find DIR      use the bounds that 'mono lr-find ... --out DIR' suggested (DIR/lr-find.json)
                      for its phase, which must have 'lr mi(bounds: lr_find)': that phase then
@@ -75,17 +76,22 @@ Examples:
   mono run plans/quickstart.mono
   mono run plans/monolithnet.mono --set width=1 --out runs/monolithnet
   mono run --resume runs/monolithnet
-  mono lr-find plans/mi-lr.mono --phase p2 --out runs/p2-lr && mono run plans/mi-lr.mono --lr-find runs/p2-lr
+  # p2's bounds measured on the trained p1 (its 3 epochs), then the run continues with them:
+  mono run plans/mi-lr.mono --out runs/mi-lr --max-epochs 3
+  mono lr-find plans/mi-lr.mono --phase p2 --init-from runs/mi-lr --out runs/p2-lr
+  mono run --resume runs/mi-lr --lr-find runs/p2-lr
 `,
   async run(args: string[], io: CommandIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, options);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-    const planArg = positionals[0];
+    // PLAN may be left out on --resume (the run folder knows its plan).
+    const planArg = expectPositionals(positionals, 'PLAN (the .mono file to run), or --resume DIR', { min: 0 })[0];
     const resumeDir = values.resume !== undefined ? path.resolve(io.cwd, values.resume) : undefined;
     if (planArg === undefined && resumeDir === undefined) throw new UsageError('missing PLAN (the .mono file to run), or --resume DIR');
     if (resumeDir !== undefined && values.out !== undefined) throw new UsageError('--out and --resume exclude each other: a resumed run stays in its folder');
     if (resumeDir !== undefined && values['init-from'] !== undefined) throw new UsageError('--init-from starts a new run; --resume continues one with its own weights');
     if (values.force && resumeDir === undefined) throw new UsageError('--force only applies to --resume');
+    // A resumed run's RNG streams were drawn from its own seed (in run.json); another would mix two runs.
+    if (resumeDir !== undefined && values.seed !== undefined) throw new UsageError('--seed cannot change a resumed run: it continues with the seed it was started with (see run.json)');
     const seedArg = optionalInteger(values.seed, '--seed');
     const maxEpochs = optionalInteger(values['max-epochs'], '--max-epochs', 1);
     if (values.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
@@ -95,12 +101,14 @@ Examples:
     try {
       // What to compile: the plan named, or the resumed folder's own copy with its --set values.
       const previous = resumeDir !== undefined ? await readRunInfo(resumeDir) : undefined;
-      const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.join(resumeDir!, 'plan.mono');
+      // Without PLAN the source is the folder's copy, but the plan's path stays the one
+      // recorded in run.json: relative data paths start from the original plan's folder.
+      const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.resolve(io.cwd, previous!.planFile ?? path.join(resumeDir!, PLAN_FILE));
       const source = planArg !== undefined ? await readInputFile(planArg, io) : await readRunPlan(resumeDir!);
       const set = values.set !== undefined || previous === undefined ? parseSetOverrides(values.set) : previous.set;
-      const shownName = planArg ?? shownPath(io.cwd, planFile);
+      const shownName = planArg ?? shownPath(io.cwd, path.join(resumeDir!, PLAN_FILE));
       const compiled = compilePlan(source, shownName, { set });
-      reportDiagnostics(compiled.diagnostics, { [shownName]: source }, io);
+      reportDiagnostics(compiled.diagnostics, sourcesWithOverrides({ [shownName]: source }, set), io);
       if (hasErrors(compiled.diagnostics)) return EXIT_PLAN_ERRORS;
       if (!compiled.ir) {
         io.stderr.write(`mono run: internal error: no IR and no error for '${shownName}'\n`);
@@ -213,11 +221,4 @@ async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<{ f
     throw new UsageError(`--lr-find ${dirArg}: its bounds are for phase '${found.phase}', whose lr does not take lr_find bounds (${which})`);
   }
   return found;
-}
-
-function optionalInteger(text: string | undefined, option: string, min = 0): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`${option} expects a whole number >= ${min}, got '${text}'`);
-  return value;
 }
