@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,7 +7,8 @@ import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } f
 import { doctorCommand } from '../../src/cli/commands/doctor.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { readCheckpoint } from '../../src/runtime/checkpoint.js';
-import { readMetrics } from '../../src/runtime/run-folder.js';
+import { readMetrics, readRunInfo } from '../../src/runtime/run-folder.js';
+import { writeIdxFolder } from './data/fixtures.js';
 
 const PLAN = `plan tinycli
 param width = 4
@@ -41,6 +42,10 @@ beforeAll(async () => {
   await writeFile(path.join(root, 'tiny.mono'), PLAN);
   await writeFile(path.join(root, 'wider.mono'), PLAN.replace('param width = 4', 'param width = 5'));
   await writeFile(path.join(root, 'broken.mono'), PLAN.replace('conv(width, 3) bn relu\n  body', 'conv(widht, 3) bn relu\n  body'));
+  // A plan whose data path is relative to its own folder (not the cwd, not a run folder).
+  await mkdir(path.join(root, 'plans', 'data'), { recursive: true });
+  writeIdxFolder(path.join(root, 'plans', 'data'), { trainCount: 120, testCount: 0, rows: 28, cols: 28, gzip: false });
+  await writeFile(path.join(root, 'plans', 'idx.mono'), PLAN.replace(/data synthetic\([^)]*\)/, 'data idx("data")').replace('[6, 6, 1] {', '[28, 28, 1] {').replace(/\(3\)/g, '(10)'));
   await writeFile(path.join(root, 'cifar.mono'), PLAN.replace(/data synthetic\([^)]*\)/, 'data cifar10("no/such/folder")').replace('[6, 6, 1] {', '[32, 32, 3] {').replace(/\(3\)/g, '(10)'));
 });
 afterAll(async () => {
@@ -103,6 +108,25 @@ describe('mono run', () => {
     const missing = capture();
     expect(await runCommand.run(['cifar.mono', '--out', 'r2', '--backend', 'cpu'], missing.io)).toBe(EXIT_RUNTIME);
     expect(missing.err(), missing.err()).toMatch(/cifar/i);
+  });
+
+  it('--resume without PLAN finds data relative to the original plan and keeps its path in run.json', async () => {
+    const first = capture();
+    expect(await runCommand.run(['plans/idx.mono', '--out', 'r5', '--backend', 'cpu', '--max-epochs', '1'], first.io), first.err()).toBe(EXIT_OK);
+    const planFile = path.join(root, 'plans', 'idx.mono');
+    expect((await readRunInfo(path.join(root, 'r5'))).planFile).toBe(planFile);
+    const resumed = capture();
+    expect(await runCommand.run(['--resume', 'r5', '--backend', 'cpu'], resumed.io), resumed.err()).toBe(EXIT_OK);
+    expect(resumed.out()).toMatch(/done; last: p2 epoch 2/);
+    expect((await readRunInfo(path.join(root, 'r5'))).planFile).toBe(planFile);
+  });
+
+  it('refuses --seed on --resume, and shows the excerpt of a bad --set', async () => {
+    await expect(runCommand.run(['--resume', 'r1', '--seed', '3'], capture().io)).rejects.toThrow(/--seed cannot change a resumed run/);
+    const badSet = capture();
+    expect(await runCommand.run(['tiny.mono', '--set', 'width=nosuch', '--backend', 'cpu'], badSet.io)).toBe(EXIT_PLAN_ERRORS);
+    // The excerpt line of the --set text, as compile/check/lr-find render it.
+    expect(badSet.err()).toMatch(/--set:1:\d+: error[\s\S]*width=nosuch/);
   });
 
   it('--init-from reports what it loaded', async () => {
