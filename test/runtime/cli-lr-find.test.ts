@@ -64,8 +64,11 @@ describe('mono lr-find', () => {
     const run = capture();
     const code = await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--out', 'find', '--json', '--steps', '40', '--from', '1e-5', '--backend', 'cpu'], run.io);
     expect(code, run.err()).toBe(EXIT_OK);
-    const summary = JSON.parse(run.out()) as { phase: string; suggested: { min: number; max: number }; steps: number; recorded: number; files: string[] };
+    const summary = JSON.parse(run.out()) as { phase: string; suggested: { min: number; max: number }; steps: number; recorded: number; files: string[]; warnings: string[] };
     expect(summary.phase).toBe('p2');
+    // p2 runs p1 frozen, and no --init-from trained it: warned on stderr and in the JSON.
+    expect(summary.warnings).toEqual([expect.stringMatching(/p1 frozen.*untrained earlier partitions.*--init-from RUN_DIR/)]);
+    expect(run.err()).toMatch(/mono lr-find: warning: phase p2 runs p1 frozen/);
     expect(summary.steps).toBe(40);
     expect(summary.suggested.min).toBeGreaterThan(0);
     expect(summary.suggested.min).toBeLessThan(summary.suggested.max);
@@ -82,6 +85,7 @@ describe('mono lr-find', () => {
     expect(await lrFindCommand.run(['tiny.mono', '--out', 'find2', '--steps', '20', '--backend', 'cpu'], text.io)).toBe(EXIT_OK);
     expect(text.out()).toMatch(/phase p1 of tinyfind on cpu/);
     expect(text.out()).toMatch(/suggested lr bounds: min \S+, max \S+/);
+    expect(text.err()).not.toMatch(/warning/);
   });
 
   it('mono run --lr-find DIR uses the bounds lr-find wrote for its phase instead of sweeping', async () => {
@@ -97,6 +101,15 @@ describe('mono lr-find', () => {
     // find2 tested p1, whose lr takes no lr_find bounds; nosuch has no lr-find.json.
     await expect(runCommand.run(['tiny.mono', '--lr-find', 'find2', '--backend', 'cpu'], capture().io)).rejects.toThrow(/phase 'p1'.*the phases that do: p2/);
     await expect(runCommand.run(['tiny.mono', '--lr-find', 'nosuch', '--backend', 'cpu'], capture().io)).rejects.toThrow(UsageError);
+  });
+
+  it('does not warn about untrained frozen partitions with --init-from', async () => {
+    const trained = capture();
+    expect(await runCommand.run(['tiny.mono', '--out', 'p1-done', '--backend', 'cpu', '--max-epochs', '1'], trained.io), trained.err()).toBe(EXIT_OK);
+    const run = capture();
+    expect(await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--init-from', 'p1-done', '--out', 'find3', '--json', '--steps', '10', '--backend', 'cpu'], run.io)).toBe(EXIT_OK);
+    expect((JSON.parse(run.out()) as { warnings: string[] }).warnings).toEqual([]);
+    expect(run.err()).not.toMatch(/warning/);
   });
 
   it('exits 1 on plan errors, 3 on missing data, and throws UsageError on bad arguments', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import type { IR } from '../../src/ir/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { planHash, readCheckpoint } from '../../src/runtime/checkpoint.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
-import { runSession } from '../../src/runtime/session.js';
+import { RuntimeFailure } from '../../src/runtime/errors.js';
+import { recordLrBounds, runSession } from '../../src/runtime/session.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
 import { tinyIR } from './tiny-ir.js';
 
@@ -107,5 +108,32 @@ describe('run sessions', () => {
     const bounds = JSON.parse(await readFile(path.join(interrupted, 'lr-bounds.json'), 'utf8')) as Record<string, { min: number; max: number; source: string }>;
     expect(bounds['p2']).toMatchObject({ source: 'lr-find', ...expected[2]!.lr_bounds });
     expect((await readFile(path.join(interrupted, 'lr-find-p2.csv'), 'utf8')).split('\n')[0]).toBe('lr,loss,smoothed_loss');
+  });
+});
+
+describe('lr-bounds.json', () => {
+  it('adds phases to the file, replacing it whole, and leaves no temporary file', async () => {
+    const dir = path.join(root, 'bounds-ok');
+    await mkdir(dir, { recursive: true });
+    await recordLrBounds(dir, { phase: 'p1', bounds: { min: 0.001, max: 0.1 }, source: 'given' });
+    await recordLrBounds(dir, { phase: 'p2', bounds: { min: 0.002, max: 0.2 }, source: 'lr-find' });
+    expect(JSON.parse(await readFile(path.join(dir, 'lr-bounds.json'), 'utf8'))).toEqual({
+      p1: { min: 0.001, max: 0.1, source: 'given' },
+      p2: { min: 0.002, max: 0.2, source: 'lr-find' },
+    });
+    expect(await readdir(dir)).toEqual(['lr-bounds.json']);
+  });
+
+  it('reports a damaged file as a RuntimeFailure naming it, and leaves it as it was', async () => {
+    const dir = path.join(root, 'bounds-damaged');
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, 'lr-bounds.json');
+    await writeFile(file, '{"p1": {"min": 0.0');
+    const event = { phase: 'p2', bounds: { min: 0.002, max: 0.2 }, source: 'lr-find' } as const;
+    await expect(recordLrBounds(dir, event)).rejects.toThrow(RuntimeFailure);
+    await expect(recordLrBounds(dir, event)).rejects.toThrow(/lr-bounds\.json is damaged \(not JSON/);
+    expect(await readFile(file, 'utf8')).toBe('{"p1": {"min": 0.0');
+    await writeFile(file, '[]');
+    await expect(recordLrBounds(dir, event)).rejects.toThrow(/not a JSON object/);
   });
 });
