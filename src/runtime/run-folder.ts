@@ -70,8 +70,8 @@ export async function writeRunFiles(dir: string, contents: { source: string; ir:
 
 /**
  * Replaces a small text file of the run folder through a temporary file and a rename,
- * so a kill mid-write leaves the old file or the new one, never a truncated mix.
- * (checkpoint.bin has its own fsyncing writer; run-plots.ts keeps a private copy of this.)
+ * so a kill mid-write leaves the old file or the new one, never a truncated mix
+ * (checkpoint.bin has its own, fsyncing writer).
  */
 export async function writeFileAtomically(file: string, text: string): Promise<void> {
   const temporary = `${file}.tmp`;

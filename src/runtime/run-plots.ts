@@ -6,9 +6,9 @@
  * Epochs are counted across phases; a dashed line labelled with the phase name
  * marks where each phase starts.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { dataDomain, linePlot, type AxisScale, type PlotMarker, type PlotSeries } from '../optim/svg-plot.js';
+import { writeFileAtomically } from './run-folder.js';
 import type { EpochMetrics } from './trainer.js';
 
 export const METRICS_PLOT_FILE = 'metrics.svg';
@@ -83,16 +83,6 @@ export function lrSvg(lines: readonly EpochMetrics[]): string {
   return plot(lines, 'Learning rate at the end of each epoch (before lr multipliers)', 'lr (log scale)', series, 'log');
 }
 
-/**
- * Writes text to file through a temporary file and a rename, so a reader never sees
- * half a plot. One fixed temporary name: a killed writer's leftover is overwritten next time.
- */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temporary = `${file}.tmp`;
-  await fs.writeFile(temporary, text);
-  await fs.rename(temporary, file);
-}
-
 /** Redraws the three plots of a run folder from its metrics lines; returns their paths. */
 export async function writeRunPlots(dir: string, lines: readonly EpochMetrics[]): Promise<string[]> {
   const files: [string, string][] = [
@@ -100,6 +90,6 @@ export async function writeRunPlots(dir: string, lines: readonly EpochMetrics[])
     [LOSS_PLOT_FILE, lossSvg(lines)],
     [LR_PLOT_FILE, lrSvg(lines)],
   ];
-  for (const [name, text] of files) await writeAtomically(path.join(dir, name), text);
+  for (const [name, text] of files) await writeFileAtomically(path.join(dir, name), text);
   return files.map(([name]) => path.join(dir, name));
 }
