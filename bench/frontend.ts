@@ -54,7 +54,11 @@ function median(values: number[]): number {
 }
 
 function timeIt(runs: number, work: () => void): number {
-  work(); // warm-up: JIT, parser grammar recording, ajv compilation
+  // Warm-up until the JIT has settled (at least 0.5 s of work): a cold first compile
+  // of a small plan costs several times its steady-state time.
+  const warmUntil = performance.now() + 500;
+  do work();
+  while (performance.now() < warmUntil);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
