@@ -5,7 +5,7 @@
  * After a syntax error the CST may lack pieces. A declaration or layer item that
  * is incomplete is left out, so that a partial plan is still well formed.
  */
-import type { CstElement, CstNode, IToken } from 'chevrotain';
+import type { CstElement, CstNode, IToken } from './chevrotain.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type * as Ast from './ast.js';
 import type { Position, SourceRange } from './location.js';

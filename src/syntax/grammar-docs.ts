@@ -17,7 +17,7 @@ import {
   Terminal,
   type IProduction,
   type TokenType,
-} from 'chevrotain';
+} from './chevrotain.js';
 import { monoParser } from './parser.js';
 import * as T from './tokens.js';
 

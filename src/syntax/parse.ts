@@ -3,7 +3,7 @@
  * throws: lexer and parser errors become `syntax-error` diagnostics whose ranges
  * lie inside the text, and a partial plan comes back when recovery allows.
  */
-import type { ILexingError, IRecognitionException, IToken } from 'chevrotain';
+import type { ILexingError, IRecognitionException, IToken } from './chevrotain.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Comment, Plan } from './ast.js';
 import { AstBuilder, tokenRange } from './build-ast.js';

@@ -3,7 +3,7 @@
  * (building a parser is costly); recovery is on so that a file's syntax errors
  * are all reported in one pass.
  */
-import { CstParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import { CstParser, EOF, type IOrAlt, type IParserErrorMessageProvider, type IToken, type TokenType } from './chevrotain.js';
 import * as T from './tokens.js';
 
 function describeToken(token: IToken): string {

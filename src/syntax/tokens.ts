@@ -3,7 +3,7 @@
  * (`longer_alt`) so that `trainer` or `epochs2` stay identifiers. Comments are
  * kept in a token group so the printer can put them back.
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import { createToken, Lexer, type TokenType } from './chevrotain.js';
 
 /**
  * What may name an argument: any name, keywords included, so that
