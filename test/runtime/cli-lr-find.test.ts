@@ -1,12 +1,12 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../../src/cli/command.js';
+import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError } from '../../src/cli/command.js';
 import { lrFindCommand } from '../../src/cli/commands/lr-find.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { readMetrics } from '../../src/runtime/run-folder.js';
+import { captureIO } from '../cli/harness.js';
 
 const PLAN = `plan tinyfind
 
@@ -46,18 +46,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function capture(): { io: CommandIO; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  return { io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), cwd: root, env: {} }, out: () => out, err: () => err };
-}
+const capture = () => captureIO(root);
 
 describe('mono lr-find', () => {
   it('writes lr-find.csv, .svg and .json and prints the suggested bounds as JSON', async () => {

@@ -1,14 +1,14 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../../src/cli/command.js';
+import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError } from '../../src/cli/command.js';
 import { doctorCommand } from '../../src/cli/commands/doctor.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { readCheckpoint } from '../../src/runtime/checkpoint.js';
 import { readMetrics, readRunInfo } from '../../src/runtime/run-folder.js';
 import { writeIdxFolder } from './data/fixtures.js';
+import { captureIO } from '../cli/harness.js';
 
 const PLAN = `plan tinycli
 param width = 4
@@ -52,22 +52,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function capture(): { io: CommandIO; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _enc, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  return {
-    io: { stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)), cwd: root, env: {} },
-    out: () => out,
-    err: () => err,
-  };
-}
+const capture = () => captureIO(root);
 
 describe('mono run', () => {
   it('trains into a run folder, stops on --max-epochs, resumes, and refuses a changed plan without --force', async () => {
