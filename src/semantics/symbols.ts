@@ -68,24 +68,33 @@ export function collectSymbols(plan: Plan, reporter: Reporter): SymbolTable {
     return true;
   };
 
+  // Blocks and heads share one namespace, apart from the built-in layers.
+  function defineCallable<T extends BlockDeclaration | HeadDeclaration>(
+    own: Map<string, T>,
+    declaration: T,
+    kind: 'block' | 'head',
+    others: ReadonlyMap<string, BlockDeclaration | HeadDeclaration>,
+    otherKind: 'block' | 'head',
+  ): void {
+    const name = declaration.name.name;
+    const other = others.get(name);
+    if (layerCatalog.has(name)) {
+      reporter.error('reserved-name', `${kind} '${name}' has the name of a built-in layer`, declaration.name.loc);
+    } else if (other !== undefined) {
+      reporter.error('duplicate-definition', `'${name}' is already defined as a ${otherKind} on line ${lineOf(other.name)}`, declaration.name.loc);
+    } else define(own, declaration, kind);
+  }
+
   for (const declaration of plan.declarations) {
     switch (declaration.kind) {
       case 'Param':
         if (define(table.paramsByName, declaration, 'param')) table.params.push(declaration);
         break;
       case 'Block':
-        if (layerCatalog.has(declaration.name.name)) {
-          reporter.error('reserved-name', `block '${declaration.name.name}' has the name of a built-in layer`, declaration.name.loc);
-        } else if (table.heads.has(declaration.name.name)) {
-          reporter.error('duplicate-definition', `'${declaration.name.name}' is already defined as a head on line ${lineOf(table.heads.get(declaration.name.name)!.name)}`, declaration.name.loc);
-        } else define(table.blocks, declaration, 'block');
+        defineCallable(table.blocks, declaration, 'block', table.heads, 'head');
         break;
       case 'Head':
-        if (layerCatalog.has(declaration.name.name)) {
-          reporter.error('reserved-name', `head '${declaration.name.name}' has the name of a built-in layer`, declaration.name.loc);
-        } else if (table.blocks.has(declaration.name.name)) {
-          reporter.error('duplicate-definition', `'${declaration.name.name}' is already defined as a block on line ${lineOf(table.blocks.get(declaration.name.name)!.name)}`, declaration.name.loc);
-        } else define(table.heads, declaration, 'head');
+        defineCallable(table.heads, declaration, 'head', table.blocks, 'block');
         break;
       case 'Network':
         if (table.network) {
