@@ -6,7 +6,9 @@ import { initWasmBackend } from '../../../src/runtime/kernels/wasm-setup.js';
 import { compareBackends, randomHost } from './helpers.js';
 
 const bnCase = fc.record({
-  lead: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }),
+  // At least 4 values per channel: with 2 or 3, normalised outputs sit at about +-1 and
+  // dx is a near-total cancellation, where two correct float32 formulas differ by ~2e-4.
+  lead: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }).filter((lead) => lead.reduce((a, b) => a * b, 1) >= 4),
   channels: fc.integer({ min: 1, max: 9 }),
   offset: fc.double({ min: -50, max: 50, noNaN: true }),
   useMoments: fc.boolean(),
