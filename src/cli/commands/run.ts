@@ -15,7 +15,7 @@ import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, wr
 import { runSession } from '../../runtime/session.js';
 import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
+import { plural, readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
 
 const options = {
   out: { type: 'string' },
@@ -181,7 +181,7 @@ Examples:
       progress.message(
         result.finished
           ? `mono run: done${summary}. Run folder: ${where}${plots}`
-          : `mono run: stopped after ${result.epochs} epochs${summary}. Continue with: mono run --resume ${where}${plots}`,
+          : `mono run: stopped after ${plural(result.epochs, 'epoch')}${summary}. Continue with: mono run --resume ${where}${plots}`,
       );
       return EXIT_OK;
     } catch (error) {
