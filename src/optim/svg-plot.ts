@@ -209,7 +209,8 @@ export function linePlot(options: LinePlotOptions): string {
   // Marker labels that can be drawn (inside the x range), each in its row.
   const labelled = (options.markers ?? [])
     .filter((m) => usable(m.x, xScale) && mapX(m.x) >= left && mapX(m.x) <= right)
-    .map((m) => ({ marker: m, x: mapX(m.x) + 4, text: m.label }));
+    // A label that would run past the right edge ends at it instead (7 px a character, as labelRows counts).
+    .map((m) => ({ marker: m, x: Math.min(mapX(m.x) + 4, width - 4 - 7 * m.label.length), text: m.label }));
   const rows = labelRows(labelled);
   const above = options.markerLabels === 'above' && labelled.length > 0;
   const labelBaseline = (row: number) => (above ? 40 : MARGIN.top + 14) + 14 * row;
