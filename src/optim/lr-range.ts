@@ -7,6 +7,13 @@
  */
 import { linePlot } from './svg-plot.js';
 
+/** Defaults of the sweep: lr from LR_FIND_FROM to LR_FIND_TO over LR_FIND_STEPS steps. */
+export const LR_FIND_FROM = 1e-7;
+export const LR_FIND_TO = 10;
+export const LR_FIND_STEPS = 200;
+/** Without an explicit step count, the sweep makes at most this many passes over the training data. */
+export const LR_FIND_MAX_PASSES = 2;
+
 export interface LrRangePoint {
   lr: number;
   loss: number;

@@ -3,8 +3,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import os from 'node:os';
 
 /** User-facing backend names, in order of preference. */
-export const BACKEND_CHOICES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendProbe {
   name: BackendChoice;

@@ -17,11 +17,9 @@ import type { Network } from './graph.js';
 import type { Rng } from './rng.js';
 import { baseMomentum, optimizedParams, phaseGraph, trainStep } from './step.js';
 
-export const LR_FIND_FROM = 1e-7;
-export const LR_FIND_TO = 10;
-export const LR_FIND_STEPS = 200;
-/** Without an explicit step count, the sweep makes at most this many passes over the training data. */
-export const LR_FIND_MAX_PASSES = 2;
+import { LR_FIND_FROM, LR_FIND_MAX_PASSES, LR_FIND_STEPS, LR_FIND_TO } from '../optim/lr-range.js';
+
+export { LR_FIND_FROM, LR_FIND_MAX_PASSES, LR_FIND_STEPS, LR_FIND_TO };
 
 export interface LrFindOptions {
   /** Planned steps (the sweep ends earlier when the loss diverges). Default: see defaultLrFindSteps. */
