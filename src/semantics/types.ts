@@ -1,4 +1,5 @@
 import { didYouMean } from '../diagnostics/suggest.js';
+import type { SourceRange } from '../syntax/location.js';
 import { reportUnknownName } from './evaluate.js';
 import type { Reporter } from './reporter.js';
 import type { CallValue, Value } from './values.js';
@@ -182,22 +183,15 @@ function coerceCall(value: Value, type: { callees: readonly string[]; label: str
       const call: CallValue = { kind: 'call', callee: value.name, calleeLoc: value.loc, args: [], loc: value.loc };
       return call;
     }
-    reporter.error(
-      'unknown-name',
-      `unknown ${type.label} '${value.name}'; expected one of ${type.callees.join(', ')}`,
-      value.loc,
-      didYouMean(value.name, type.callees),
-    );
-    return undefined;
+    return unknownCallee(value.name, value.loc, type, reporter);
   }
   if (value.kind !== 'call') return mismatch(value, { kind: 'call', callees: type.callees, label: type.label }, what, reporter);
   if (type.callees.includes(value.callee)) return value;
-  reporter.error(
-    'unknown-name',
-    `unknown ${type.label} '${value.callee}'; expected one of ${type.callees.join(', ')}`,
-    value.calleeLoc,
-    didYouMean(value.callee, type.callees),
-  );
+  return unknownCallee(value.callee, value.calleeLoc, type, reporter);
+}
+
+function unknownCallee(name: string, loc: SourceRange, type: { callees: readonly string[]; label: string }, reporter: Reporter): undefined {
+  reporter.error('unknown-name', `unknown ${type.label} '${name}'; expected one of ${type.callees.join(', ')}`, loc, didYouMean(name, type.callees));
   return undefined;
 }
 

@@ -100,35 +100,33 @@ function float32View(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
-export function maxPoolGradKernel(): tf.KernelConfig {
+/**
+ * A wasm kernel config for a pool gradient: `backprop` writes dx from views taken
+ * after makeOutput (growing the heap detaches older views).
+ */
+function poolGradKernel(
+  kernelName: string,
+  backprop: (g: PoolGeometry, input: Float32Array, dy: Float32Array, dx: Float32Array) => void,
+): tf.KernelConfig {
   return {
-    kernelName: tf.MaxPoolGrad,
+    kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, input } = inputs as tf.MaxPoolGradInputs;
-      if (dy === undefined || input === undefined) throw new Error('MaxPoolGrad needs dy and input');
+      const { dy, input } = inputs as tf.AvgPoolGradInputs; // dy and input: what both gradients read
+      if (dy === undefined || input === undefined) throw new Error(`${kernelName} needs dy and input`);
       const wasm = backend as BackendWasm;
       const g = poolGeometry(input.shape as Shape4, attrs as unknown as PoolAttrs);
-      // Views are taken after makeOutput: growing the heap detaches older views.
       const out = wasm.makeOutput(input.shape, 'float32');
-      maxPoolBackprop(g, float32View(wasm, input), float32View(wasm, dy), float32View(wasm, out));
+      backprop(g, float32View(wasm, input), float32View(wasm, dy), float32View(wasm, out));
       return out;
     },
   };
 }
 
+export function maxPoolGradKernel(): tf.KernelConfig {
+  return poolGradKernel(tf.MaxPoolGrad, maxPoolBackprop);
+}
+
 export function avgPoolGradKernel(): tf.KernelConfig {
-  return {
-    kernelName: tf.AvgPoolGrad,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, input } = inputs as tf.AvgPoolGradInputs;
-      if (dy === undefined || input === undefined) throw new Error('AvgPoolGrad needs dy and input');
-      const wasm = backend as BackendWasm;
-      const g = poolGeometry(input.shape as Shape4, attrs as unknown as PoolAttrs);
-      const out = wasm.makeOutput(input.shape, 'float32');
-      avgPoolBackprop(g, float32View(wasm, dy), float32View(wasm, out));
-      return out;
-    },
-  };
+  return poolGradKernel(tf.AvgPoolGrad, (g, _input, dy, dx) => avgPoolBackprop(g, dy, dx));
 }
