@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import os from 'node:os';
+import { RuntimeFailure } from './errors.js';
 
 /** User-facing backend names, in order of preference. */
 import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
@@ -26,7 +27,9 @@ export interface ActiveBackend {
   probes: BackendProbe[];
 }
 
-export class BackendError extends Error {}
+export class BackendError extends RuntimeFailure {
+  override name = 'BackendError';
+}
 
 const PACKAGES: Record<BackendChoice, string> = {
   'node-gpu': '@tensorflow/tfjs-node-gpu',

@@ -1,7 +1,9 @@
 /**
- * A failure while running a plan that is not the plan's fault nor the user's
- * arguments: a NaN loss, an unreadable checkpoint, an I/O error. `mono run` maps it
- * to exit 3 (EXIT_RUNTIME) and prints the message.
+ * The base of every runtime failure that is not the plan's fault nor the user's
+ * arguments: a NaN loss, an unreadable checkpoint, a missing or malformed data file,
+ * an unavailable backend. Its message is complete and meant for the user: the CLI
+ * (src/cli/main.ts) prints it on one line and exits 3 (EXIT_RUNTIME), in one place
+ * for every command. Anything else that escapes a command is a bug (stack trace).
  */
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';

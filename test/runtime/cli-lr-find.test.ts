@@ -6,7 +6,7 @@ import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError } from '../../src/c
 import { lrFindCommand } from '../../src/cli/commands/lr-find.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { readMetrics } from '../../src/runtime/run-folder.js';
-import { captureIO } from '../cli/harness.js';
+import { captureIO, mono } from '../cli/harness.js';
 
 const PLAN = `plan tinyfind
 
@@ -103,9 +103,9 @@ describe('mono lr-find', () => {
 
   it('exits 1 on plan errors, 3 on missing data, and throws UsageError on bad arguments', async () => {
     expect(await lrFindCommand.run(['broken.mono', '--backend', 'cpu'], capture().io)).toBe(EXIT_PLAN_ERRORS);
-    const missing = capture();
-    expect(await lrFindCommand.run(['cifar.mono', '--out', 'x', '--backend', 'cpu'], missing.io)).toBe(EXIT_RUNTIME);
-    expect(missing.err()).toMatch(/mono lr-find: .*cifar/i);
+    const missing = await mono(['lr-find', 'cifar.mono', '--out', 'x', '--backend', 'cpu'], { cwd: root });
+    expect(missing.code).toBe(EXIT_RUNTIME);
+    expect(missing.stderr).toMatch(/mono lr-find: .*cifar/i);
     await expect(lrFindCommand.run([], capture().io)).rejects.toThrow(UsageError);
     await expect(lrFindCommand.run(['tiny.mono', '--phase', 'p9'], capture().io)).rejects.toThrow(/no phase 'p9' .*phases: p1, p2/);
     await expect(lrFindCommand.run(['tiny.mono', '--steps', '1'], capture().io)).rejects.toThrow(/--steps expects a whole number >= 2/);

@@ -8,7 +8,7 @@ import { runCommand } from '../../src/cli/commands/run.js';
 import { readCheckpoint } from '../../src/runtime/checkpoint.js';
 import { readMetrics, readRunInfo } from '../../src/runtime/run-folder.js';
 import { writeIdxFolder } from './data/fixtures.js';
-import { captureIO } from '../cli/harness.js';
+import { captureIO, mono } from '../cli/harness.js';
 
 const PLAN = `plan tinycli
 param width = 4
@@ -90,9 +90,10 @@ describe('mono run', () => {
     await expect(runCommand.run([], capture().io)).rejects.toThrow(UsageError);
     await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, wasm, cpu/);
     await expect(runCommand.run(['tiny.mono', '--seed', 'x'], capture().io)).rejects.toThrow(UsageError);
-    const missing = capture();
-    expect(await runCommand.run(['cifar.mono', '--out', 'r2', '--backend', 'cpu'], missing.io)).toBe(EXIT_RUNTIME);
-    expect(missing.err(), missing.err()).toMatch(/cifar/i);
+    // Runtime failures reach the user through main(), which maps them to exit 3.
+    const missing = await mono(['run', 'cifar.mono', '--out', 'r2', '--backend', 'cpu'], { cwd: root });
+    expect(missing.code).toBe(EXIT_RUNTIME);
+    expect(missing.stderr).toMatch(/^mono run: CIFAR-10 not found/);
   });
 
   it('--resume without PLAN finds data relative to the original plan and keeps its path in run.json', async () => {
@@ -151,11 +152,10 @@ describe('mono run folders', () => {
   });
 
   it('reuses a folder left by a run that failed before its first epoch, but never overwrites a trained one', async () => {
-    const failed = capture();
-    expect(await runCommand.run(['cifar.mono', '--out', 'r4', '--backend', 'cpu'], failed.io)).toBe(EXIT_RUNTIME);
+    expect((await mono(['run', 'cifar.mono', '--out', 'r4', '--backend', 'cpu'], { cwd: root })).code).toBe(EXIT_RUNTIME);
     expect(await runCommand.run(['tiny.mono', '--out', 'r4', '--backend', 'cpu', '--max-epochs', '1'], capture().io)).toBe(EXIT_OK);
-    const again = capture();
-    expect(await runCommand.run(['tiny.mono', '--out', 'r4', '--backend', 'cpu'], again.io)).toBe(EXIT_RUNTIME);
-    expect(again.err()).toMatch(/already holds a run: continue it with --resume/);
+    const again = await mono(['run', 'tiny.mono', '--out', 'r4', '--backend', 'cpu'], { cwd: root });
+    expect(again.code).toBe(EXIT_RUNTIME);
+    expect(again.stderr).toMatch(/already holds a run: continue it with --resume/);
   });
 });

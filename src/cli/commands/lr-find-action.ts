@@ -2,10 +2,9 @@
 import path from 'node:path';
 import { compilePlan } from '../../compile.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
-import { BackendError, BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
+import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { readCheckpoint } from '../../runtime/checkpoint.js';
-import { DataUnavailableError, loadData } from '../../runtime/data/dataset.js';
-import { RuntimeFailure } from '../../runtime/errors.js';
+import { loadData } from '../../runtime/data/dataset.js';
 import { Network } from '../../runtime/graph.js';
 import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
@@ -103,16 +102,8 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where), warnings }, null, 2) + '\n');
     return EXIT_OK;
   } catch (error) {
+    // The failure itself is reported by src/cli/main.ts (exit 3 for a RuntimeFailure).
     messages.clear();
-    if (error instanceof BackendError || error instanceof DataUnavailableError || error instanceof RuntimeFailure) {
-      io.stderr.write(`mono lr-find: ${error.message}\n`);
-      return EXIT_RUNTIME;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      io.stderr.write(`mono lr-find: I/O error: ${(error as Error).message}\n`);
-      return EXIT_RUNTIME;
-    }
     throw error;
   } finally {
     network?.dispose();

@@ -5,9 +5,8 @@ import { hasErrors } from '../../diagnostics/diagnostic.js';
 import type { IR } from '../../ir/types.js';
 import type { LrBounds } from '../../optim/schedule.js';
 import { needsLrFindBounds } from '../../optim/schedule.js';
-import { BackendError, BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
+import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
-import { DataUnavailableError } from '../../runtime/data/dataset.js';
 import { RuntimeFailure } from '../../runtime/errors.js';
 import { readLrFindSummary } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
@@ -47,105 +46,91 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
   }
 
-  try {
-    // What to compile: the plan named, or the resumed folder's own copy with its --set values.
-    const previous = resumeDir !== undefined ? await readRunInfo(resumeDir) : undefined;
-    // Without PLAN the source is the folder's copy, but the plan's path stays the one
-    // recorded in run.json: relative data paths start from the original plan's folder.
-    const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.resolve(io.cwd, previous!.planFile ?? path.join(resumeDir!, PLAN_FILE));
-    const source = planArg !== undefined ? await readInputFile(planArg, io) : await readRunPlan(resumeDir!);
-    const set = values.set !== undefined || previous === undefined ? parseSetOverrides(values.set) : previous.set;
-    const shownName = planArg ?? shownPath(io.cwd, path.join(resumeDir!, PLAN_FILE));
-    const compiled = compilePlan(source, shownName, { set });
-    reportDiagnostics(compiled.diagnostics, sourcesWithOverrides({ [shownName]: source }, set), io);
-    if (hasErrors(compiled.diagnostics)) return EXIT_PLAN_ERRORS;
-    if (!compiled.ir) {
-      io.stderr.write(`mono run: internal error: no IR and no error for '${shownName}'\n`);
-      return EXIT_RUNTIME;
-    }
-    const ir: IR = compiled.ir;
-    const given = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
+  // What to compile: the plan named, or the resumed folder's own copy with its --set values.
+  const previous = resumeDir !== undefined ? await readRunInfo(resumeDir) : undefined;
+  // Without PLAN the source is the folder's copy, but the plan's path stays the one
+  // recorded in run.json: relative data paths start from the original plan's folder.
+  const planFile = planArg !== undefined ? path.resolve(io.cwd, planArg) : path.resolve(io.cwd, previous!.planFile ?? path.join(resumeDir!, PLAN_FILE));
+  const source = planArg !== undefined ? await readInputFile(planArg, io) : await readRunPlan(resumeDir!);
+  const set = values.set !== undefined || previous === undefined ? parseSetOverrides(values.set) : previous.set;
+  const shownName = planArg ?? shownPath(io.cwd, path.join(resumeDir!, PLAN_FILE));
+  const compiled = compilePlan(source, shownName, { set });
+  reportDiagnostics(compiled.diagnostics, sourcesWithOverrides({ [shownName]: source }, set), io);
+  if (hasErrors(compiled.diagnostics)) return EXIT_PLAN_ERRORS;
+  if (!compiled.ir) {
+    io.stderr.write(`mono run: internal error: no IR and no error for '${shownName}'\n`);
+    return EXIT_RUNTIME;
+  }
+  const ir: IR = compiled.ir;
+  const given = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
 
-    let resume: Checkpoint | undefined;
-    if (resumeDir !== undefined) {
-      resume = await readCheckpoint(resumeDir);
-      if (resume.planHash !== planHash(ir)) {
-        if (!values.force) {
-          io.stderr.write(
-            `mono run: the plan changed since ${shownPath(io.cwd, resumeDir)} was checkpointed ` +
-              `(its source or its --set params differ), so resuming could mix two plans.\n` +
-              `  Resume it unchanged, start a new run (--init-from ${values.resume} keeps its weights), or pass --force.\n`,
-          );
-          return EXIT_RUNTIME;
-        }
-        io.stderr.write('mono run: warning: the plan changed since the checkpoint; continuing (--force)\n');
-      }
-    }
-
-    const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-    const seed = seedArg ?? previous?.seed ?? ir.data.seed;
-    const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));
-    const info: RunInfo = { plan: ir.plan, planFile, seed, set, backend: backend.name, startedAt: previous?.startedAt ?? new Date().toISOString() };
-    if (resumeDir === undefined) await createRunFolder(dir, { source, ir, info });
-    else await writeRunFiles(dir, { source, ir, info });
-
-    const initFrom = values['init-from'] !== undefined ? (await readCheckpoint(path.resolve(io.cwd, values['init-from']))).weights : undefined;
-    const progress = new ProgressReporter(io.stdout);
-    const where = shownPath(io.cwd, dir);
-    progress.message(
-      `mono run: ${ir.plan} on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), seed ${seed}, ` +
-        `${resume ? `resuming at phase ${resume.state.phaseIndex + 1}/${ir.phases.length}, epoch ${resume.state.nextEpoch + 1}` : `${ir.phases.length} phases`}, into ${where}`,
-    );
-    if (given) progress.message(`mono run: ${given.phase} takes lr bounds min ${given.bounds.min.toPrecision(3)}, max ${given.bounds.max.toPrecision(3)} from ${shownPath(io.cwd, given.file)}`);
-
-    let result;
-    try {
-      result = await runSession({
-        ir,
-        dir,
-        seed,
-        ...(resume ? { resume } : {}),
-        ...(initFrom ? { initFrom } : {}),
-        ...(maxEpochs !== undefined ? { maxEpochs } : {}),
-        ...(given ? { lrBounds: { [given.phase]: given.bounds } } : {}),
-        dataBaseDir: path.dirname(planFile),
-        onBatch: (p) => progress.batch(p),
-        onEpoch: (m) => progress.epoch(m),
-      });
-    } catch (error) {
-      progress.clear();
-      if (error instanceof RuntimeFailure && (await hasCheckpoint(dir))) {
-        io.stderr.write(`mono run: ${error.message}\n  the last good checkpoint is in ${where}; continue with: mono run --resume ${where}\n`);
+  let resume: Checkpoint | undefined;
+  if (resumeDir !== undefined) {
+    resume = await readCheckpoint(resumeDir);
+    if (resume.planHash !== planHash(ir)) {
+      if (!values.force) {
+        io.stderr.write(
+          `mono run: the plan changed since ${shownPath(io.cwd, resumeDir)} was checkpointed ` +
+            `(its source or its --set params differ), so resuming could mix two plans.\n` +
+            `  Resume it unchanged, start a new run (--init-from ${values.resume} keeps its weights), or pass --force.\n`,
+        );
         return EXIT_RUNTIME;
       }
-      throw error;
+      io.stderr.write('mono run: warning: the plan changed since the checkpoint; continuing (--force)\n');
     }
-    if (result.initialized) {
-      const { loaded, skipped } = result.initialized;
-      io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
-    }
-    const last = result.last;
-    const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
-    const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
-    progress.message(
-      result.finished
-        ? `mono run: done${summary}. Run folder: ${where}${plots}`
-        : `mono run: stopped after ${plural(result.epochs, 'epoch')}${summary}. Continue with: mono run --resume ${where}${plots}`,
-    );
-    return EXIT_OK;
+  }
+
+  const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+  const seed = seedArg ?? previous?.seed ?? ir.data.seed;
+  const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));
+  const info: RunInfo = { plan: ir.plan, planFile, seed, set, backend: backend.name, startedAt: previous?.startedAt ?? new Date().toISOString() };
+  if (resumeDir === undefined) await createRunFolder(dir, { source, ir, info });
+  else await writeRunFiles(dir, { source, ir, info });
+
+  const initFrom = values['init-from'] !== undefined ? (await readCheckpoint(path.resolve(io.cwd, values['init-from']))).weights : undefined;
+  const progress = new ProgressReporter(io.stdout);
+  const where = shownPath(io.cwd, dir);
+  progress.message(
+    `mono run: ${ir.plan} on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), seed ${seed}, ` +
+      `${resume ? `resuming at phase ${resume.state.phaseIndex + 1}/${ir.phases.length}, epoch ${resume.state.nextEpoch + 1}` : `${ir.phases.length} phases`}, into ${where}`,
+  );
+  if (given) progress.message(`mono run: ${given.phase} takes lr bounds min ${given.bounds.min.toPrecision(3)}, max ${given.bounds.max.toPrecision(3)} from ${shownPath(io.cwd, given.file)}`);
+
+  let result;
+  try {
+    result = await runSession({
+      ir,
+      dir,
+      seed,
+      ...(resume ? { resume } : {}),
+      ...(initFrom ? { initFrom } : {}),
+      ...(maxEpochs !== undefined ? { maxEpochs } : {}),
+      ...(given ? { lrBounds: { [given.phase]: given.bounds } } : {}),
+      dataBaseDir: path.dirname(planFile),
+      onBatch: (p) => progress.batch(p),
+      onEpoch: (m) => progress.epoch(m),
+    });
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if (error instanceof BackendError || error instanceof DataUnavailableError || error instanceof RuntimeFailure) {
-      io.stderr.write(`mono run: ${error.message}\n`);
-      return EXIT_RUNTIME;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      io.stderr.write(`mono run: I/O error: ${(error as Error).message}\n`);
+    progress.clear();
+    if (error instanceof RuntimeFailure && (await hasCheckpoint(dir))) {
+      io.stderr.write(`mono run: ${error.message}\n  the last good checkpoint is in ${where}; continue with: mono run --resume ${where}\n`);
       return EXIT_RUNTIME;
     }
     throw error;
   }
+  if (result.initialized) {
+    const { loaded, skipped } = result.initialized;
+    io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
+  }
+  const last = result.last;
+  const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
+  const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
+  progress.message(
+    result.finished
+      ? `mono run: done${summary}. Run folder: ${where}${plots}`
+      : `mono run: stopped after ${plural(result.epochs, 'epoch')}${summary}. Continue with: mono run --resume ${where}${plots}`,
+  );
+  return EXIT_OK;
 }
 
 /**
