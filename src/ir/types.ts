@@ -20,7 +20,7 @@ export type OpName =
   | 'swish'
   | 'sigmoid'
   | 'tanh'
-  | 'binary' // step activation, surrogate gradient 1 on [0, tau/4]; attrs: tau
+  | 'binary' // step activation 1 for x >= 0 else 0, surrogate gradient 1 on [0, tau/4]; attrs: tau
   | 'maxpool' // attrs: size, stride, padding
   | 'avgpool' // attrs: size, stride, padding
   | 'global_avg_pool'

@@ -30,7 +30,8 @@ function padding(node: IRNode): 'same' | 'valid' {
 }
 
 /**
- * Step activation whose gradient is the surrogate 1 on [0, tau/4] and 0 elsewhere,
+ * Step activation: 1 for x >= 0, else 0 (the seed paper's binary unit, which fires
+ * at its threshold). Its gradient is the surrogate 1 on [0, tau/4] and 0 elsewhere,
  * so a binary unit can still learn near its threshold.
  */
 function binaryActivation(x: tf.Tensor, tau: number): tf.Tensor {
@@ -38,7 +39,7 @@ function binaryActivation(x: tf.Tensor, tau: number): tf.Tensor {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([input]);
     return {
-      value: tf.cast(tf.greater(input, 0), 'float32'),
+      value: tf.cast(tf.greaterEqual(input, 0), 'float32'),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const inside = tf.logicalAnd(tf.greaterEqual(saved[0]!, 0), tf.lessEqual(saved[0]!, tau / 4));
         return tf.mul(dy as tf.Tensor, tf.cast(inside, 'float32'));

@@ -95,11 +95,24 @@ describe('Network', () => {
 describe('layers', () => {
   const node = (op: IRNode['op'], attrs: IRNode['attrs'] = {}): IRNode => ({ id: op, op, attrs, inputs: ['input'], shape: [], params: [], section: 's', partition: 'p', path: op, flops: 0 });
 
-  it('binary: a step forward, surrogate gradient 1 on [0, tau/4]', () => {
-    const x = tf.tensor1d([-1, 0.1, 0.4, 0.6, 2]);
+  it('binary: a step forward that is 1 for x >= 0 (exactly 0 included), surrogate gradient 1 on [0, tau/4]', () => {
+    const x = tf.tensor1d([-1, -1e-7, 0, -0, 1e-7, 0.1, 0.4, 0.6, 2]);
     const f = (t: tf.Tensor) => applyNode(node('binary', { tau: 2 }), [t], [], { training: true });
-    expect(Array.from(f(x).dataSync())).toEqual([0, 1, 1, 1, 1]);
-    expect(Array.from(tf.grad(f)(x).dataSync())).toEqual([0, 1, 1, 0, 0]);
+    expect(Array.from(f(x).dataSync())).toEqual([0, 0, 1, 1, 1, 1, 1, 1, 1]);
+    expect(Array.from(tf.grad(f)(x).dataSync())).toEqual([0, 0, 1, 1, 1, 1, 1, 0, 0]);
+  });
+
+  it('binary gives 1 at exactly 0 on wasm too', async () => {
+    await selectBackend({ force: 'wasm' });
+    try {
+      const x = tf.tensor1d([-0.5, 0, 0.5]);
+      const y = applyNode(node('binary', { tau: 1 }), [x], [], { training: false });
+      expect(tf.getBackend()).toBe('wasm');
+      expect(Array.from(y.dataSync())).toEqual([0, 1, 1]);
+      tf.dispose([x, y]);
+    } finally {
+      await selectBackend({ force: 'cpu' });
+    }
   });
 
   it('add: skip + scale * branch; dropout only in training', () => {

@@ -41,7 +41,7 @@ const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient, batc
 const trainingKernelNames: readonly string[] = [
   tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.FusedBatchNorm, tf.Relu, tf.Add,
   tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.MaxPoolGrad, tf.AvgPool, tf.AvgPoolGrad, tf.Mean,
-  tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater,
+  tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater, tf.GreaterEqual,
   tf.Cast, BATCH_NORM_TRAIN,
 ];
 
