@@ -60,7 +60,8 @@ export function resolveSchedule(call: CallValue, context: ScheduleContext, repor
       return resolveWarmup(call, args, context, reporter, momentumBelowOne('from'));
     case 'onecycle': {
       if (!momentumBelowOne('peak', 'end')) return undefined;
-      const end = optionalNumberArg(args, 'end') ?? context.base / 1e4;
+      // lr anneals far below its start; momentum cycles back to where it started (0.95 -> 0.85 -> 0.95).
+      const end = optionalNumberArg(args, 'end') ?? (context.target === 'momentum' ? context.base : context.base / 1e4);
       return { type: 'onecycle', peak: numberArg(args, 'peak'), pct: numberArg(args, 'pct'), end };
     }
     case 'anneal': {

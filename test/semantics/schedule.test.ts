@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileOk, expectDiagnostic, plan } from './helpers.js';
+import { createSchedule } from '../../src/optim/schedule.js';
+import { compile, compileOk, expectDiagnostic, plan } from './helpers.js';
 
 const phase = (text: string) => plan({ schedule: `schedule {\n  train p1 for 10 epochs with ${text}\n  train p2 for 1 epoch with msgd(lr: 0.1)\n}` });
 
@@ -88,6 +90,27 @@ describe('optimizer and schedule values', () => {
       optimizer: { type: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 },
       lr: { type: 'onecycle', peak: 0.01, pct: 0.3, end: 1e-7 },
     });
+  });
+
+  it("momentum onecycle(peak) returns to the base momentum by default, as plans/momentum-anneal.mono says (0.95 -> 0.85 -> 0.95)", () => {
+    const result = compile(readFileSync(new URL('../../plans/momentum-anneal.mono', import.meta.url), 'utf8'));
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const p2 = result.ir!.phases.find((p) => p.name === 'p2')!;
+    expect(p2.momentum).toEqual({ type: 'onecycle', peak: 0.85, pct: 0.3, end: 0.95 });
+    // The lr's one-cycle still ends far below its start.
+    expect(p2.lr).toEqual({ type: 'onecycle', peak: 0.1, pct: 0.3, end: 0.01 / 1e4 });
+    const momentum = createSchedule(p2.momentum, 0.95, p2.epochs);
+    expect(momentum.valueAt(0)).toBe(0.95);
+    expect(momentum.valueAt(0.3 * p2.epochs)).toBeCloseTo(0.85, 12);
+    expect(momentum.valueAt(p2.epochs)).toBeCloseTo(0.95, 12);
+    // The last step of the phase is already close to the end value.
+    expect(momentum.valueAt(p2.epochs - 0.01)).toBeGreaterThan(0.9499);
+  });
+
+  it('keeps an explicit momentum onecycle end, and the lr default end base/1e4', () => {
+    const ir = compileOk(phase('msgd(lr: 0.1, momentum: 0.9) { lr onecycle(peak: 1) momentum onecycle(peak: 0.8, end: 0.5) }'));
+    expect(ir.phases[0]!.momentum).toEqual({ type: 'onecycle', peak: 0.8, pct: 0.3, end: 0.5 });
+    expect(ir.phases[0]!.lr).toEqual({ type: 'onecycle', peak: 1, pct: 0.3, end: 0.1 / 1e4 });
   });
 
   it('gives layerwise(mi) the optimizer lr as max and max/100 as min by default', () => {
