@@ -2,9 +2,11 @@
 // tfjs-core's Node bundle does not register. See docs/kernels.md.
 //
 // registerWasmTrainingKernels() may run before or after tf.setBackend('wasm'):
-// this module imports the wasm backend first, so its shipped kernels are already
-// in the registry and are replaced, not re-registered over ours later.
+// this module imports the wasm and cpu backends first, so their shipped kernels are
+// already in the registry (one entry per kernel name and backend) and are replaced,
+// not re-registered over ours later.
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
 import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } from './batch-norm-train.js';
@@ -18,6 +20,7 @@ export { registerTrainingGradients } from './gradients.js';
 export { batchNormTrain, type BatchNormTrainResult } from './batch-norm-train.js';
 
 const WASM = 'wasm';
+const CPU = 'cpu';
 
 /** Shipped forward convolutions, wrapped to fix their 'same' padding. */
 const paddingFixes = [tf.Conv2D, tf.FusedConv2D]
@@ -34,6 +37,13 @@ const monoKernels: readonly tf.KernelConfig[] = [
   ...batchNormTrainWasmKernels,
 ];
 
+/**
+ * Kernels mono replaces on the cpu backend because the shipped one is wrong: its
+ * AvgPoolGrad divides by the full window where the forward pass divides by the
+ * in-bounds count ('same' padding).
+ */
+const cpuKernels: readonly tf.KernelConfig[] = [avgPoolGradKernel(CPU)];
+
 /** Gradients mono always installs, replacing any other, because theirs are slow on wasm. */
 const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient, batchNormTrainGradient];
 
@@ -45,13 +55,14 @@ const trainingKernelNames: readonly string[] = [
   tf.Cast, BATCH_NORM_TRAIN,
 ];
 
+/** The shipped wasm kernels that mono's replaced, by kernel name. */
 const shippedKernels = new Map<string, tf.KernelConfig>();
 
 function replaceKernel(config: tf.KernelConfig): void {
   const current = tf.getKernel(config.kernelName, config.backendName);
   if (current === config) return;
   if (current !== undefined) {
-    if (!monoKernels.includes(current)) shippedKernels.set(config.kernelName, current);
+    if (config.backendName === WASM && !monoKernels.includes(current)) shippedKernels.set(config.kernelName, current);
     tf.unregisterKernel(config.kernelName, config.backendName);
   }
   tf.registerKernel(config);
@@ -64,9 +75,10 @@ function replaceGradient(config: tf.GradConfig): void {
   tf.registerGradient(config);
 }
 
-/** Registers mono's wasm kernels and the training gradients. Idempotent. */
+/** Registers mono's wasm kernels, its cpu kernel fixes and the training gradients. Idempotent. */
 export function registerWasmTrainingKernels(): void {
   for (const config of monoKernels) replaceKernel(config);
+  for (const config of cpuKernels) replaceKernel(config);
   for (const config of monoGradientOverrides) replaceGradient(config);
   registerTrainingGradients();
 }
@@ -94,6 +106,11 @@ export function restoreShippedWasmKernels(options: { keep?: readonly string[] } 
 export interface KernelStatus {
   kernel: string;
   status: 'native' | 'mono' | 'missing';
+}
+
+/** Whether the cpu backend runs mono's AvgPoolGrad (registered by registerWasmTrainingKernels). */
+export function cpuKernelFixesRegistered(): boolean {
+  return cpuKernels.every((config) => tf.getKernel(config.kernelName, CPU) === config);
 }
 
 /** Who supplies each kernel and gradient that training needs on wasm (for `mono doctor`). */

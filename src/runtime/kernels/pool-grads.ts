@@ -1,6 +1,11 @@
 // MaxPoolGrad and AvgPoolGrad as single passes over the wasm heap. The shipped
 // wasm kernels take 10-30x the forward pool's time; these loops visit each window
 // once with the channel innermost (contiguous in NHWC).
+//
+// AvgPoolGrad is also registered for the cpu backend: the forward average of a
+// 'same'-padded window that overlaps the padding divides by its in-bounds count
+// (tfjs's kernels on every backend), but tfjs-backend-cpu's AvgPoolGrad divides by the
+// full window size, so its gradient is wrong on those windows (docs/kernels.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -67,12 +72,12 @@ export function maxPoolBackprop(g: PoolGeometry, x: Float32Array, dy: Float32Arr
 }
 
 /**
- * dx of average pooling with the cpu backend's convention: every in-bounds input
- * of a window receives dy / (filterHeight * filterWidth).
+ * dx of average pooling: every in-bounds input of a window receives dy / n, n the
+ * window's in-bounds count, which is what the forward pass divides by (n is
+ * filterHeight * filterWidth except where a 'same' window overlaps the padding).
  */
 export function avgPoolBackprop(g: PoolGeometry, dy: Float32Array, dx: Float32Array): void {
   const c = g.channels;
-  const share = 1 / (g.filterHeight * g.filterWidth);
   dx.fill(0);
   for (let b = 0; b < g.batch; b++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
@@ -83,6 +88,9 @@ export function avgPoolBackprop(g: PoolGeometry, dy: Float32Array, dx: Float32Ar
         const colStart = ow * g.strideWidth - g.padLeft;
         const colFrom = Math.max(colStart, 0);
         const colTo = Math.min(colStart + g.filterWidth, g.inWidth);
+        const inBounds = (rowTo - rowFrom) * (colTo - colFrom);
+        if (inBounds <= 0) continue;
+        const share = 1 / inBounds;
         const dyBase = ((b * g.outHeight + oh) * g.outWidth + ow) * c;
         for (let r = rowFrom; r < rowTo; r++) {
           for (let col = colFrom; col < colTo; col++) {
@@ -100,20 +108,24 @@ function float32View(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
+type Backprop = (g: PoolGeometry, input: Float32Array, dy: Float32Array, dx: Float32Array) => void;
+
+function poolGradInputs(kernelName: string, inputs: tf.NamedTensorInfoMap): { dy: tf.TensorInfo; input: tf.TensorInfo } {
+  const { dy, input } = inputs as tf.AvgPoolGradInputs; // dy and input: what both gradients read
+  if (dy === undefined || input === undefined) throw new Error(`${kernelName} needs dy and input`);
+  return { dy, input };
+}
+
 /**
  * A wasm kernel config for a pool gradient: `backprop` writes dx from views taken
  * after makeOutput (growing the heap detaches older views).
  */
-function poolGradKernel(
-  kernelName: string,
-  backprop: (g: PoolGeometry, input: Float32Array, dy: Float32Array, dx: Float32Array) => void,
-): tf.KernelConfig {
+function poolGradKernel(kernelName: string, backprop: Backprop): tf.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, input } = inputs as tf.AvgPoolGradInputs; // dy and input: what both gradients read
-      if (dy === undefined || input === undefined) throw new Error(`${kernelName} needs dy and input`);
+      const { dy, input } = poolGradInputs(kernelName, inputs);
       const wasm = backend as BackendWasm;
       const g = poolGeometry(input.shape as Shape4, attrs as unknown as PoolAttrs);
       const out = wasm.makeOutput(input.shape, 'float32');
@@ -123,10 +135,33 @@ function poolGradKernel(
   };
 }
 
+/** The same for a backend that keeps its tensors in JS memory (cpu): read, compute, write. */
+function hostPoolGradKernel(kernelName: string, backendName: string, backprop: Backprop): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { dy, input } = poolGradInputs(kernelName, inputs);
+      const host = backend as tf.KernelBackend;
+      const read = (info: tf.TensorInfo): Float32Array => {
+        if (info.dtype !== 'float32') throw new Error(`mono kernels: pool gradient needs float32, got ${info.dtype}`);
+        return host.readSync(info.dataId) as Float32Array;
+      };
+      const g = poolGeometry(input.shape as Shape4, attrs as unknown as PoolAttrs);
+      const dx = new Float32Array(tf.util.sizeFromShape(input.shape));
+      backprop(g, read(input), read(dy), dx);
+      return { dataId: host.write(dx, input.shape, 'float32'), shape: input.shape, dtype: 'float32' };
+    },
+  };
+}
+
 export function maxPoolGradKernel(): tf.KernelConfig {
   return poolGradKernel(tf.MaxPoolGrad, maxPoolBackprop);
 }
 
-export function avgPoolGradKernel(): tf.KernelConfig {
-  return poolGradKernel(tf.AvgPoolGrad, (g, _input, dy, dx) => avgPoolBackprop(g, dy, dx));
+const avgBackprop: Backprop = (g, _input, dy, dx) => avgPoolBackprop(g, dy, dx);
+
+/** AvgPoolGrad for `backendName`: 'wasm' works on the wasm heap; others (cpu) must keep tensors in JS memory. */
+export function avgPoolGradKernel(backendName = 'wasm'): tf.KernelConfig {
+  return backendName === 'wasm' ? poolGradKernel(tf.AvgPoolGrad, avgBackprop) : hostPoolGradKernel(tf.AvgPoolGrad, backendName, avgBackprop);
 }
