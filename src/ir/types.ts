@@ -27,6 +27,7 @@ export type OpName =
   | 'global_max_pool'
   | 'flatten'
   | 'dropout' // attrs: rate
+  | 'crop' // attrs: height, width: keeps the top-left height x width pixels (before a residual projection)
   | 'add'; // inputs [skip, branch]; attrs: scale -> skip + scale * branch
 
 export type AttrValue = number | string | boolean | number[];

@@ -136,6 +136,8 @@ export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable
       return tf.max(x, [1, 2]);
     case 'flatten':
       return tf.reshape(x, [x.shape[0]!, -1]);
+    case 'crop':
+      return tf.slice(x, [0, 0, 0, 0], [-1, num(node, 'height'), num(node, 'width'), -1]);
     case 'dropout': {
       const rate = num(node, 'rate', 0.5);
       if (!mode.training || rate <= 0) return x;

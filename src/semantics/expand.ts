@@ -263,6 +263,7 @@ export class Expander {
 
   private expandResidual(residual: Residual, flow: Flow, scope: Scope, env: Environment): Flow {
     const args = bindArguments(RESIDUAL_SIGNATURE, evaluateArguments(residual.args, env, this.reporter), keywordRange(residual.loc, 'residual'), this.reporter);
+    const firstBranchNode = this.owner.nodes.length;
     const branch = this.expandItems(residual.body, flow, scope, env);
     if (args === undefined || flow.shape === null || branch.shape === null) return { id: branch.id, shape: null };
     const at = keywordRange(residual.loc, 'residual');
@@ -282,7 +283,8 @@ export class Expander {
         );
         return { id: branch.id, shape: null };
       }
-      const projected = this.addProjection(scope, flow as { id: string; shape: Shape }, branch.shape, at, residual.loc);
+      const stride = branchStride(this.owner.nodes.slice(firstBranchNode), flow.id, branch.id);
+      const projected = this.addProjection(scope, flow as { id: string; shape: Shape }, branch.shape, stride, at, residual.loc);
       if (projected === undefined) return { id: branch.id, shape: null };
       skip = projected;
     }
@@ -291,13 +293,23 @@ export class Expander {
     return { id, shape: branch.shape };
   }
 
-  /** A 1x1 conv (stride s) + bn on the skip path, or dense + bn for flat shapes; undefined after an error. */
-  private addProjection(scope: Scope, skip: { id: string; shape: Shape }, target: Shape, at: SourceRange, loc: SourceRange): string | undefined {
+  /**
+   * The skip path's projection when the branch changes the shape: for images a 1x1
+   * conv with the branch's own overall stride s + bn, which takes for output (i, j)
+   * the input pixel (i*s, j*s), the first pixel of the branch's window for that
+   * output (always inside it). Where the branch's 'valid' windows drop the last rows
+   * or columns (maxpool on 7x7 gives 3x3), a `crop` first keeps the rows and columns
+   * the branch's windows start from, (h' - 1) * s + 1 of them. Flat shapes get a
+   * dense + bn. Undefined after an error.
+   */
+  private addProjection(scope: Scope, skip: { id: string; shape: Shape }, target: Shape, stride: number | undefined, at: SourceRange, loc: SourceRange): string | undefined {
     const from = skip.shape;
     let projectionId: string;
     if (isImage(from) && isImage(target)) {
-      const stride = projectionStride(from, target);
-      if (stride === undefined) {
+      const [h, w, cin] = from;
+      const [oh, ow, filters] = target;
+      // The 1x1 conv's output is ceil(h / s); the branch's is never larger (each of its windows starts inside the input).
+      if (stride === undefined || Math.ceil(h / stride) < oh || Math.ceil(w / stride) < ow) {
         this.reporter.error(
           'residual-shape-mismatch',
           `the residual branch changes the shape from ${formatShape(from)} to ${formatShape(target)}, which no strided 1x1 projection can match` + this.owner.note,
@@ -305,14 +317,19 @@ export class Expander {
         );
         return undefined;
       }
-      const [oh, ow, filters] = target;
-      const cin = from[2];
+      let input: { id: string; shape: Shape } = skip;
+      if (Math.ceil(h / stride) > oh || Math.ceil(w / stride) > ow) {
+        const height = (oh - 1) * stride + 1;
+        const width = (ow - 1) * stride + 1;
+        const shape: Shape = [height, width, cin];
+        input = { id: this.addNode(scope, 'proj_crop', 'crop', { height, width }, [skip.id], shape, [], 0, loc), shape };
+      }
       projectionId = this.addNode(
         scope,
         'proj',
         'conv2d',
         { filters, kernel: 1, stride, padding: 'same', bias: false },
-        [skip.id],
+        [input.id],
         target,
         [{ role: 'kernel', shape: [1, 1, cin, filters], init: 'he_normal', trainable: true }],
         2 * cin * oh * ow * filters,
@@ -430,14 +447,27 @@ export class Expander {
   }
 }
 
-/** The stride s with ceil(h / s) = h' and ceil(w / s) = w', if any (a `same`-padded 1x1 conv). */
-function projectionStride(from: [number, number, number], to: [number, number, number]): number | undefined {
-  const [h, w] = from;
-  const [oh, ow] = to;
-  if (oh > h || ow > w) return undefined;
-  const guess = Math.floor(h / oh);
-  for (let stride = Math.max(1, guess - 1); stride <= guess + 2; stride++) {
-    if (Math.ceil(h / stride) === oh && Math.ceil(w / stride) === ow) return stride;
+/**
+ * The overall stride of a residual branch: the product of the strides of the convs
+ * and pools on its path from `from` (the residual's input) to `to` (its last node);
+ * a nested residual counts through its own branch. Undefined when the path cannot
+ * be followed (for the nodes of one expanded branch it always can).
+ */
+function branchStride(nodes: readonly IRNode[], from: string, to: string): number | undefined {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  let stride = 1;
+  let at = to;
+  while (at !== from) {
+    const node = byId.get(at);
+    if (node === undefined) return undefined;
+    if (node.op === 'conv2d' || node.op === 'maxpool' || node.op === 'avgpool') {
+      const s = node.attrs['stride'];
+      if (typeof s !== 'number') return undefined;
+      stride *= s;
+    }
+    const next = node.op === 'add' ? node.inputs[1] : node.inputs[0];
+    if (next === undefined) return undefined;
+    at = next;
   }
-  return undefined;
+  return stride;
 }

@@ -64,6 +64,38 @@ describe('lowering: residuals, repeats and shared parameters', () => {
     expect(byId.get('a.add1')).toMatchObject({ op: 'add', inputs: ['a.proj_bn1', 'a.conv1'], attrs: { scale: 1 }, shape: [4, 4, 8] });
   });
 
+  it("gives the projection the branch's own stride and crops to its windows: residual { maxpool } on 7x7", () => {
+    // maxpool(2) 'valid' on 7 rows has windows 0-1, 2-3, 4-5 (row 6 unused): the skip must
+    // sample rows 0, 2, 4 (stride 2 over the first 5 rows), not 0, 3, 6 (stride 3).
+    const ir = single('[7, 7, 4]', 'residual { maxpool conv(8, 1) } global_avg_pool dense(10)');
+    const byId = new Map(ir.nodes.map((n) => [n.id, n]));
+    expect(byId.get('a.proj_crop1')).toMatchObject({ op: 'crop', inputs: ['input'], shape: [5, 5, 4], attrs: { height: 5, width: 5 }, params: [], flops: 0 });
+    expect(byId.get('a.proj1')).toMatchObject({ op: 'conv2d', inputs: ['a.proj_crop1'], shape: [3, 3, 8], attrs: { kernel: 1, stride: 2 } });
+    expect(byId.get('a.add1')).toMatchObject({ inputs: ['a.proj_bn1', 'a.conv1'], shape: [3, 3, 8] });
+    expect(ir.partitions[0]!.nodes.slice(0, 6)).toEqual(['a.maxpool1', 'a.conv1', 'a.proj_crop1', 'a.proj1', 'a.proj_bn1', 'a.add1']);
+  });
+
+  it('multiplies the strides along the branch, through nested residuals, and crops only where windows drop pixels', () => {
+    const strided = (input: string, branch: string) => {
+      const ir = single(input, `residual { ${branch} } global_avg_pool dense(10)`);
+      // The outer residual's projection: the last one built (a nested residual's comes first).
+      const projection = ir.nodes.filter((n) => /^a\.proj\d+$/.test(n.id)).at(-1)!;
+      const crop = ir.nodes.find((n) => n.op === 'crop' && n.id === projection.inputs[0]);
+      return { stride: projection.attrs.stride, crop: crop ? crop.shape : null, shape: projection.shape };
+    };
+    // 'same' everywhere: ceil(h / s) already matches, no crop (the classic ResNet projection).
+    expect(strided('[7, 7, 2]', 'conv(4, 3, stride: 2) bn relu conv(4, 3)')).toEqual({ stride: 2, crop: null, shape: [4, 4, 4] });
+    expect(strided('[8, 8, 2]', 'maxpool conv(4, 1)')).toEqual({ stride: 2, crop: null, shape: [4, 4, 4] });
+    // 9x9 maxpool -> 4x4: refused before (no s with ceil(9 / s) = 4), now stride 2 over rows 0-6.
+    expect(strided('[9, 9, 2]', 'maxpool conv(4, 1)')).toEqual({ stride: 2, crop: [7, 7, 2], shape: [4, 4, 4] });
+    // conv 'valid' 3x3 stride 2 (windows start at 0, 2, 4, 6), then maxpool 'same' (stride 4 overall).
+    expect(strided('[9, 9, 2]', 'conv(4, 3, stride: 2, padding: valid) maxpool(padding: same)')).toEqual({ stride: 4, crop: [5, 5, 2], shape: [2, 2, 4] });
+    // A nested residual counts through its own branch.
+    expect(strided('[8, 8, 2]', 'residual { conv(4, 3, stride: 2) } conv(6, 3, stride: 2)')).toEqual({ stride: 4, crop: null, shape: [2, 2, 6] });
+    // Non-square: each axis gets its own crop.
+    expect(strided('[7, 8, 2]', 'maxpool conv(4, 1)')).toEqual({ stride: 2, crop: [5, 7, 2], shape: [3, 4, 4] });
+  });
+
   it('adds no projection when the shape is kept', () => {
     const ir = single('[8, 8, 4]', 'residual(scale: 0.5) { conv(4, 3) bn } global_avg_pool dense(10)');
     expect(ir.nodes.map((n) => n.id)).toEqual(['a.conv1', 'a.bn1', 'a.add1', 'a.global_avg_pool1', 'a.dense1']);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compilePlan } from '../../src/compile.js';
 import type { IRNode } from '../../src/ir/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { Network } from '../../src/runtime/graph.js';
@@ -88,6 +89,49 @@ describe('Network', () => {
     // momentum 0.9: moving = 0.9 * 0 + 0.1 * batch mean
     moving().forEach((m, i) => expect(m).toBeCloseTo(0.1 * batchMean[i]!, 5));
     tf.dispose([x, conv]);
+    network.dispose();
+  });
+});
+
+describe('residual projection geometry', () => {
+  const residualPool = `plan p
+network input [7, 7, 1] {
+  a: residual { maxpool conv(1, 1) }
+  b: global_avg_pool dense(2)
+}
+schedule { train main for 1 epoch with msgd(lr: 0.1) }
+`;
+
+  it('residual { maxpool } on 7x7: the skip takes pixels 0, 2, 4 of each axis, inside the windows 0-1, 2-3, 4-5', () => {
+    const ir = compilePlan(residualPool, 'p.mono').ir!;
+    const network = new Network(ir, new Rng(1));
+    // Identity convs: the branch is the pool itself, the skip its sampled pixels (bn in inference mode: x / sqrt(1 + eps)).
+    for (const name of ['a.conv1.kernel', 'a.proj1.kernel']) network.variable(name).assign(tf.ones([1, 1, 1, 1]));
+    const x = tf.tensor4d(Array.from({ length: 49 }, (_, i) => i), [1, 7, 7, 1]);
+    const env = new Map<string, tf.Tensor>([['input', x]]);
+    for (const node of ir.nodes.slice(0, ir.nodes.findIndex((n) => n.id === 'a.add1') + 1)) {
+      env.set(node.id, applyNode(node, node.inputs.map((id) => env.get(id)!), node.params.map((name) => network.variable(name)), { training: false }));
+    }
+    const skip = Array.from(env.get('a.proj_bn1')!.dataSync()).map((v) => Math.round(v * Math.sqrt(1 + 1e-3) * 1000) / 1000);
+    const rowsAndColumns = [0, 2, 4];
+    expect(skip).toEqual(rowsAndColumns.flatMap((r) => rowsAndColumns.map((c) => r * 7 + c)));
+    // The branch's max of each window: its bottom-right pixel (the input grows to the right and down).
+    expect(Array.from(env.get('a.conv1')!.dataSync())).toEqual([1, 3, 5].flatMap((r) => [1, 3, 5].map((c) => r * 7 + c)));
+    tf.dispose([...env.values()]);
+    network.dispose();
+  });
+
+  it('trains through the cropped projection (its kernel gets a gradient)', () => {
+    const ir = compilePlan(residualPool, 'p.mono').ir!;
+    const network = new Network(ir, new Rng(2));
+    const x = tf.tensor4d(Array.from({ length: 2 * 49 }, (_, i) => Math.sin(i * 0.7)), [2, 7, 7, 1]);
+    const labels = tf.tensor1d([0, 1], 'int32');
+    const kernel = network.variable('a.proj1.kernel');
+    const { grads } = tf.variableGrads(() => crossEntropy(network.forward(x, { training: true }), labels, 2), [kernel]);
+    const g = grads[kernel.name]!.dataSync()[0]!;
+    expect(Number.isFinite(g)).toBe(true);
+    expect(Math.abs(g)).toBeGreaterThan(0);
+    tf.dispose([x, labels, ...Object.values(grads)]);
     network.dispose();
   });
 });
