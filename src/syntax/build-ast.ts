@@ -9,9 +9,25 @@ import type { CstElement, CstNode, IToken } from './chevrotain.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type * as Ast from './ast.js';
 import type { Position, SourceRange } from './location.js';
+import { MAX_NESTING } from './parser.js';
 
 /** Thrown when a recovered CST lacks a piece; caught where a partial result can drop the element. */
 class Incomplete extends Error {}
+
+/** Thrown once the nesting passes MAX_NESTING (the diagnostic is already recorded); ends the build. */
+class TooDeep extends Error {}
+
+/** The diagnostic for a plan nested deeper than MAX_NESTING, at the token that opens the level too many. */
+export function nestingDiagnostic(file: string, token: IToken): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'nesting-too-deep',
+    message: `'${token.image}' nests deeper than ${MAX_NESTING} levels, the most a plan may nest`,
+    file,
+    range: tokenRange(token),
+    hint: 'brackets, bodies, repeat, unary minus and each operator of a chain add a level (docs/language.md, "Nesting limit"); move the inner part into a param or a block',
+  };
+}
 
 function isToken(element: CstElement): element is IToken {
   return 'image' in element;
@@ -117,10 +133,16 @@ const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\' };
 
 export class AstBuilder {
   readonly diagnostics: Diagnostic[] = [];
+  /**
+   * Levels of nesting around the node being built, counted as the parser counts them
+   * (parser.ts, MAX_NESTING) plus one per binary operator over its operands: the
+   * parser's count alone lets `1 + 1 + ... + 1` build an AST thousands of levels deep.
+   */
+  private depth = 0;
 
   constructor(private readonly file: string) {}
 
-  /** The plan, or undefined when even its header is missing. */
+  /** The plan, or undefined when even its header is missing or it nests too deep. */
   plan(cst: CstNode): Ast.Plan | undefined {
     try {
       const planToken = token(cst, 'Plan');
@@ -135,9 +157,35 @@ export class AstBuilder {
         loc: span(planToken, last === undefined ? name.loc : last.loc),
       };
     } catch (error) {
-      if (error instanceof Incomplete) return undefined;
+      if (error instanceof Incomplete || error instanceof TooDeep) return undefined;
       throw error;
     }
+  }
+
+  /** Reports the nesting limit passed at `opener` and ends the build. */
+  private tooDeep(opener: IToken): never {
+    this.diagnostics.push(nestingDiagnostic(this.file, opener));
+    throw new TooDeep();
+  }
+
+  /**
+   * Builds at `depth` levels; past MAX_NESTING reports at `opener` and stops the build
+   * (without an opener the CST was recovered after a syntax error, already reported).
+   */
+  private at<T>(depth: number, opener: IToken | undefined, build: () => T): T {
+    if (depth > MAX_NESTING && opener !== undefined) this.tooDeep(opener);
+    const outer = this.depth;
+    this.depth = depth;
+    try {
+      return build();
+    } finally {
+      this.depth = outer;
+    }
+  }
+
+  /** `build` one level deeper, the level opened by `opener`. */
+  private nested<T>(opener: IToken | undefined, build: () => T): T {
+    return this.at(this.depth + 1, opener, build);
   }
 
   private error(range: SourceRange, message: string): void {
@@ -198,6 +246,10 @@ export class AstBuilder {
   }
 
   private settings(body: CstNode): Ast.Setting[] {
+    return this.nested(optionalToken(body, 'LCurly'), () => this.settingList(body));
+  }
+
+  private settingList(body: CstNode): Ast.Setting[] {
     return keepComplete(childNodes(body, 'setting'), (node) => {
       const values = childNodes(node, 'expression').map((expression) => this.expression(expression));
       const last = values[values.length - 1];
@@ -209,7 +261,10 @@ export class AstBuilder {
 
   private layerDefinition(node: CstNode, keyword: 'Block' | 'Head') {
     const parameterList = optionalChild(node, 'parameterList');
-    const params = parameterList === undefined ? [] : keepComplete(childNodes(parameterList, 'parameter'), (p) => this.parameter(p));
+    const params =
+      parameterList === undefined
+        ? []
+        : this.nested(optionalToken(parameterList, 'LParen'), () => keepComplete(childNodes(parameterList, 'parameter'), (p) => this.parameter(p)));
     const body = child(node, 'layerBody');
     return {
       name: this.identifier(token(node, 'Identifier')),
@@ -300,8 +355,9 @@ export class AstBuilder {
 
   // ------------------------------------------------------------ layer items
 
+  /** The items of a `{ ... }` layer body, one level deeper. */
   private layerItems(body: CstNode): Ast.LayerItem[] {
-    return keepComplete(childNodes(body, 'layerItem'), (item) => this.layerItem(item));
+    return this.nested(optionalToken(body, 'LCurly'), () => keepComplete(childNodes(body, 'layerItem'), (item) => this.layerItem(item)));
   }
 
   private layerItem(node: CstNode): Ast.LayerItem {
@@ -320,6 +376,10 @@ export class AstBuilder {
   }
 
   private repeat(node: CstNode): Ast.Repeat {
+    return this.nested(optionalToken(node, 'Repeat'), () => this.repeatLevel(node));
+  }
+
+  private repeatLevel(node: CstNode): Ast.Repeat {
     const count = this.expression(child(node, 'expression'));
     const sharedToken = optionalToken(node, 'Shared');
     let shared: Ast.SharedClause | undefined;
@@ -362,6 +422,10 @@ export class AstBuilder {
   // ------------------------------------------------------------ expressions
 
   private argumentList(node: CstNode): { args: Ast.Argument[]; end: Position } {
+    return this.nested(optionalToken(node, 'LParen'), () => this.argumentLevel(node));
+  }
+
+  private argumentLevel(node: CstNode): { args: Ast.Argument[]; end: Position } {
     const args = childNodes(node, 'argument').map((argument): Ast.Argument => {
       const value = this.expression(child(argument, 'expression'));
       const nameToken = optionalToken(argument, 'ArgumentName');
@@ -384,7 +448,11 @@ export class AstBuilder {
     return this.binaryChain(node, 'unary', ['Star', 'Slash'], (operand) => this.unary(operand));
   }
 
-  /** Folds `a op b op c` to the left: ((a op b) op c). */
+  /**
+   * Folds `a op b op c` to the left: ((a op b) op c). With k operators the first
+   * operand sits k levels deeper and operand j >= 1 sits k - j + 1 deeper; a chain too
+   * long for its depth is reported at its first operator past the limit.
+   */
   private binaryChain(
     node: CstNode,
     operandName: string,
@@ -393,8 +461,14 @@ export class AstBuilder {
   ): Ast.Expression {
     const operandNodes = childNodes(node, operandName);
     if (operandNodes.length === 1) return buildOperand(operandNodes[0]!);
-    const operands = operandNodes.map(buildOperand);
     const operators = operatorsInOrder(node, operatorNames);
+    const chain = operandNodes.length - 1;
+    const outer = this.depth;
+    if (outer + chain > MAX_NESTING) {
+      const opener = operators[MAX_NESTING - outer];
+      if (opener !== undefined) this.tooDeep(opener);
+    }
+    const operands = operandNodes.map((operand, j) => this.at(outer + (j === 0 ? chain : chain - j + 1), undefined, () => buildOperand(operand)));
     let result = operands[0];
     if (result === undefined) throw new Incomplete('missing operand');
     for (let i = 1; i < operands.length; i++) {
@@ -409,7 +483,7 @@ export class AstBuilder {
   private unary(node: CstNode): Ast.Expression {
     const minus = optionalToken(node, 'Minus');
     if (minus === undefined) return this.primary(child(node, 'primary'));
-    const operand = this.unary(child(node, 'unary'));
+    const operand = this.nested(minus, () => this.unary(child(node, 'unary')));
     return { kind: 'Unary', op: '-', operand, loc: span(minus, operand.loc) };
   }
 
@@ -436,12 +510,12 @@ export class AstBuilder {
     }
     switch (inner.name) {
       case 'list': {
-        const items = childNodes(inner, 'expression').map((item) => this.expression(item));
+        const items = this.nested(optionalToken(inner, 'LBracket'), () => childNodes(inner, 'expression').map((item) => this.expression(item)));
         return { kind: 'List', items, loc: span(token(inner, 'LBracket'), token(inner, 'RBracket')) };
       }
       case 'parenthesized': {
         // The parentheses belong to the expression's range, so that enclosing ranges cover them.
-        const expression = this.expression(child(inner, 'expression'));
+        const expression = this.nested(optionalToken(inner, 'LParen'), () => this.expression(child(inner, 'expression')));
         return { ...expression, loc: span(token(inner, 'LParen'), token(inner, 'RParen')) };
       }
       case 'nameOrCall': {

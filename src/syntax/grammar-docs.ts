@@ -18,7 +18,7 @@ import {
   type IProduction,
   type TokenType,
 } from './chevrotain.js';
-import { monoParser } from './parser.js';
+import { MAX_NESTING, monoParser } from './parser.js';
 import * as T from './tokens.js';
 
 /** Tokens without a fixed spelling are written as upper-case names and defined at the end. */
@@ -93,6 +93,7 @@ export function renderEbnf(): string {
     '(* Notation: x? optional, x* zero or more, x+ one or more, ( ) grouping, "text" a literal token. *)',
     '(* Whitespace, line breaks and COMMENTs may appear between any two tokens and carry no meaning. *)',
     '(* A section\'s layer items end where the next NAME ":" begins. *)',
+    `(* A plan nests at most ${MAX_NESTING} levels deep. One level each: ( ), [ ], the { } of a block, head, residual, repeat, data or phase, "repeat", a unary "-", and each binary operator of a chain (docs/language.md). *)`,
     '',
     ...rules.map(rule).flatMap((text) => [text, '']),
     '(* Lexical rules *)',

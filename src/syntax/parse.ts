@@ -6,9 +6,9 @@
 import type { ILexingError, IRecognitionException, IToken } from './chevrotain.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { Comment, Plan } from './ast.js';
-import { AstBuilder, tokenRange } from './build-ast.js';
+import { AstBuilder, nestingDiagnostic, tokenRange } from './build-ast.js';
 import type { Position, SourceRange } from './location.js';
-import { monoParser } from './parser.js';
+import { monoParser, NestingTooDeep } from './parser.js';
 import { monoLexer } from './tokens.js';
 
 export interface ParseResult {
@@ -71,6 +71,11 @@ export function parsePlan(text: string, file: string): ParseResult {
     if (plan !== undefined) plan.comments = (lexed.groups['comments'] ?? []).map(toComment);
     return { plan, diagnostics: dedupe(diagnostics) };
   } catch (error) {
+    monoParser.input = [];
+    if (error instanceof NestingTooDeep) {
+      diagnostics.push(nestingDiagnostic(file, error.token));
+      return { plan: undefined, diagnostics: dedupe(diagnostics) };
+    }
     // A bug in this stage must not crash the tools: report it as a diagnostic instead.
     const start: Position = { offset: 0, line: 1, column: 1 };
     const reason = error instanceof Error ? error.message : String(error);

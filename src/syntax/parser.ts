@@ -30,6 +30,25 @@ function describeAlternatives(paths: TokenType[][][]): string {
 
 const DECLARATION = 'a declaration (param, data, block, head, network, partition or schedule)';
 
+/**
+ * How deep a plan may nest (docs/language.md, "Nesting limit"). One level each: a pair
+ * of parentheses (grouping, argument or parameter list), a list `[...]`, a body `{...}`
+ * of a block, head, residual, repeat, data or phase, a `repeat`, a unary minus, and
+ * (counted by build-ast.ts) each binary operator over its operands. Every recursion of
+ * the parser, of the AST builder and of the later stages goes through these, so a
+ * plan within the limit cannot exhaust the stack (Node's overflows near 300 parentheses
+ * in this parser).
+ */
+export const MAX_NESTING = 64;
+
+/** Thrown out of the parse when the nesting passes MAX_NESTING at `token`. */
+export class NestingTooDeep extends Error {
+  constructor(readonly token: IToken) {
+    super(`nesting deeper than ${MAX_NESTING} levels`);
+    this.name = 'NestingTooDeep';
+  }
+}
+
 const RULE_DESCRIPTIONS: Record<string, string> = {
   declaration: DECLARATION,
   layerItem: 'a layer, repeat or residual',
@@ -63,9 +82,39 @@ export const messages: IParserErrorMessageProvider = {
  * The closures read `this.<rule>` only when called, so field order does not matter.
  */
 export class MonoParser extends CstParser {
+  /** Levels of nesting around the current token (see MAX_NESTING). */
+  private depth = 0;
+
   constructor() {
     super([...T.ALL_TOKENS], { recoveryEnabled: true, nodeLocationTracking: 'none', errorMessageProvider: messages, maxLookahead: 3 });
     this.performSelfAnalysis();
+  }
+
+  /** A new input (parse.ts sets one per file) starts at depth 0, also after an aborted parse. */
+  override reset(): void {
+    super.reset();
+    this.depth = 0;
+  }
+
+  /**
+   * `body` one level deeper. It throws NestingTooDeep before recursing past the limit,
+   * at the token that opens the level; the `finally` keeps the count right when
+   * recovery unwinds the rule. ACTION makes both no-ops while the grammar is recorded.
+   */
+  private nested(body: () => void): () => void {
+    return () => {
+      this.ACTION(() => {
+        this.depth++;
+        if (this.depth > MAX_NESTING) throw new NestingTooDeep(this.LA(1));
+      });
+      try {
+        body();
+      } finally {
+        this.ACTION(() => {
+          this.depth--;
+        });
+      }
+    };
   }
 
   /** plan NAME declaration* */
@@ -104,11 +153,11 @@ export class MonoParser extends CstParser {
     this.OPTION2(() => this.SUBRULE(this.settingsBody));
   });
 
-  private readonly settingsBody = this.RULE('settingsBody', () => {
+  private readonly settingsBody = this.RULE('settingsBody', this.nested(() => {
     this.CONSUME(T.LCurly);
     this.MANY(() => this.SUBRULE(this.setting));
     this.CONSUME(T.RCurly);
-  });
+  }));
 
   /** NAME value ("," value)* */
   private readonly settingValues = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) };
@@ -134,11 +183,11 @@ export class MonoParser extends CstParser {
 
   private readonly parameters = { SEP: T.Comma, DEF: () => this.SUBRULE(this.parameter) };
 
-  private readonly parameterList = this.RULE('parameterList', () => {
+  private readonly parameterList = this.RULE('parameterList', this.nested(() => {
     this.CONSUME(T.LParen);
     this.MANY_SEP(this.parameters);
     this.CONSUME(T.RParen);
-  });
+  }));
 
   /** NAME ["=" default] */
   private readonly parameter = this.RULE('parameter', () => {
@@ -210,11 +259,11 @@ export class MonoParser extends CstParser {
 
   // ------------------------------------------------------------ layer items
 
-  private readonly layerBody = this.RULE('layerBody', () => {
+  private readonly layerBody = this.RULE('layerBody', this.nested(() => {
     this.CONSUME(T.LCurly);
     this.MANY(() => this.SUBRULE(this.layerItem));
     this.CONSUME(T.RCurly);
-  });
+  }));
 
   private readonly layerItemAlternatives: IOrAlt<unknown>[] = [
     { ALT: () => this.SUBRULE(this.layerCall) },
@@ -234,7 +283,7 @@ export class MonoParser extends CstParser {
   private readonly repeatBodies: IOrAlt<unknown>[] = [{ ALT: () => this.SUBRULE(this.layerBody) }, { ALT: () => this.SUBRULE(this.layerItem) }];
 
   /** repeat EXPR [shared [(args)]] (item | { item* }) */
-  private readonly repeat = this.RULE('repeat', () => {
+  private readonly repeat = this.RULE('repeat', this.nested(() => {
     this.CONSUME(T.Repeat);
     this.SUBRULE(this.expression);
     this.OPTION(() => {
@@ -242,7 +291,7 @@ export class MonoParser extends CstParser {
       this.OPTION2(() => this.SUBRULE(this.argumentList));
     });
     this.OR(this.repeatBodies);
-  });
+  }));
 
   private readonly residual = this.RULE('residual', () => {
     this.CONSUME(T.Residual);
@@ -254,11 +303,11 @@ export class MonoParser extends CstParser {
 
   private readonly arguments = { SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) };
 
-  private readonly argumentList = this.RULE('argumentList', () => {
+  private readonly argumentList = this.RULE('argumentList', this.nested(() => {
     this.CONSUME(T.LParen);
     this.MANY_SEP(this.arguments);
     this.CONSUME(T.RParen);
-  });
+  }));
 
   /** NAME ":" EXPR | EXPR; a keyword may name an argument (`warmup(epochs: 1)`). */
   private readonly argument = this.RULE('argument', () => {
@@ -290,10 +339,10 @@ export class MonoParser extends CstParser {
 
   private readonly unaryAlternatives: IOrAlt<unknown>[] = [
     {
-      ALT: () => {
+      ALT: this.nested(() => {
         this.CONSUME(T.Minus);
         this.SUBRULE(this.unary);
-      },
+      }),
     },
     { ALT: () => this.SUBRULE(this.primary) },
   ];
@@ -319,17 +368,17 @@ export class MonoParser extends CstParser {
 
   private readonly listItems = { SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) };
 
-  private readonly list = this.RULE('list', () => {
+  private readonly list = this.RULE('list', this.nested(() => {
     this.CONSUME(T.LBracket);
     this.MANY_SEP(this.listItems);
     this.CONSUME(T.RBracket);
-  });
+  }));
 
-  private readonly parenthesized = this.RULE('parenthesized', () => {
+  private readonly parenthesized = this.RULE('parenthesized', this.nested(() => {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.expression);
     this.CONSUME(T.RParen);
-  });
+  }));
 
   private readonly nameOrCall = this.RULE('nameOrCall', () => {
     this.CONSUME(T.Identifier);
