@@ -13,6 +13,10 @@ export const LR_FIND_TO = 10;
 export const LR_FIND_STEPS = 200;
 /** Without an explicit step count, the sweep makes at most this many passes over the training data. */
 export const LR_FIND_MAX_PASSES = 2;
+/** A sweep with fewer recorded steps is unusable: its curve is a handful of points (the EMA alone remembers ~50). */
+export const LR_FIND_MIN_STEPS = 20;
+/** A sweep is unusable unless its smoothed loss falls at least this fraction below its first value. */
+export const LR_FIND_MIN_DESCENT = 0.05;
 
 export interface LrRangePoint {
   lr: number;
@@ -140,6 +144,40 @@ export function suggestBounds(points: readonly { lr: number; smoothed: number }[
   const descentStart = drop > 0 ? curve.find((p) => first.smoothed - p.smoothed >= 0.1 * drop)?.lr ?? max : max;
   const min = Math.min(max / 10, Math.max(max / 1000, descentStart));
   return { min, max, steepest, minimumLoss };
+}
+
+/**
+ * Why a sweep's suggestion cannot be trusted, or null when it can. Unusable:
+ * - fewer than LR_FIND_MIN_STEPS recorded (finite) steps;
+ * - the lowest smoothed loss at the first recorded step: the loss never fell, so
+ *   max = lr(first) / 10 lies below every lr tried (the "[1e-9, 1e-8]" of a sweep
+ *   from 1e-8);
+ * - no descent: the lowest smoothed loss is less than LR_FIND_MIN_DESCENT (5%) below
+ *   the first one;
+ * - the lowest smoothed loss at the last recorded step: the loss was still falling
+ *   when the sweep ended, so where it turns (and max) is unknown.
+ * Several reasons are joined with '; '. Points as suggestBounds takes them.
+ */
+export function sweepProblem(points: readonly { lr: number; smoothed: number }[]): string | null {
+  const curve = points.filter((p) => p.lr > 0 && Number.isFinite(p.lr) && Number.isFinite(p.smoothed));
+  const problems: string[] = [];
+  if (curve.length < LR_FIND_MIN_STEPS) problems.push(`only ${curve.length} step${curve.length === 1 ? '' : 's'} recorded (at least ${LR_FIND_MIN_STEPS} needed)`);
+  if (curve.length === 0) return problems.join('; ');
+  let lowest = 0;
+  curve.forEach((p, i) => {
+    if (p.smoothed < curve[lowest]!.smoothed) lowest = i;
+  });
+  const first = curve[0]!.smoothed;
+  const drop = first - curve[lowest]!.smoothed;
+  if (lowest === 0) {
+    problems.push(`the lowest loss is at the first step (lr ${formatLr(curve[0]!.lr)}): the loss never fell`);
+  } else if (!(drop >= LR_FIND_MIN_DESCENT * Math.abs(first))) {
+    problems.push(`no descent: the smoothed loss fell only ${((100 * drop) / Math.abs(first)).toFixed(1)}% below its start (at least ${LR_FIND_MIN_DESCENT * 100}% needed)`);
+  }
+  if (lowest === curve.length - 1 && curve.length > 1) {
+    problems.push(`the lowest loss is at the last step (lr ${formatLr(curve[lowest]!.lr)}): the loss was still falling when the sweep ended`);
+  }
+  return problems.length > 0 ? problems.join('; ') : null;
 }
 
 /** The sweep as CSV: header `lr,loss,smoothed_loss`, one line per step, full precision. */

@@ -42,6 +42,16 @@ export function needsLrFindBounds(spec: ScheduleSpec): boolean {
 }
 
 /**
+ * The plan's own `max`/`min` of an `mi(bounds: lr_find)` schedule (also inside a warmup's
+ * `then`): what the phase keeps when the LR range test is unusable. Undefined for other specs.
+ */
+export function planLrBounds(spec: ScheduleSpec): LrBounds | undefined {
+  if (spec.type === 'mi' && spec.boundsFrom === 'lr_find') return { min: spec.min, max: spec.max };
+  if (spec.type === 'warmup') return planLrBounds(spec.then);
+  return undefined;
+}
+
+/**
  * Fills the bounds of an `mi(bounds: lr_find)` schedule (also inside a warmup's
  * `then`) with those the LR range test suggested, marking them as resolved
  * (`boundsFrom: 'plan'`). Other specs come back unchanged. createSchedule refuses

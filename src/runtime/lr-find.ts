@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PhaseSpec } from '../ir/types.js';
-import { LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, type LrRangePoint, type SuggestedBounds } from '../optim/lr-range.js';
+import { LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, sweepProblem, type LrRangePoint, type SuggestedBounds } from '../optim/lr-range.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
@@ -39,6 +39,8 @@ export interface LrFindResult {
   diverged: boolean;
   points: LrRangePoint[];
   bounds: SuggestedBounds;
+  /** Why `bounds` cannot be trusted (sweepProblem: too few steps, no descent, minimum at an edge), or null. */
+  problem: string | null;
 }
 
 /**
@@ -101,7 +103,7 @@ export function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec
   if (!points.some((p) => Number.isFinite(p.smoothed))) {
     throw new RuntimeFailure(`the LR range test for phase ${phase.name} recorded no finite loss (from lr ${from})`);
   }
-  return { phase: phase.name, from, to, steps, diverged, points, bounds: suggestBounds(points) };
+  return { phase: phase.name, from, to, steps, diverged, points, bounds: suggestBounds(points), problem: sweepProblem(points) };
 }
 
 /** The summary `mono lr-find --json` prints (and lr-find.json holds). */
@@ -115,6 +117,10 @@ export interface LrFindSummary {
   steps: number;
   recorded: number;
   diverged: boolean;
+  /** False when the sweep is unusable; `suggested` is then no suggestion at all. */
+  usable: boolean;
+  /** Why it is unusable, else null. */
+  problem: string | null;
 }
 
 export function lrFindSummary(result: LrFindResult): LrFindSummary {
@@ -129,6 +135,8 @@ export function lrFindSummary(result: LrFindResult): LrFindSummary {
     steps: result.steps,
     recorded: result.points.length,
     diverged: result.diverged,
+    usable: result.problem === null,
+    problem: result.problem,
   };
 }
 
@@ -152,11 +160,13 @@ export async function writeLrFindFiles(dir: string, result: LrFindResult, name =
 export const LR_FIND_SUMMARY_FILE = 'lr-find.json';
 
 /**
- * Reads the phase and suggested bounds from `dir/lr-find.json` (for `mono run --lr-find`).
- * A file that cannot be read throws the fs error (the caller tells the user which
- * argument was wrong); one without a phase name and 0 < min <= max is a RuntimeFailure.
+ * Reads the phase and suggested bounds from `dir/lr-find.json` (for `mono run --lr-find`),
+ * and `problem`: why its sweep was unusable (`"usable": false`), else null (see
+ * requireUsableLrFind). A file that cannot be read throws the fs error (the caller tells
+ * the user which argument was wrong); one without a phase name and 0 < min <= max is a
+ * RuntimeFailure.
  */
-export async function readLrFindSummary(dir: string): Promise<{ file: string; phase: string; bounds: { min: number; max: number } }> {
+export async function readLrFindSummary(dir: string): Promise<{ file: string; phase: string; bounds: { min: number; max: number }; problem: string | null }> {
   const file = path.join(dir, LR_FIND_SUMMARY_FILE);
   const text = await fs.readFile(file, 'utf8');
   let parsed: unknown;
@@ -171,5 +181,16 @@ export async function readLrFindSummary(dir: string): Promise<{ file: string; ph
   if (typeof summary?.phase !== 'string' || typeof min !== 'number' || typeof max !== 'number' || !(min > 0 && min <= max && Number.isFinite(max))) {
     throw new RuntimeFailure(`${file} does not hold what 'mono lr-find' writes: a "phase" and "suggested": {"min", "max"} with 0 < min <= max`);
   }
-  return { file, phase: summary.phase, bounds: { min, max } };
+  // Files written before `usable` existed count as usable.
+  const problem = summary.usable === false ? (typeof summary.problem === 'string' ? summary.problem : 'no reason recorded') : null;
+  return { file, phase: summary.phase, bounds: { min, max }, problem };
+}
+
+/** Throws a RuntimeFailure when an lr-find.json read by readLrFindSummary holds an unusable sweep. */
+export function requireUsableLrFind(found: { file: string; phase: string; problem: string | null }): void {
+  if (found.problem === null) return;
+  throw new RuntimeFailure(
+    `${found.file}: the LR range test of phase ${found.phase} was unusable (${found.problem}), so its bounds are no suggestion; ` +
+      `run 'mono lr-find' again (more --steps, another --from), or run without --lr-find to let the phase run its own`,
+  );
 }

@@ -1,4 +1,4 @@
-import type { BatchProgress, EpochMetrics } from './trainer.js';
+import type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
 
 type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
@@ -30,12 +30,35 @@ export function formatEpochLine(m: EpochMetrics): string {
  */
 function groupLine(m: EpochMetrics): string {
   let text = '';
-  if (m.lr_bounds && m.epoch === 1) text += `  lr bounds [${m.lr_bounds.min.toPrecision(3)}, ${m.lr_bounds.max.toPrecision(3)}] from lr-find`;
+  if (m.lr_bounds && m.epoch === 1) {
+    const from = m.lr_bounds_source === 'plan' ? 'the plan (LR range test unusable)' : m.lr_bounds_source === 'given' ? '--lr-find' : 'lr-find';
+    text += `  lr bounds [${m.lr_bounds.min.toPrecision(3)}, ${m.lr_bounds.max.toPrecision(3)}] from ${from}`;
+  }
   const groups = Object.entries(m.lr_groups ?? {});
   if (groups.length > 1 && groups.some(([, lr]) => lr !== m.lr)) {
     text += '\n  ' + groups.map(([g, lr]) => `${g}: lr ${lr.toPrecision(3)} mi ${fixed(m.mi_groups?.[g] ?? null, 3)}`).join('  ');
   }
   return text;
+}
+
+/**
+ * The line `mono run` prints when an `mi(bounds: lr_find)` phase's bounds are settled by
+ * its own LR range test (`lr-find`, or `plan` when the sweep was unusable), or kept from
+ * a checkpoint; undefined for bounds given with --lr-find, which run-action announces.
+ */
+export function formatLrBoundsLine(event: LrBoundsEvent): string | undefined {
+  const range = `[${event.bounds.min.toPrecision(3)}, ${event.bounds.max.toPrecision(3)}]`;
+  const steps = event.result ? ` (${event.result.points.length} of ${event.result.steps} steps)` : '';
+  switch (event.source) {
+    case 'lr-find':
+      return `${event.phase}: LR range test${steps} suggests lr bounds ${range}`;
+    case 'plan':
+      return `warning: ${event.phase}: the LR range test${steps} is unusable: ${event.rejected ?? 'no reason given'}; keeping the plan's lr bounds ${range}`;
+    case 'checkpoint':
+      return `${event.phase}: lr bounds ${range} kept from the checkpoint${event.rejected ? ` (the plan's: the LR range test was unusable: ${event.rejected})` : ''}`;
+    case 'given':
+      return undefined;
+  }
 }
 
 /** The live bar: `p1 epoch 2/5 [#####-----] 45/100  812 ex/s  loss 0.4123  ETA 0:07`. */

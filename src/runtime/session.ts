@@ -128,6 +128,6 @@ export async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise
     known = parsed as Record<string, unknown>;
   }
   if (event.source === 'checkpoint' && event.phase in known) return;
-  known[event.phase] = { ...event.bounds, source: event.source };
+  known[event.phase] = { ...event.bounds, source: event.source, ...(event.rejected ? { lr_find_rejected: event.rejected } : {}) };
   await writeFileAtomically(file, JSON.stringify(known, null, 2) + '\n');
 }

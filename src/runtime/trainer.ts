@@ -1,7 +1,7 @@
 import type { IR, PhaseSpec } from '../ir/types.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
-import { createSchedule, needsLrFindBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
+import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
 import { NonFiniteLossError, RuntimeFailure } from './errors.js';
@@ -33,8 +33,12 @@ export interface EpochMetrics {
    * head, or the network's output for the last partition (null without hold-out data).
    */
   mi_groups: Record<string, number> | null;
-  /** The bounds an `mi(bounds: lr_find)` phase got from the LR range test (only in such phases). */
+  /** The bounds an `mi(bounds: lr_find)` phase runs with (only in such phases). */
   lr_bounds?: LrBounds;
+  /** Where they came from (see ResolvedLrBounds); absent after resuming a checkpoint that predates it. */
+  lr_bounds_source?: ResolvedLrBounds['source'];
+  /** Why the LR range test's suggestion was rejected (lr_bounds_source 'plan'). */
+  lr_find_rejected?: string;
   seconds: number;
   examples_per_s: number;
 }
@@ -60,15 +64,33 @@ export interface TrainerState {
   schedules: { lr: unknown; momentum: unknown; groups: Record<string, unknown> } | null;
   rng: { data: number[]; dropout: number[] };
   /** lr bounds resolved for `mi(bounds: lr_find)` phases, by phase name (absent in older checkpoints). */
-  lrBounds?: Record<string, LrBounds>;
+  lrBounds?: Record<string, ResolvedLrBounds>;
+}
+
+/** The bounds an `mi(bounds: lr_find)` phase runs with, and where they came from. */
+export interface ResolvedLrBounds extends LrBounds {
+  /**
+   * `lr-find`: the LR range test's suggestion; `given`: TrainerOptions.lrBounds (`mono run
+   * --lr-find DIR`); `plan`: the plan's own `mi(max:, min:)`, kept because the sweep was
+   * unusable. Absent in checkpoints older than this field.
+   */
+  source?: 'lr-find' | 'given' | 'plan';
+  /** Why the sweep was unusable (source `plan`). */
+  rejected?: string;
 }
 
 /** Where a phase's `mi(bounds: lr_find)` bounds came from. */
 export interface LrBoundsEvent {
   phase: string;
   bounds: LrBounds;
-  /** `lr-find`: the LR range test just ran; `given`: TrainerOptions.lrBounds; `checkpoint`: a resumed run's. */
-  source: 'lr-find' | 'given' | 'checkpoint';
+  /**
+   * `lr-find`: the LR range test just ran and its suggestion is used; `plan`: it ran but
+   * was unusable (`rejected` says why), so the plan's own bounds stay; `given`:
+   * TrainerOptions.lrBounds; `checkpoint`: a resumed run's.
+   */
+  source: 'lr-find' | 'plan' | 'given' | 'checkpoint';
+  /** Why the sweep's suggestion was not used (source `plan`, or `checkpoint` of such a phase). */
+  rejected?: string;
   result?: LrFindResult;
 }
 
@@ -123,7 +145,7 @@ export class Trainer {
   private readonly seed: number;
   private readonly givenBounds: Record<string, LrBounds>;
   private readonly lrFind: Omit<LrFindOptions, 'onStep'>;
-  private lrBounds: Record<string, LrBounds> = {};
+  private lrBounds: Record<string, ResolvedLrBounds> = {};
   private dataRng: Rng;
   private dropoutRng: Rng;
   private phaseIndex = 0;
@@ -242,8 +264,9 @@ export class Trainer {
   private async resolveLrBounds(phase: PhaseSpec): Promise<LrBounds> {
     const kept = this.lrBounds[phase.name];
     if (kept) {
-      await this.hooks.onLrBounds?.({ phase: phase.name, bounds: kept, source: 'checkpoint' });
-      return kept;
+      const bounds = { min: kept.min, max: kept.max };
+      await this.hooks.onLrBounds?.({ phase: phase.name, bounds, source: 'checkpoint', ...(kept.rejected ? { rejected: kept.rejected } : {}) });
+      return bounds;
     }
     const given = this.givenBounds[phase.name];
     let event: LrBoundsEvent;
@@ -263,11 +286,34 @@ export class Trainer {
         if (error instanceof RangeError) throw new RuntimeFailure(`phase ${phase.name}: ${error.message}`);
         throw error;
       }
-      event = { phase: phase.name, bounds: { min: result.bounds.min, max: result.bounds.max }, source: 'lr-find', result };
+      event = result.problem === null
+        ? { phase: phase.name, bounds: { min: result.bounds.min, max: result.bounds.max }, source: 'lr-find', result }
+        : { phase: phase.name, bounds: this.planBounds(phase, result.problem), source: 'plan', rejected: result.problem, result };
     }
-    this.lrBounds[phase.name] = event.bounds;
+    const source = event.source === 'checkpoint' ? undefined : event.source;
+    this.lrBounds[phase.name] = { ...event.bounds, ...(source ? { source } : {}), ...(event.rejected ? { rejected: event.rejected } : {}) };
     await this.hooks.onLrBounds?.(event);
     return event.bounds;
+  }
+
+  /** The plan's own mi(max:, min:) of a phase whose sweep was unusable (`problem`). */
+  private planBounds(phase: PhaseSpec, problem: string): LrBounds {
+    const bounds = planLrBounds(phase.lr);
+    if (!bounds || !(bounds.min > 0 && bounds.min <= bounds.max)) {
+      throw new RuntimeFailure(`phase ${phase.name}: the LR range test is unusable (${problem}) and the plan's mi bounds are not 0 < min <= max to fall back on`);
+    }
+    return bounds;
+  }
+
+  /** The lr_bounds fields of a metrics line of an `mi(bounds: lr_find)` phase. */
+  private lrBoundsMetrics(phase: PhaseSpec): Pick<EpochMetrics, 'lr_bounds' | 'lr_bounds_source' | 'lr_find_rejected'> {
+    const resolved = this.lrBounds[phase.name];
+    if (!resolved || !needsLrFindBounds(phase.lr)) return {};
+    return {
+      lr_bounds: { min: resolved.min, max: resolved.max },
+      ...(resolved.source ? { lr_bounds_source: resolved.source } : {}),
+      ...(resolved.rejected ? { lr_find_rejected: resolved.rejected } : {}),
+    };
   }
 
   private runEpoch(active: ActivePhase, epoch: number): EpochMetrics {
@@ -334,7 +380,7 @@ export class Trainer {
       momentum,
       lr_groups: lrGroups,
       mi_groups: evaluation ? Object.fromEntries([...groupReports].map(([group, r]) => [group, r.mi!])) : null,
-      ...(this.lrBounds[spec.name] && needsLrFindBounds(spec.lr) ? { lr_bounds: { ...this.lrBounds[spec.name]! } } : {}),
+      ...this.lrBoundsMetrics(spec),
       seconds,
       examples_per_s: examples / seconds,
     };

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, type LrRangePoint } from '../../src/optim/lr-range.js';
+import {
+  LR_FIND_MIN_DESCENT, LR_FIND_MIN_STEPS, LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, sweepProblem, type LrRangePoint,
+} from '../../src/optim/lr-range.js';
 import { xmlProblems } from './well-formed.js';
 
 /** A typical sweep: flat at 2.3, falls around lr = 1e-3 to ~0.3, blows up past ~0.3. */
@@ -132,6 +134,51 @@ describe('suggestBounds', () => {
     expect(bounds.min).toBeGreaterThan(0);
     expect(bounds.min).toBeLessThan(bounds.max);
     expect(bounds.max).toBeCloseTo(bounds.minimumLoss / 10, 12);
+  });
+});
+
+describe('sweepProblem: when a sweep cannot suggest bounds', () => {
+  /** A sweep over `steps` from `from` to `to` of the loss `f(lr)`, smoothed as the recorder does. */
+  function curve(steps: number, f: (lr: number) => number, from = 1e-7, to = 10): LrRangePoint[] {
+    const recorder = new LrRangeRecorder();
+    for (let i = 0; i < steps; i++) {
+      const lr = lrAtStep(i, steps, from, to);
+      if (recorder.record(lr, f(lr)).diverged) break;
+    }
+    return recorder.points();
+  }
+
+  it('accepts a full sweep that descends and then diverges, noisy or not', () => {
+    expect(sweepProblem(sweep(200, () => 0))).toBeNull();
+    for (const seed of [1, 2, 3]) expect(sweepProblem(sweep(200, noise(seed, 0.15)))).toBeNull();
+  });
+
+  it('the reported case: 12 steps whose lowest loss is the first gave [1e-9, 1e-8]; both reasons are named', () => {
+    const points = curve(12, (lr) => 2.3 + lr);
+    expect(points).toHaveLength(12);
+    expect(suggestBounds(points)).toMatchObject({ min: expect.closeTo(1e-9, 20), max: expect.closeTo(1e-8, 20) });
+    const problem = sweepProblem(points)!;
+    expect(problem).toContain(`only 12 steps recorded (at least ${LR_FIND_MIN_STEPS} needed)`);
+    expect(problem).toContain('the lowest loss is at the first step (lr 1.00e-7): the loss never fell');
+  });
+
+  it('too few steps, even on a good curve', () => {
+    const points = sweep(200, () => 0).slice(0, LR_FIND_MIN_STEPS - 1);
+    expect(sweepProblem(points)).toMatch(new RegExp(`^only ${LR_FIND_MIN_STEPS - 1} steps recorded`));
+    expect(sweepProblem([])).toBe(`only 0 steps recorded (at least ${LR_FIND_MIN_STEPS} needed)`);
+  });
+
+  it(`no descent: the smoothed loss must fall ${LR_FIND_MIN_DESCENT * 100}% below its start`, () => {
+    // Falls 3% and rises again: a minimum inside the sweep, but too shallow.
+    const shallow = curve(100, (lr) => 2.3 * (1 - 0.03 * Math.exp(-((Math.log10(lr) + 3) ** 2))) + (lr / 0.3) ** 2);
+    expect(sweepProblem(shallow)).toMatch(/^no descent: the smoothed loss fell only \d\.\d% below its start \(at least 5% needed\)$/);
+    const deeper = curve(100, (lr) => 2.3 * (1 - 0.3 * Math.exp(-((Math.log10(lr) + 3) ** 2))) + (lr / 0.3) ** 2);
+    expect(sweepProblem(deeper)).toBeNull();
+  });
+
+  it('minimum at the last step: still falling when the sweep ended (no divergence)', () => {
+    const falling = curve(100, (lr) => 2.3 - 2 / (1 + (1e-3 / lr) ** 1.5), 1e-7, 1e-2);
+    expect(sweepProblem(falling)).toBe('the lowest loss is at the last step (lr 1.00e-2): the loss was still falling when the sweep ended');
   });
 });
 

@@ -7,6 +7,7 @@ import { lrFindCommand } from '../../src/cli/commands/lr-find.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { readMetrics } from '../../src/runtime/run-folder.js';
 import { captureIO, mono } from '../cli/harness.js';
+import { runMono } from '../support/cli-process.js';
 
 const PLAN = `plan tinyfind
 
@@ -41,6 +42,8 @@ beforeAll(async () => {
   await writeFile(path.join(root, 'tiny.mono'), PLAN);
   await writeFile(path.join(root, 'broken.mono'), PLAN.replace('conv(4, 3) bn relu\n  body', 'conv(four, 3) bn relu\n  body'));
   await writeFile(path.join(root, 'cifar.mono'), PLAN.replace(/data synthetic\([^)]*\)/, 'data cifar10("no/such/folder")').replace('[6, 6, 1] {', '[32, 32, 3] {').replace(/\(3\)/g, '(10)'));
+  // 80 training examples in batches of 16: the in-plan sweep's default is 2 passes, 10 steps.
+  await writeFile(path.join(root, 'small.mono'), PLAN.replace('examples: 200', 'examples: 100').replace('holdout 40', 'holdout 20'));
 });
 afterAll(async () => {
   await rm(root, { recursive: true, force: true });
@@ -69,12 +72,26 @@ describe('mono lr-find', () => {
     expect(await readFile(path.join(root, 'find', 'lr-find.svg'), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     const saved = JSON.parse(await readFile(path.join(root, 'find', 'lr-find.json'), 'utf8')) as { suggested: unknown };
     expect(saved.suggested).toEqual(summary.suggested);
-    // First phase by default; text output.
+    expect(summary).toMatchObject({ usable: true, problem: null });
+    // First phase by default; text output. 20 steps of p1 (LARS keeps its steps small) are
+    // still descending at lr 10: unusable, said on stderr and in lr-find.json.
     const text = capture();
     expect(await lrFindCommand.run(['tiny.mono', '--out', 'find2', '--steps', '20', '--backend', 'cpu'], text.io)).toBe(EXIT_OK);
     expect(text.out()).toMatch(/phase p1 of tinyfind on cpu/);
-    expect(text.out()).toMatch(/suggested lr bounds: min \S+, max \S+/);
-    expect(text.err()).not.toMatch(/warning/);
+    expect(text.out()).toMatch(/unusable lr bounds: min \S+, max \S+/);
+    expect(text.err()).toMatch(/^mono lr-find: warning: the sweep is unusable: the lowest loss is at the last step \(lr 1\.00e\+1\): the loss was still falling when the sweep ended; its bounds are no suggestion/m);
+    const find2 = JSON.parse(await readFile(path.join(root, 'find2', 'lr-find.json'), 'utf8')) as { usable: boolean; problem: string };
+    expect(find2).toMatchObject({ usable: false, problem: expect.stringContaining('the lowest loss is at the last step') });
+  });
+
+  it('mono run --lr-find DIR refuses an unusable sweep with exit 3 and says why', async () => {
+    const found = capture();
+    expect(await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--out', 'find-short', '--steps', '12', '--backend', 'cpu'], found.io)).toBe(EXIT_OK);
+    expect(found.err()).toMatch(/warning: the sweep is unusable: only 12 steps recorded \(at least 20 needed\)/);
+    const run = await mono(['run', 'tiny.mono', '--lr-find', 'find-short', '--out', 'refused', '--backend', 'cpu'], { cwd: root });
+    expect(run.code).toBe(EXIT_RUNTIME);
+    expect(run.stderr).toMatch(/^mono run: \S*find-short\/lr-find\.json: the LR range test of phase p2 was unusable \(only 12 steps recorded.*\), so its bounds are no suggestion; run 'mono lr-find' again/);
+    expect(run.stderr).not.toMatch(/unexpected failure|\n\s+at /);
   });
 
   it('mono run --lr-find DIR uses the bounds lr-find wrote for its phase instead of sweeping', async () => {
@@ -97,8 +114,28 @@ describe('mono lr-find', () => {
     expect(await runCommand.run(['tiny.mono', '--out', 'p1-done', '--backend', 'cpu', '--max-epochs', '1'], trained.io), trained.err()).toBe(EXIT_OK);
     const run = capture();
     expect(await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--init-from', 'p1-done', '--out', 'find3', '--json', '--steps', '10', '--backend', 'cpu'], run.io)).toBe(EXIT_OK);
-    expect((JSON.parse(run.out()) as { warnings: string[] }).warnings).toEqual([]);
-    expect(run.err()).not.toMatch(/warning/);
+    // 10 steps are too few to suggest anything: that is the only warning.
+    const summary = JSON.parse(run.out()) as { warnings: string[]; usable: boolean };
+    expect(summary.usable).toBe(false);
+    expect(summary.warnings).toEqual([expect.stringMatching(/^the sweep is unusable: only 10 steps recorded/)]);
+    expect(run.err()).not.toMatch(/frozen/);
+  });
+
+  it('mono run (child process): an unusable in-plan sweep keeps the plan bounds, warns on the terminal, records why in metrics.jsonl and lr-bounds.json', async () => {
+    const result = await runMono(['run', 'small.mono', '--out', 'small-run', '--backend', 'cpu'], { cwd: root, timeoutMs: 120_000 });
+    expect(result.stderr).toMatch(
+      /^mono run: warning: p2: the LR range test \(10 of 10 steps\) is unusable: only 10 steps recorded \(at least 20 needed\)[^\n]*; keeping the plan's lr bounds \[0\.00100, 0\.100\]$/m,
+    );
+    expect(result.stdout).toMatch(/p2 epoch 1\/1 .*lr bounds \[0\.00100, 0\.100\] from the plan \(LR range test unusable\)/);
+    expect(result.stderr).not.toMatch(/unexpected failure|\n\s+at /);
+    expect(result.code).toBe(0);
+    const p2 = (await readMetrics(path.join(root, 'small-run'))).find((m) => m.phase === 'p2')!;
+    expect(p2).toMatchObject({ lr: 0.1, lr_bounds: { min: 0.001, max: 0.1 }, lr_bounds_source: 'plan', lr_find_rejected: expect.stringMatching(/^only 10 steps recorded/) });
+    const recorded = JSON.parse(await readFile(path.join(root, 'small-run', 'lr-bounds.json'), 'utf8')) as Record<string, unknown>;
+    expect(recorded['p2']).toEqual({ min: 0.001, max: 0.1, source: 'plan', lr_find_rejected: p2.lr_find_rejected });
+    // The rejected sweep's curve stays next to the metrics, marked unusable.
+    const sweep = JSON.parse(await readFile(path.join(root, 'small-run', 'lr-find-p2.json'), 'utf8')) as { usable: boolean };
+    expect(sweep.usable).toBe(false);
   });
 
   it('exits 1 on plan errors, 3 on missing data, and throws UsageError on bad arguments', async () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   await selectBackend({ force: 'cpu' });
 });
 
-async function train(ir: IR, options: { lrBounds?: Record<string, { min: number; max: number }> } = {}) {
+async function train(ir: IR, options: { lrBounds?: Record<string, { min: number; max: number }>; lrFind?: { steps?: number; from?: number; to?: number } } = {}) {
   const data = await loadData(ir.data);
   const network = new Network(ir, runRngs(1).init);
   const metrics: EpochMetrics[] = [];
@@ -28,8 +28,8 @@ async function train(ir: IR, options: { lrBounds?: Record<string, { min: number;
     network,
     data,
     seed: 1,
-    ...options,
     lrFind: { steps: 30 },
+    ...options,
     hooks: { onEpoch: (m) => void metrics.push(m), onLrBounds: (e) => void bounds.push(e) },
   }).run();
   return { network, data, metrics, bounds };
@@ -167,23 +167,54 @@ describe('LR range test', () => {
   it('fills mi(bounds: lr_find) at the start of the phase and logs the bounds', async () => {
     const ir = tinyIR({ epochs: [1, 2], examples: 160, holdout: 20, lr: { type: 'cosine', to: 0.01 } });
     ir.phases[1]!.lr = { type: 'mi', max: 0, min: 0, threshold: 0.01, start: null, boundsFrom: 'lr_find' };
-    const { network, metrics, bounds } = await train(ir);
+    // A sweep long and wide enough to descend and then diverge: usable.
+    const { network, metrics, bounds } = await train(ir, { lrFind: { steps: 60, from: 1e-5, to: 100 } });
     expect(bounds).toHaveLength(1);
     const event = bounds[0]!;
     expect(event).toMatchObject({ phase: 'p2', source: 'lr-find' });
+    expect(event.result!.problem).toBeNull();
     expect(event.result!.points.length).toBeGreaterThan(2);
     expect(event.bounds.min).toBeLessThan(event.bounds.max);
     const p2 = metrics.filter((m) => m.phase === 'p2');
     // mi starts at max: the first epoch trains at the suggested upper bound.
     expect(p2[0]!.lr).toBe(event.bounds.max);
     expect(p2[0]!.lr_bounds).toEqual(event.bounds);
+    expect(p2.map((m) => m.lr_bounds_source)).toEqual(['lr-find', 'lr-find']);
+    expect(p2[0]!.lr_find_rejected).toBeUndefined();
     expect(metrics.find((m) => m.phase === 'p1')!.lr_bounds).toBeUndefined();
     network.dispose();
 
-    // Given bounds skip the sweep.
+    // Given bounds skip the sweep (and say so on the metrics lines).
     const given = await train(ir, { lrBounds: { p2: { min: 0.002, max: 0.02 } } });
     expect(given.bounds.map((e) => e.source)).toEqual(['given']);
     expect(given.metrics.find((m) => m.phase === 'p2')!.lr).toBe(0.02);
+    expect(given.metrics.find((m) => m.phase === 'p2')!.lr_bounds_source).toBe('given');
     given.network.dispose();
+  });
+
+  it("keeps the plan's own mi(max:, min:) when the sweep is unusable, and says why on the event and the metrics lines", async () => {
+    const ir = tinyIR({ epochs: [1, 2], examples: 160, holdout: 20 });
+    ir.phases[1]!.lr = { type: 'mi', max: 0.1, min: 0.001, threshold: 0.01, start: null, boundsFrom: 'lr_find' };
+    // The reported case: 12 steps from the default 1e-7, whose suggestion would be ~[1e-9, 1e-8].
+    const { network, metrics, bounds } = await train(ir, { lrFind: { steps: 12 } });
+    const event = bounds[0]!;
+    expect(event).toMatchObject({ phase: 'p2', source: 'plan', bounds: { min: 0.001, max: 0.1 } });
+    expect(event.rejected).toMatch(/^only 12 steps recorded \(at least 20 needed\)/);
+    expect(event.result!.problem).toBe(event.rejected);
+    expect(event.result!.bounds.max).toBeLessThan(1e-3);
+    const p2 = metrics.filter((m) => m.phase === 'p2');
+    expect(p2.map((m) => [m.lr_bounds, m.lr_bounds_source, m.lr_find_rejected])).toEqual([
+      [{ min: 0.001, max: 0.1 }, 'plan', event.rejected],
+      [{ min: 0.001, max: 0.1 }, 'plan', event.rejected],
+    ]);
+    // mi starts at the plan's max, not at the sweep's useless suggestion.
+    expect(p2[0]!.lr).toBe(0.1);
+    network.dispose();
+  });
+
+  it('refuses to fall back on plan bounds that are not 0 < min <= max (a hand-written IR)', async () => {
+    const ir = tinyIR({ epochs: [1, 1], examples: 160, holdout: 20 });
+    ir.phases[1]!.lr = { type: 'mi', max: 0, min: 0, threshold: 0.01, start: null, boundsFrom: 'lr_find' };
+    await expect(train(ir, { lrFind: { steps: 12 } })).rejects.toThrow(/phase p2: the LR range test is unusable \(only 12 steps recorded.*the plan's mi bounds are not 0 < min <= max/);
   });
 });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatBar, formatEpochLine, ProgressReporter } from '../../src/runtime/progress.js';
+import { formatBar, formatEpochLine, formatLrBoundsLine, ProgressReporter } from '../../src/runtime/progress.js';
 import type { BatchProgress, EpochMetrics } from '../../src/runtime/trainer.js';
 
 function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: number }; text: () => string } {
@@ -30,6 +30,24 @@ describe('progress', () => {
     );
     expect(formatBar(batch(45), 100, 7)).toMatch(/^p1 epoch 2\/5 \[#+-+\] 45\/100  800 ex\/s  loss 0\.5000  ETA 0:07$/);
     expect(formatBar(batch(100), 100, 0)).not.toContain('-]');
+  });
+
+  it("says where an lr_find phase's bounds came from: the event line and the first epoch line", () => {
+    const bounds = { min: 0.001, max: 0.1 };
+    const rejected = 'only 12 steps recorded (at least 20 needed)';
+    expect(formatLrBoundsLine({ phase: 'p2', bounds, source: 'lr-find' })).toBe('p2: LR range test suggests lr bounds [0.00100, 0.100]');
+    expect(formatLrBoundsLine({ phase: 'p2', bounds, source: 'plan', rejected })).toBe(
+      `warning: p2: the LR range test is unusable: ${rejected}; keeping the plan's lr bounds [0.00100, 0.100]`,
+    );
+    expect(formatLrBoundsLine({ phase: 'p2', bounds, source: 'checkpoint', rejected })).toBe(
+      `p2: lr bounds [0.00100, 0.100] kept from the checkpoint (the plan's: the LR range test was unusable: ${rejected})`,
+    );
+    expect(formatLrBoundsLine({ phase: 'p2', bounds, source: 'given' })).toBeUndefined();
+    const first = { ...metrics, epoch: 1, lr_bounds: bounds };
+    expect(formatEpochLine({ ...first, lr_bounds_source: 'lr-find' })).toMatch(/  lr bounds \[0\.00100, 0\.100\] from lr-find$/);
+    expect(formatEpochLine({ ...first, lr_bounds_source: 'plan', lr_find_rejected: rejected })).toMatch(/  lr bounds \[0\.00100, 0\.100\] from the plan \(LR range test unusable\)$/);
+    expect(formatEpochLine({ ...first, lr_bounds_source: 'given' })).toMatch(/ from --lr-find$/);
+    expect(formatEpochLine({ ...first, epoch: 2 })).not.toMatch(/lr bounds/);
   });
 
   it('prints only epoch lines when not a terminal', () => {

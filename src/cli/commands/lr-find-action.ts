@@ -95,10 +95,16 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     const where = (file: string) => shownPath(io.cwd, file);
     messages.message(
       `${summary.recorded} of ${summary.steps} steps, lr ${fmt(result.from)} -> ${fmt(last.lr)}${result.diverged ? ' (loss diverged)' : ''}\n` +
-        `suggested lr bounds: min ${fmt(summary.suggested.min)}, max ${fmt(summary.suggested.max)} ` +
+        `${summary.usable ? 'suggested' : 'unusable'} lr bounds: min ${fmt(summary.suggested.min)}, max ${fmt(summary.suggested.max)} ` +
         `(steepest descent at ${fmt(summary.steepest)}, lowest loss at ${fmt(summary.minimumLoss)})\n` +
         `wrote ${files.map(where).join(', ')}`,
     );
+    if (result.problem !== null) {
+      // The files stay: the curve shows what went wrong. `mono run --lr-find` refuses them.
+      const unusable = `the sweep is unusable: ${result.problem}; its bounds are no suggestion (try more --steps, another --from or --to, or --init-from a trained run)`;
+      warnings.push(unusable);
+      io.stderr.write(`mono lr-find: warning: ${unusable}\n`);
+    }
     if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where), warnings }, null, 2) + '\n');
     return EXIT_OK;
   } catch (error) {

@@ -14,7 +14,9 @@ while the lr grows exponentially, step by step, from --from to --to, and stops w
 smoothed loss diverges (4x its minimum) or the steps are done. The phase's optimizer, lr
 multipliers, base momentum and weight decay are used; partitions frozen in that phase run
 forward only. Suggests lr bounds: max = a tenth of the lr at the lowest smoothed loss,
-min = where the loss starts to fall (see docs/optimizers.md).
+min = where the loss starts to fall (see docs/optimizers.md). A sweep with fewer than 20
+recorded steps, no 5% descent, or its lowest loss at its first or last step is unusable:
+a warning says why, and lr-find.json says "usable": false ('mono run --lr-find' refuses it).
 
 Writes DIR/lr-find.csv (lr, loss, smoothed_loss per step), DIR/lr-find.svg (the curve and
 the bounds) and DIR/lr-find.json (the summary printed by --json). Copy the bounds into

@@ -8,8 +8,8 @@ import { needsLrFindBounds } from '../../optim/schedule.js';
 import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
 import { RuntimeFailure } from '../../runtime/errors.js';
-import { readLrFindSummary } from '../../runtime/lr-find.js';
-import { ProgressReporter } from '../../runtime/progress.js';
+import { readLrFindSummary, requireUsableLrFind } from '../../runtime/lr-find.js';
+import { formatLrBoundsLine, ProgressReporter } from '../../runtime/progress.js';
 import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
 import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
@@ -109,6 +109,13 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
       dataBaseDir: path.dirname(planFile),
       onBatch: (p) => progress.batch(p),
       onEpoch: (m) => progress.epoch(m),
+      onLrBounds: (event) => {
+        const line = formatLrBoundsLine(event);
+        if (line === undefined) return;
+        if (event.source !== 'plan') return progress.message(`mono run: ${line}`);
+        progress.clear();
+        io.stderr.write(`mono run: ${line}\n`);
+      },
     });
   } catch (error) {
     progress.clear();
@@ -153,5 +160,6 @@ async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<{ f
     const which = takers.length > 0 ? `the phases that do: ${takers.join(', ')}` : `no phase of ${ir.plan} does`;
     throw new UsageError(`--lr-find ${dirArg}: its bounds are for phase '${found.phase}', whose lr does not take lr_find bounds (${which})`);
   }
+  requireUsableLrFind(found);
   return found;
 }

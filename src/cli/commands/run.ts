@@ -38,12 +38,12 @@ Options:
   --max-epochs N     stop after N epochs in this invocation (checkpoint written; resume later)
   --lr-find DIR      use the bounds that 'mono lr-find ... --out DIR' suggested (DIR/lr-find.json)
                      for its phase, which must have 'lr mi(bounds: lr_find)': that phase then
-                     runs no LR range test of its own
+                     runs no LR range test of its own (a sweep marked unusable: exit 3)
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
 data set, backend, NaN or infinite loss, unreadable checkpoint, changed plan on --resume,
-malformed lr-find.json, I/O error).
+malformed or unusable lr-find.json, I/O error).
 
 Examples:
   mono run plans/quickstart.mono
