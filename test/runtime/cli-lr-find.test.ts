@@ -84,11 +84,11 @@ describe('mono lr-find', () => {
     expect(find2).toMatchObject({ usable: false, problem: expect.stringContaining('the lowest loss is at the last step') });
   });
 
-  it('mono run --lr-find DIR refuses an unusable sweep with exit 3 and says why', async () => {
+  it('mono run --lr-find DIR (child process) refuses an unusable sweep with exit 3 and says why', async () => {
     const found = capture();
     expect(await lrFindCommand.run(['tiny.mono', '--phase', 'p2', '--out', 'find-short', '--steps', '12', '--backend', 'cpu'], found.io)).toBe(EXIT_OK);
     expect(found.err()).toMatch(/warning: the sweep is unusable: only 12 steps recorded \(at least 20 needed\)/);
-    const run = await mono(['run', 'tiny.mono', '--lr-find', 'find-short', '--out', 'refused', '--backend', 'cpu'], { cwd: root });
+    const run = await runMono(['run', 'tiny.mono', '--lr-find', 'find-short', '--out', 'refused', '--backend', 'cpu'], { cwd: root, timeoutMs: 120_000 });
     expect(run.code).toBe(EXIT_RUNTIME);
     expect(run.stderr).toMatch(/^mono run: \S*find-short\/lr-find\.json: the LR range test of phase p2 was unusable \(only 12 steps recorded.*\), so its bounds are no suggestion; run 'mono lr-find' again/);
     expect(run.stderr).not.toMatch(/unexpected failure|\n\s+at /);
