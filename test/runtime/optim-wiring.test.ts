@@ -168,7 +168,7 @@ describe('LR range test', () => {
     const ir = tinyIR({ epochs: [1, 2], examples: 160, holdout: 20, lr: { type: 'cosine', to: 0.01 } });
     ir.phases[1]!.lr = { type: 'mi', max: 0, min: 0, threshold: 0.01, start: null, boundsFrom: 'lr_find' };
     // A sweep long and wide enough to descend and then diverge: usable.
-    const { network, metrics, bounds } = await train(ir, { lrFind: { steps: 60, from: 1e-5, to: 100 } });
+    const { network, metrics, bounds } = await train(ir, { lrFind: { steps: 30, from: 1e-4, to: 100 } });
     expect(bounds).toHaveLength(1);
     const event = bounds[0]!;
     expect(event).toMatchObject({ phase: 'p2', source: 'lr-find' });
