@@ -401,7 +401,7 @@ if (load[0]! > 0.5 * os.availableParallelism()) console.log('  the machine is bu
 report['machine'] = { cpu: os.cpus()[0]?.model, cpus: os.availableParallelism(), loadStart: load, node: process.version };
 report['mono'] = { backend: backend.name, threads: backend.threads, tfjs: tf.version_core };
 
-const replica = new ReplicaProcess(python.found.python, { ...process.env, OMP_NUM_THREADS: '1' });
+const replica = new ReplicaProcess(python.found.python);
 const prepared: PreparedPlan[] = [];
 try {
   const single = chosenPlan();

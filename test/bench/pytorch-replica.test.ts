@@ -123,7 +123,7 @@ schedule {
     beforeAll(async () => {
       await selectBackend({ force: 'cpu' });
       folder = mkdtempSync(join(tmpdir(), 'mono-replica-test-'));
-      replica = new ReplicaProcess(python.found!.python, { ...process.env, OMP_NUM_THREADS: '1' });
+      replica = new ReplicaProcess(python.found!.python);
     });
 
     afterAll(async () => {
