@@ -27,12 +27,12 @@ import { loadData, DataUnavailableError, type LoadedData } from '../src/runtime/
 import { compareLosses, compareWeights, median, summarize, type LossAgreement, type Summary, type WeightAgreement } from './pytorch/compare.js';
 import { readWeights, writeExchange, writeSeed, writeWeights } from './pytorch/exchange.js';
 import { monoStepper, runMonoCheck, runMonoRecipe } from './pytorch/mono-side.js';
-import { findTorchPython, INSTALL_HINT, ReplicaProcess } from './pytorch/python.js';
+import { findTorchPython, INSTALL_HINT, replicaEnv, ReplicaProcess } from './pytorch/python.js';
 
 const USAGE = `usage: npm run bench:vs-pytorch -- [--only step|recipe] [--check] [--plan FILE] [--set NAME=VALUE ...]
     [--seeds 1,2,3] [--batches 32,64] [--rounds 3] [--steps 5] [--threads 1,2] [--recipe-threads 1]
     [--init mono|torch|mono,torch] [--limit N] [--epochs N] [--data-seed N] [--bn-epsilon X]
-    [--backend wasm|cpu] [--mono-threads N] [--json FILE] [--keep]`;
+    [--backend wasm|cpu] [--mono-threads N] [--torch-default-malloc] [--json FILE] [--keep]`;
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +55,7 @@ const { values: args } = parseArgs({
     'mono-threads': { type: 'string' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'torch-default-malloc': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -400,8 +401,10 @@ console.log(`  mono: tfjs ${tf.version_core}, backend ${backend.name}, ${backend
 if (load[0]! > 0.5 * os.availableParallelism()) console.log('  the machine is busy: timings are provisional; measure on a quiet machine.');
 report['machine'] = { cpu: os.cpus()[0]?.model, cpus: os.availableParallelism(), loadStart: load, node: process.version };
 report['mono'] = { backend: backend.name, threads: backend.threads, tfjs: tf.version_core };
+report['options'] = args;
 
-const replica = new ReplicaProcess(python.found.python);
+// --torch-default-malloc: PyTorch with glibc's default allocation behaviour (see replicaEnv).
+const replica = new ReplicaProcess(python.found.python, args['torch-default-malloc'] ? { OMP_NUM_THREADS: '1', ...process.env } : replicaEnv());
 const prepared: PreparedPlan[] = [];
 try {
   const single = chosenPlan();
