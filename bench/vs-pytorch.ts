@@ -25,7 +25,7 @@ import type { IR, PhaseSpec } from '../src/ir/types.js';
 import { selectBackend } from '../src/runtime/backend.js';
 import { loadData, DataUnavailableError, type LoadedData } from '../src/runtime/data/dataset.js';
 import { compareLosses, compareWeights, median, summarize, type LossAgreement, type Summary, type WeightAgreement } from './pytorch/compare.js';
-import { readWeights, writeExchange, writeSeed, writeWeights } from './pytorch/exchange.js';
+import { readWeights, unsupportedByReplica, writeExchange, writeSeed, writeWeights } from './pytorch/exchange.js';
 import { monoStepper, runMonoCheck, runMonoRecipe } from './pytorch/mono-side.js';
 import { findTorchPython, INSTALL_HINT, replicaEnv, ReplicaProcess } from './pytorch/python.js';
 
@@ -142,6 +142,9 @@ function applyOverrides(ir: IR, part: string, notes: string[]): IR {
   const copy = structuredClone(ir);
   const limit = args.limit ?? (part === 'check' ? '1280' : undefined);
   const epochs = args.epochs ?? (part === 'check' ? '1' : undefined);
+  for (const [name, value] of [['limit', limit], ['epochs', epochs], ['data-seed', args['data-seed']], ['bn-epsilon', args['bn-epsilon']]] as const) {
+    if (value !== undefined && !(Number(value) >= 0)) throw new Error(`--${name}: '${value}' is not a number >= 0`);
+  }
   if (limit !== undefined) {
     copy.data.limit = Number(limit);
     notes.push(`data limit ${limit}`);
@@ -200,6 +203,8 @@ function timingPhases(ir: IR): { endToEnd: PhaseSpec; lastPartition?: PhaseSpec 
 async function prepare(choice: PlanChoice, part: string): Promise<PreparedPlan> {
   const notes: string[] = [];
   const ir = applyOverrides(compile(choice), part, notes);
+  const unsupported = unsupportedByReplica(ir);
+  if (unsupported) throw new Error(`${choice.label}: ${unsupported}`);
   const data = await loadOrSubstitute(ir, choice.file, notes);
   const folder = mkdtempSync(join(os.tmpdir(), 'mono-vs-pytorch-'));
   const { endToEnd, lastPartition } = timingPhases(ir);
@@ -427,6 +432,10 @@ try {
     else if (part === 'recipe') await recipePart(replica, plans);
     else await checkPart(replica, plans);
   }
+} catch (error) {
+  // A plan the replica does not rebuild (an MI-driven schedule, LARS, ...) or a failed run: one message, no stack.
+  console.error(`bench:vs-pytorch: ${(error as Error).message}`);
+  process.exitCode = 1;
 } finally {
   await replica.close();
   for (const plan of prepared) {
@@ -435,7 +444,7 @@ try {
   }
 }
 report['machine'] = { ...(report['machine'] as object), loadEnd: os.loadavg() };
-if (args.json) {
+if (args.json && !process.exitCode) {
   writeFileSync(args.json, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nfigures written to ${args.json}`);
 }

@@ -13,7 +13,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Augmentation, IR, PhaseSpec } from '../../src/ir/types.js';
+import type { Augmentation, IR, PhaseSpec, ScheduleSpec } from '../../src/ir/types.js';
 import { Optimizer } from '../../src/optim/optimizers.js';
 import { batchesPerEpoch, epochBatches } from '../../src/runtime/data/batches.js';
 import type { LoadedData, Split } from '../../src/runtime/data/dataset.js';
@@ -146,6 +146,25 @@ export function runOrder(ir: IR, trainCount: number, seed: number): { order: Int
   parts.forEach((part, i) => order.set(part.order, epochs[i]!.offset));
   const moves = ir.data.augment.length > 0 ? parts.flatMap((part) => part.moves!) : undefined;
   return { order, ...(moves ? { moves } : {}), epochs };
+}
+
+/** Why the replica cannot rebuild this plan (checked before anything runs), or undefined. */
+export function unsupportedByReplica(ir: IR): string | undefined {
+  const rebuilt = new Set(['constant', 'step', 'multistep', 'exponential', 'cosine', 'linear', 'warmup', 'onecycle', 'anneal', 'plateau']);
+  const scheduleProblem = (spec: ScheduleSpec): string | undefined => {
+    if (spec.type === 'warmup') return scheduleProblem(spec.then);
+    return rebuilt.has(spec.type) ? undefined : `its '${spec.type}' schedule (MI-driven schedules need mono's MI estimator)`;
+  };
+  for (const phase of ir.phases) {
+    const problem = scheduleProblem(phase.lr) ?? scheduleProblem(phase.momentum);
+    if (problem) return `phase ${phase.name}: the PyTorch replica does not rebuild ${problem}`;
+    if (phase.optimizer.type !== 'adam' && phase.optimizer.lars) return `phase ${phase.name}: the PyTorch replica does not rebuild LARS`;
+  }
+  const augment = ir.data.augment;
+  if (augment.filter((a) => a.type === 'crop').length > 1 || augment.filter((a) => a.type === 'flip').length > 1) {
+    return `the PyTorch replica supports at most one crop and one flip, the plan augments with ${JSON.stringify(augment)}`;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------- weights files

@@ -5,7 +5,7 @@ import { flipInPlace, shiftInPlace } from '../../src/runtime/data/augment.js';
 import { epochBatches } from '../../src/runtime/data/batches.js';
 import type { Split } from '../../src/runtime/data/dataset.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { epochOrder, runOrder, type AugmentMove } from '../../bench/pytorch/exchange.js';
+import { epochOrder, runOrder, unsupportedByReplica, type AugmentMove } from '../../bench/pytorch/exchange.js';
 import { tinyIR } from '../runtime/tiny-ir.js';
 
 function randomSplit(count: number, shape: [number, number, number], seed: number): Split {
@@ -88,5 +88,13 @@ describe('the data order handed to the PyTorch replica', () => {
     expect(new Set(first).size).toBe(48);
     expect(first).not.toEqual(second);
     expect(Array.from(runOrder(ir, 50, 5).order)).toEqual(Array.from(order));
+  });
+
+  it('says up front which plans the replica cannot rebuild', () => {
+    expect(unsupportedByReplica(tinyIR({ lr: { type: 'warmup', epochs: 1, from: 0, then: { type: 'onecycle', peak: 0.2, pct: 0.3, end: 0 } } }))).toBeUndefined();
+    const mi = tinyIR({ lr: { type: 'warmup', epochs: 1, from: 0, then: { type: 'mi', max: 0.1, min: 0.001, threshold: 0.01, start: null, boundsFrom: 'plan' } } });
+    expect(unsupportedByReplica(mi)).toMatch(/phase p1: .*'mi' schedule/);
+    const lars = tinyIR({ optimizer: { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 0, lars: { eta: 0.001 } } });
+    expect(unsupportedByReplica(lars)).toMatch(/LARS/);
   });
 });
