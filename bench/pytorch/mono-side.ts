@@ -1,0 +1,106 @@
+/** mono's side of the comparison, in this process, through mono's own runtime. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IR, PhaseSpec } from '../../src/ir/types.js';
+import { Optimizer } from '../../src/optim/optimizers.js';
+import type { LoadedData } from '../../src/runtime/data/dataset.js';
+import { Network, type NamedWeights } from '../../src/runtime/graph.js';
+import { Rng } from '../../src/runtime/rng.js';
+import { runSession } from '../../src/runtime/session.js';
+import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
+import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
+import { stepLossesFromRunningMeans } from './compare.js';
+
+export interface Stepper {
+  /** One training step; returns its milliseconds. */
+  step(): number;
+  dispose(): void;
+}
+
+/** Training steps of one phase on random data (values do not matter for time), mono's network and optimizer. */
+export function monoStepper(ir: IR, phase: PhaseSpec, batch: number, seed: number): Stepper {
+  const network = new Network(ir, runRngs(seed).init);
+  const graph = phaseGraph(network, phase);
+  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+  const rng = new Rng(seed).fork(7);
+  const [h, w, c] = ir.input.shape as [number, number, number];
+  const images = Float32Array.from({ length: batch * h * w * c }, () => rng.normal());
+  const labels = Int32Array.from({ length: batch }, () => rng.int(ir.classes));
+  const data = { images, labels, size: batch, shape: [h, w, c] as [number, number, number] };
+  const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+  const dropout = rng.fork(1);
+  return {
+    step() {
+      const started = performance.now();
+      trainStep(network, graph, data, optimizer, hyper, () => dropout.int(2 ** 31));
+      return performance.now() - started;
+    },
+    dispose() {
+      optimizer.dispose();
+      network.dispose();
+    },
+  };
+}
+
+export interface RecipeRun {
+  wallSeconds: number;
+  epochs: EpochMetrics[];
+}
+
+/** The whole plan as `mono run` trains it (run folder, checkpoint and plots every epoch), in a temporary folder. */
+export async function runMonoRecipe(ir: IR, data: LoadedData, seed: number): Promise<RecipeRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'mono-vs-pytorch-run-'));
+  const epochs: EpochMetrics[] = [];
+  try {
+    const started = performance.now();
+    await runSession({ ir, dir, seed, data, onEpoch: (m) => epochs.push(m) });
+    return { wallSeconds: (performance.now() - started) / 1000, epochs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface CheckRun {
+  /** Training loss of every step, all phases one after another. */
+  losses: number[];
+  epochs: EpochMetrics[];
+  /** Weights (and BatchNorm statistics) at the end of each phase, by phase name. */
+  weights: Map<string, NamedWeights[]>;
+}
+
+/** The plan through mono's Trainer, recording every step's loss and the weights at each phase's end. */
+export async function runMonoCheck(ir: IR, data: LoadedData, seed: number): Promise<CheckRun> {
+  const network = new Network(ir, runRngs(seed).init);
+  const epochs: EpochMetrics[] = [];
+  const weights = new Map<string, NamedWeights[]>();
+  const losses: number[] = [];
+  let means: number[] = [];
+  let sizes: number[] = [];
+  const batch = ir.data.batch;
+  const count = data.train.count;
+  try {
+    const trainer = new Trainer({
+      network,
+      data,
+      seed,
+      hooks: {
+        onBatch(progress) {
+          means.push(progress.loss);
+          sizes.push(Math.min(batch, count - (progress.step - 1) * batch));
+        },
+        onEpoch(metrics) {
+          losses.push(...stepLossesFromRunningMeans(means, sizes));
+          means = [];
+          sizes = [];
+          epochs.push(metrics);
+          if (metrics.epoch === metrics.epochs) weights.set(metrics.phase, network.getWeights());
+        },
+      },
+    });
+    await trainer.run();
+  } finally {
+    network.dispose();
+  }
+  return { losses, epochs, weights };
+}
