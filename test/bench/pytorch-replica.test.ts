@@ -18,11 +18,10 @@ import { compareLosses, compareWeights } from '../../bench/pytorch/compare.js';
 import { readWeights, writeExchange, writeSeed } from '../../bench/pytorch/exchange.js';
 import { runMonoCheck } from '../../bench/pytorch/mono-side.js';
 import { findTorchPython, REPLICA_SCRIPT, ReplicaProcess } from '../../bench/pytorch/python.js';
+import { skipWithoutComponent } from '../support/components.js';
 
 const python = findTorchPython();
-if (!python.found) {
-  console.log(`skipping the PyTorch replica tests: no python with torch (${python.probes.map((p) => `${p.python}: ${p.problem}`).join('; ')})`);
-}
+const skip = skipWithoutComponent('PyTorch', python.found, `no python with torch (${python.probes.map((p) => `${p.python}: ${p.problem}`).join('; ')})`);
 
 type Point = { t: number } | { end_epoch: number };
 
@@ -65,7 +64,7 @@ const SCHEDULES: [string, ScheduleSpec][] = [
   ['plateau', { type: 'plateau', factor: 0.1, patience: 2, threshold: 1e-4, min: 1e-3 }],
 ];
 
-describe.skipIf(!python.found)('the PyTorch replica', () => {
+describe.skipIf(skip)('the PyTorch replica', () => {
   it.each(SCHEDULES)('evaluates the %s schedule as mono does, step by step', (_name, spec) => {
     const epochs = 6;
     const points = stepPoints(epochs);
