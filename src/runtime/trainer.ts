@@ -4,6 +4,7 @@ import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { createSchedule, needsLrFindBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
+import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
@@ -135,6 +136,8 @@ export class Trainer {
     this.network = options.network;
     this.ir = options.network.ir;
     this.data = options.data;
+    // Data that was not loaded by loadDataFor (tests, embedders) gets the same check before any step.
+    checkDataFitsNetwork(this.data, networkExpectation(this.ir));
     this.hooks = options.hooks ?? {};
     this.evalBatch = options.evalBatch ?? 500;
     this.seed = options.seed;

@@ -15,6 +15,8 @@ const CHANNELS = 3;
 const PLANE = SIDE * SIDE;
 const RECORD_BYTES = 1 + PLANE * CHANNELS;
 const CLASSES = 10;
+/** Records in each file of the official archive. */
+const OFFICIAL_RECORDS = 10_000;
 const TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const TEST_FILE = 'test_batch.bin';
 /** The folder name inside the official archive, accepted one level down. */
@@ -26,7 +28,12 @@ export function parseCifar10(files: { name: string; bytes: Uint8Array }[]): Spli
   let count = 0;
   for (const { name, bytes } of files) {
     if (bytes.length === 0 || bytes.length % RECORD_BYTES !== 0) {
-      throw new DataFormatError(name, `size ${bytes.length} is not a multiple of the ${RECORD_BYTES}-byte CIFAR-10 record`);
+      const size = bytes.length === 0 ? 'is empty' : `holds ${bytes.length} bytes, not a whole number of records`;
+      throw new DataFormatError(
+        name,
+        `${size}; expected ${RECORD_BYTES}-byte CIFAR-10 records (1 label byte, then 32x32x3 pixels), ` +
+          `${OFFICIAL_RECORDS * RECORD_BYTES} bytes in each official batch file (an interrupted download? get ${CIFAR10_URL} again)`,
+      );
     }
     count += bytes.length / RECORD_BYTES;
   }
@@ -36,7 +43,7 @@ export function parseCifar10(files: { name: string; bytes: Uint8Array }[]): Spli
   for (const { name, bytes } of files) {
     for (let record = 0; record < bytes.length; record += RECORD_BYTES, example++) {
       const label = bytes[record]!;
-      if (label >= CLASSES) throw new DataFormatError(name, `record ${record / RECORD_BYTES} has label ${label}, expected 0..9`);
+      if (label >= CLASSES) throw new DataFormatError(name, `record ${record / RECORD_BYTES} has label ${label}; expected 0..9 (is this CIFAR-100? only CIFAR-10 is read)`);
       labels[example] = label;
       const pixels = record + 1;
       const out = example * PLANE * CHANNELS;
@@ -76,5 +83,5 @@ export async function loadCifar10(path: string, options: { baseDir?: string } = 
   }
   const testPath = join(folder, TEST_FILE);
   const test = (await isFile(testPath)) ? parseCifar10([{ name: testPath, bytes: await readFile(testPath) }]) : undefined;
-  return { name: 'cifar10', classes: CLASSES, train: parseCifar10(trainFiles), ...(test ? { test } : {}) };
+  return { name: 'cifar10', origin: folder, classes: CLASSES, train: parseCifar10(trainFiles), ...(test ? { test } : {}) };
 }

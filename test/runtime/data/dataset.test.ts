@@ -120,6 +120,19 @@ describe('loadData', () => {
     expect(raw.std).toEqual([1, 1]);
   });
 
+  it('normalises vectors per feature (the last axis), as images per channel', async () => {
+    const spec = syntheticSpec({ source: { type: 'synthetic', examples: 200, classes: 3, shape: [5], noise: 0.3 }, normalize: { type: 'per_channel' } });
+    const data = await loadData(spec);
+    expect(data.train.shape).toEqual([5]);
+    expect(data.mean).toHaveLength(5);
+    const after = channelStats(data.train);
+    for (let feature = 0; feature < 5; feature++) {
+      expect(after.mean[feature]).toBeCloseTo(0, 5);
+      expect(after.std[feature]).toBeCloseTo(1, 4);
+    }
+    expect(data.origin).toBe('synthetic data (200 examples of [5], 3 classes)');
+  });
+
   it('normalises the test split of a source that has one, and resolves paths against baseDir', async () => {
     const root = tempDir();
     folders.push(root);

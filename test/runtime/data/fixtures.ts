@@ -73,3 +73,37 @@ export function writeIdxFolder(folder: string, options: { trainCount: number; te
   write('train', options.trainCount, 0);
   if (options.testCount > 0) write('t10k', options.testCount, 500);
 }
+
+/**
+ * An EMNIST-style IDX folder: `classes` classes of `rows`x`cols` grey images, each class a
+ * fixed random pattern (bytes from a seeded LCG) with a little per-example jitter, so a
+ * dense layer learns it; `perClass` training examples per class (labels interleaved) and
+ * `testPerClass` test examples per class in t10k-* files.
+ */
+export function writeClassPatternIdxFolder(
+  folder: string,
+  options: { classes: number; perClass: number; testPerClass?: number; rows: number; cols: number; seed?: number },
+): void {
+  const { classes, rows, cols } = options;
+  let state = options.seed ?? 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 16;
+  };
+  const pixels = rows * cols;
+  const patterns = Array.from({ length: classes }, () => Uint8Array.from({ length: pixels }, () => (next() % 2 === 0 ? 30 : 220)));
+  const write = (prefix: string, perClass: number): void => {
+    const count = classes * perClass;
+    const images = new Uint8Array(count * pixels);
+    const labels = new Uint8Array(count);
+    for (let e = 0; e < count; e++) {
+      const label = e % classes;
+      labels[e] = label;
+      for (let i = 0; i < pixels; i++) images[e * pixels + i] = Math.max(0, Math.min(255, patterns[label]![i]! + (next() % 61) - 30));
+    }
+    writeFileSync(join(folder, `${prefix}-images-idx3-ubyte`), idxBytes([count, rows, cols], images));
+    writeFileSync(join(folder, `${prefix}-labels-idx1-ubyte`), idxBytes([count], labels));
+  };
+  write('train', options.perClass);
+  if ((options.testPerClass ?? 0) > 0) write('t10k', options.testPerClass!);
+}
