@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatBar, formatEpochLine, ProgressReporter } from '../../src/runtime/progress.js';
+import { formatBar, formatEpochLine, formatTransferBar, ProgressReporter } from '../../src/runtime/progress.js';
 import type { BatchProgress, EpochMetrics } from '../../src/runtime/trainer.js';
 
 function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: number }; text: () => string } {
@@ -53,5 +53,18 @@ describe('progress', () => {
     expect(redraws).toBeLessThanOrEqual(12);
     reporter.epoch(metrics);
     expect(out.text().endsWith('\r\u001b[2K' + formatEpochLine(metrics) + '\n')).toBe(true);
+  });
+
+  it('draws a download bar on a terminal only', () => {
+    const MiB = 1024 * 1024;
+    const progress = { file: 'cifar-10-binary.tar.gz', done: 81 * MiB, total: 162 * MiB, bytesPerSecond: 5.4 * MiB };
+    expect(formatTransferBar(progress, 100)).toBe(`cifar-10-binary.tar.gz [${'#'.repeat(20)}${'-'.repeat(19)}] 81.0/162.0 MiB  5.4 MiB/s  ETA 0:15`);
+    expect(formatTransferBar({ ...progress, total: undefined }, 100)).toBe('cifar-10-binary.tar.gz 81.0 MiB  5.4 MiB/s');
+    const tty = sink(true);
+    new ProgressReporter(tty.stream).transfer(progress);
+    expect(tty.text()).toContain('\r\u001b[2Kcifar-10-binary.tar.gz [');
+    const pipe = sink(false);
+    new ProgressReporter(pipe.stream).transfer(progress);
+    expect(pipe.text()).toBe('');
   });
 });

@@ -107,6 +107,8 @@ describe('data', () => {
     const cifar = plan({ data: 'data cifar10("data/cifar") {}', network: 'network input [32, 32, 3] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
     expect(compileOk(cifar).data.source).toEqual({ type: 'cifar10', path: 'data/cifar' });
     const fashion = plan({ data: 'data fashion_mnist {}', network: 'network input [28, 28, 1] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
-    expect(compileOk(fashion).data.source).toEqual({ type: 'fashion_mnist', path: '/usr/share/datasets/fashion-mnist' });
+    expect(compileOk(fashion).data.source).toEqual({ type: 'fashion_mnist', path: '' });
+    const cached = plan({ data: 'data cifar10 {}', network: 'network input [32, 32, 3] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
+    expect(compileOk(cached).data.source).toEqual({ type: 'cifar10', path: '' });
   });
 });

@@ -10,6 +10,7 @@ import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../
 import { RuntimeFailure } from '../../runtime/errors.js';
 import { readLrFindSummary } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
+import { dataCacheRoot } from '../../runtime/data/cache.js';
 import { loadDataFor } from '../../runtime/data/dataset.js';
 import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
@@ -83,7 +84,7 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
 
   // Before the run folder exists (missing, malformed or mismatched data leaves nothing
   // behind) and before TensorFlow.js is loaded (such a failure is reported at once).
-  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile) });
+  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));

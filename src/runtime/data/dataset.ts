@@ -3,6 +3,7 @@
  * hold-out and (where the source has one) test splits, checked against the network.
  */
 import type { DataSource, DataSpec, IR } from '../../ir/types.js';
+import { dataCacheRoot } from './cache.js';
 import { loadCifar10 } from './cifar10.js';
 import { DataMismatchError, DataUnavailableError } from './errors.js';
 import { checkExampleShape, checkLabels, networkExpectation, type NetworkExpectation } from './fit.js';
@@ -19,12 +20,14 @@ export { DataUnavailableError };
 export interface LoadDataOptions {
   /** Folder that relative data paths start from (the plan file's folder); the cwd is tried after it. */
   baseDir?: string;
+  /** mono's data cache, tried last (default: dataCacheRoot() of this process's environment). */
+  cacheDir?: string;
   /** Check the examples and labels against this network before anything else (loadDataFor sets it). */
   network?: NetworkExpectation;
 }
 
 function loadSource(source: DataSource, seed: number, options: LoadDataOptions): Promise<RawData> {
-  const paths = options.baseDir !== undefined ? { baseDir: options.baseDir } : {};
+  const paths = { ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}), cacheDir: options.cacheDir ?? dataCacheRoot() };
   switch (source.type) {
     case 'mnist':
       return loadMnistPackage();

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { DataFormatError, DataUnavailableError } from './errors.js';
-import { candidateFolders, describeCandidates, findFile } from './paths.js';
+import { describeCandidates, findFile } from './paths.js';
 import { bytesToUnit } from './pixels.js';
 import type { RawData, Split } from './types.js';
 
@@ -141,8 +141,7 @@ export interface IdxSetDescription {
 }
 
 /** Loads train-* (required) and t10k-* (optional) IDX files from the first candidate folder that has them. */
-export async function loadIdxFolder(path: string, description: IdxSetDescription, options: { baseDir?: string } = {}): Promise<RawData> {
-  const candidates = candidateFolders(path, options.baseDir);
+export async function loadIdxFolder(candidates: readonly string[], description: IdxSetDescription): Promise<RawData> {
   for (const folder of candidates) {
     const train = await readSplit(folder, 'train');
     if (train === undefined) continue;
@@ -158,7 +157,7 @@ export async function loadIdxFolder(path: string, description: IdxSetDescription
     `${description.name}: no IDX training files (train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]) in ${describeCandidates(candidates)}\n` +
       `${description.howToGet}\n` +
       `Or point the plan at the folder that holds them: data ${description.planSource}("path/to/folder") { ... } ` +
-      `(relative paths are taken from the plan's folder, then the current directory).`,
+      `(relative paths are taken from the plan's folder, the current directory, then mono's data cache).`,
   );
 }
 

@@ -16,6 +16,7 @@ export interface DataSourceInfo {
   trainingExamples?: number;
 }
 
+/** Where Debian's package dataset-fashion-mnist installs the files: tried after the data cache. */
 export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
 
 export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<string, DataSourceInfo>([
@@ -26,13 +27,15 @@ export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<st
   [
     'fashion_mnist',
     {
-      signature: { name: 'fashion_mnist', params: [{ name: 'path', type: T.string, default: defaults.string(DEFAULT_FASHION_MNIST_PATH) }] },
+      // Without a path: mono's data cache (mono data get fashion-mnist), then Debian's folder.
+      signature: { name: 'fashion_mnist', params: [{ name: 'path', type: T.string, default: defaults.string('') }] },
       shape: [28, 28, 1],
       classes: 10,
       trainingExamples: 60_000,
     },
   ],
-  ['cifar10', { signature: { name: 'cifar10', params: [{ name: 'path', type: T.string }] }, shape: [32, 32, 3], classes: 10, trainingExamples: 50_000 }],
+  // Without a path: mono's data cache (mono data get cifar10).
+  ['cifar10', { signature: { name: 'cifar10', params: [{ name: 'path', type: T.string, default: defaults.string('') }] }, shape: [32, 32, 3], classes: 10, trainingExamples: 50_000 }],
   [
     'synthetic',
     {

@@ -1,5 +1,6 @@
 /** Writers of real-format data files (CIFAR-10 binary, IDX) for the loader tests. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -106,4 +107,35 @@ export function writeClassPatternIdxFolder(
   };
   write('train', options.perClass);
   if ((options.testPerClass ?? 0) > 0) write('t10k', options.testPerClass!);
+}
+
+/** The official CIFAR-10 archive's layout (cifar-10-batches-bin/...), gzipped tar, with `perFile` records per batch. */
+export async function cifarArchive(perFile: number): Promise<Uint8Array> {
+  const { create } = await import('tar');
+  const dir = tempDir();
+  try {
+    mkdirSync(join(dir, 'cifar-10-batches-bin'));
+    writeCifarFolder(join(dir, 'cifar-10-batches-bin'), perFile);
+    writeFileSync(join(dir, 'cifar-10-batches-bin', 'batches.meta.txt'), 'airplane\nautomobile\n');
+    await create({ gzip: true, cwd: dir, file: join(dir, 'archive.tar.gz') }, ['cifar-10-batches-bin']);
+    return new Uint8Array(readFileSync(join(dir, 'archive.tar.gz')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The four gzipped IDX files of an MNIST-style set, by name. */
+export function idxSetFiles(trainCount: number, testCount: number, rows = 4, cols = 4): Record<string, Uint8Array> {
+  const dir = tempDir();
+  try {
+    writeIdxFolder(dir, { trainCount, testCount, rows, cols, gzip: true });
+    const names = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+    return Object.fromEntries(names.map((name) => [name, new Uint8Array(readFileSync(join(dir, name)))]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -82,11 +82,41 @@ describe('CIFAR-10 binary loader', () => {
     expect(message).toContain(missing);
     expect(message).toContain('https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz');
     expect(message).toContain('data_batch_1.bin');
-    expect(message).toContain('data cifar10(');
+    expect(message).toContain(`Fetch it with: mono data get cifar10 --dir ${missing}`);
 
     const partial = freshDir();
     writeFileSync(join(partial, 'data_batch_1.bin'), cifarFile(0, 1));
     await expect(loadCifar10(partial)).rejects.toThrow(/data_batch_2\.bin is missing/);
+  });
+});
+
+describe("mono's data cache", () => {
+  it('holds cifar10 for a plan without a path, and says the command that fetches it when it is not there', async () => {
+    const cache = freshDir();
+    const missing = (await loadCifar10('', { cacheDir: cache }).catch((e: unknown) => e)) as Error;
+    expect(missing).toBeInstanceOf(DataUnavailableError);
+    expect(missing.message).toContain(join(cache, 'cifar10'));
+    expect(missing.message).toContain('Fetch it with: mono data get cifar10\n');
+    // What `mono data get cifar10` leaves: the archive's folder inside the cache's cifar10 folder.
+    const inner = join(cache, 'cifar10', 'cifar-10-batches-bin');
+    mkdirSync(inner, { recursive: true });
+    writeCifarFolder(inner, 1);
+    expect((await loadCifar10('', { cacheDir: cache })).origin).toBe(inner);
+  });
+
+  it('is the last place a relative path is looked for, and the first for fashion_mnist without a path', async () => {
+    const cache = freshDir();
+    const mnist = join(cache, 'mnist');
+    mkdirSync(mnist);
+    writeIdxFolder(mnist, { trainCount: 3, testCount: 2, rows: 2, cols: 2, gzip: true });
+    expect((await loadIdx('mnist', { baseDir: freshDir(), cacheDir: cache })).origin).toBe(mnist);
+    const fashion = join(cache, 'fashion-mnist');
+    mkdirSync(fashion);
+    writeIdxFolder(fashion, { trainCount: 3, testCount: 2, rows: 2, cols: 2, gzip: true });
+    expect((await loadFashionMnist('', { cacheDir: cache })).origin).toBe(fashion);
+    const absent = (await loadIdx('nowhere', { cacheDir: cache }).catch((e: unknown) => e)) as Error;
+    expect(absent.message).toContain(join(cache, 'nowhere'));
+    expect(absent.message).toContain(`mono data get mnist --dir nowhere`);
   });
 });
 
@@ -222,6 +252,7 @@ describe('IDX loader', () => {
     const fashion = (await loadFashionMnist(join(dir, 'absent')).catch((e: unknown) => e)) as Error;
     expect(fashion).toBeInstanceOf(DataUnavailableError);
     expect(fashion.message).toContain('apt-get install dataset-fashion-mnist');
+    expect(fashion.message).toContain(`mono data get fashion-mnist --dir ${join(dir, 'absent')}`);
     expect(fashion.message).toContain('http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/');
     expect(fashion.message).toContain('data fashion_mnist(');
   });
