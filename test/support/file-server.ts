@@ -22,7 +22,8 @@ export interface FileServer {
   close(): Promise<void>;
 }
 
-export async function startFileServer(files: Record<string, Uint8Array>): Promise<FileServer> {
+/** `redirects` maps a path to the Location of a 302 answer. */
+export async function startFileServer(files: Record<string, Uint8Array>, redirects: Record<string, string> = {}): Promise<FileServer> {
   const cuts = new Map<string, { bytes: number; count: number }>();
   const requests: ServedRequest[] = [];
   const state = { ignoreRange: false };
@@ -30,6 +31,11 @@ export async function startFileServer(files: Record<string, Uint8Array>): Promis
     const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
     const range = request.headers.range;
     requests.push({ path, range });
+    const location = redirects[path];
+    if (location !== undefined) {
+      response.writeHead(302, { Location: location }).end();
+      return;
+    }
     const body = files[path];
     if (body === undefined) {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
@@ -50,10 +56,8 @@ export async function startFileServer(files: Record<string, Uint8Array>): Promis
     const cut = cuts.get(path);
     if (cut && cut.count > 0) {
       cut.count--;
-      response.write(Buffer.from(body.subarray(start, start + cut.bytes)), () => {
-        // Let the bytes reach the client, then drop the connection mid-body.
-        setTimeout(() => response.socket?.destroy(), 20);
-      });
+      // The bytes, then the end of the connection (FIN, so they are not lost) mid-body.
+      response.write(Buffer.from(body.subarray(start, start + cut.bytes)), () => response.socket?.end());
       return;
     }
     response.end(Buffer.from(body.subarray(start)));

@@ -1,5 +1,5 @@
 /** `mono data get` in-process: downloads from a local server on 127.0.0.1, into temporary caches only. */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCifar10 } from '../../../src/runtime/data/cifar10.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     '/cifar-10-binary.tar.gz': archive,
     '/not-cifar.tar.gz': idxSetFiles(1, 1)['train-images-idx3-ubyte.gz']!,
     ...Object.fromEntries(Object.entries(idx).map(([name, bytes]) => [`/mnist/${name}`, bytes])),
-  });
+  }, { '/moved.gz': '/mnist/t10k-labels-idx1-ubyte.gz', '/loop': '/loop' });
 });
 afterAll(async () => {
   await server.close();
@@ -161,6 +161,15 @@ describe('getDataSet', () => {
 });
 
 describe('downloadToPart', () => {
+  it('follows redirects, but not forever', async () => {
+    const dir = freshDir();
+    await downloadToPart([`${server.origin}/moved.gz`], join(dir, 'moved.part'), 'moved.gz');
+    expect(new Uint8Array(readFileSync(join(dir, 'moved.part')))).toEqual(idx['t10k-labels-idx1-ubyte.gz']);
+    const error = await downloadToPart([`${server.origin}/loop`], join(dir, 'loop.part'), 'loop').catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`could not download loop: ${server.origin}/loop: HTTP 302 (more than 5 redirects)`);
+    expect(existsSync(join(dir, 'loop.part'))).toBe(false);
+  });
+
   it('tries the next mirror after an HTTP error and names every failure when none has the file', async () => {
     const dir = freshDir();
     const part = join(dir, 'file.part');
