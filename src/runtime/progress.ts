@@ -19,7 +19,9 @@ function duration(seconds: number): string {
 export function formatEpochLine(m: EpochMetrics): string {
   return (
     `${m.phase} epoch ${m.epoch}/${m.epochs} [${m.head}]  loss ${fixed(m.loss, 4)}  acc ${percent(m.acc)}  ` +
-    `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  mi ${fixed(m.mi, 3)}  ` +
+    `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  ` +
+    (m.test_acc !== null && m.test_acc !== undefined ? `test_loss ${fixed(m.test_loss, 4)}  test_acc ${percent(m.test_acc)}  ` : '') +
+    `mi ${fixed(m.mi, 3)}  ` +
     `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s` +
     groupLine(m)
   );

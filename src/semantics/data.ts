@@ -95,12 +95,20 @@ export function resolveData(declaration: DataDeclaration | undefined, network: N
     ok = false;
   }
 
+  const testValue = single('test', T.boolean);
+  const test = testValue?.kind === 'boolean' ? testValue.value : DATA_DEFAULTS.test;
+  const noTestSplit = declaration === undefined ? undefined : dataSourceCatalog.get(sourceSpec.type)?.noTestSplit;
+  if (test && testValue && noTestSplit !== undefined) {
+    reporter.error('no-test-split', `'test true' evaluates on the source's own test split, but ${noTestSplit}`, testValue.loc);
+    ok = false;
+  }
+
   const normalize = resolveNormalization(single('normalize', NORMALIZATION), shape, reporter);
   if (normalize === undefined) ok = false;
   const augment = resolveAugmentations(settings.get('augment'), shape, env, reporter);
   if (augment === undefined) ok = false;
   if (!ok || normalize === undefined || augment === undefined) return undefined;
-  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit }, ...(classes !== undefined ? { classes } : {}) };
+  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit, test }, ...(classes !== undefined ? { classes } : {}) };
 }
 
 interface ResolvedSource {

@@ -18,7 +18,7 @@ function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: n
 }
 
 const metrics: EpochMetrics = {
-  phase: 'p1', epoch: 2, epochs: 5, head: 'p1.head', loss: 0.41234, acc: 0.9074, val_loss: 0.7828, val_acc: 0.734, mi: 0.663,
+  phase: 'p1', epoch: 2, epochs: 5, head: 'p1.head', loss: 0.41234, acc: 0.9074, val_loss: 0.7828, val_acc: 0.734, test_loss: null, test_acc: null, mi: 0.663,
   lr: 0.005, momentum: 0.9, lr_groups: { p1: 0.005 }, mi_groups: { p1: 0.663 }, seconds: 87.2, examples_per_s: 103.4,
 };
 const batch = (step: number): BatchProgress => ({ phase: 'p1', epoch: 2, epochs: 5, step, steps: 100, loss: 0.5, examplesPerSecond: 800 });
@@ -27,6 +27,9 @@ describe('progress', () => {
   it('formats the epoch line and the bar', () => {
     expect(formatEpochLine(metrics)).toBe(
       'p1 epoch 2/5 [p1.head]  loss 0.4123  acc 90.74%  val_loss 0.7828  val_acc 73.40%  mi 0.663  lr 0.00500  mom 0.900  87.2s  103 ex/s',
+    );
+    expect(formatEpochLine({ ...metrics, epoch: 5, test_loss: 0.81234, test_acc: 0.7215 })).toBe(
+      'p1 epoch 5/5 [p1.head]  loss 0.4123  acc 90.74%  val_loss 0.7828  val_acc 73.40%  test_loss 0.8123  test_acc 72.15%  mi 0.663  lr 0.00500  mom 0.900  87.2s  103 ex/s',
     );
     expect(formatBar(batch(45), 100, 7)).toMatch(/^p1 epoch 2\/5 \[#+-+\] 45\/100  800 ex\/s  loss 0\.5000  ETA 0:07$/);
     expect(formatBar(batch(100), 100, 0)).not.toContain('-]');

