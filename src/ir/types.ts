@@ -124,6 +124,11 @@ export interface DataSpec {
   seed: number;
   /** Use at most this many training examples (0 = all). */
   limit: number;
+  /**
+   * Evaluate on the source's own test split at the end of every phase (`test true`);
+   * the compiler always writes it, IRs from before it existed lack it (= false).
+   */
+  test?: boolean;
 }
 
 // ---------------------------------------------------------------- optimizers and schedules

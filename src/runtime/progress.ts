@@ -1,3 +1,4 @@
+import type { TransferProgress } from './data/download.js';
 import type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
 
 type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -18,7 +19,9 @@ function duration(seconds: number): string {
 export function formatEpochLine(m: EpochMetrics): string {
   return (
     `${m.phase} epoch ${m.epoch}/${m.epochs} [${m.head}]  loss ${fixed(m.loss, 4)}  acc ${percent(m.acc)}  ` +
-    `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  mi ${fixed(m.mi, 3)}  ` +
+    `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  ` +
+    (m.test_acc !== null && m.test_acc !== undefined ? `test_loss ${fixed(m.test_loss, 4)}  test_acc ${percent(m.test_acc)}  ` : '') +
+    `mi ${fixed(m.mi, 3)}  ` +
     `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s` +
     groupLine(m)
   );
@@ -71,6 +74,20 @@ export function formatBar(p: BatchProgress, width: number, etaSeconds: number): 
   return `${head}[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
 }
 
+const MIB = 1024 * 1024;
+
+/** The download bar: `cifar-10-binary.tar.gz [#####-----] 81.2/162.0 MiB  5.3 MiB/s  ETA 0:15`. */
+export function formatTransferBar(p: TransferProgress, width: number): string {
+  const speed = `${(p.bytesPerSecond / MIB).toFixed(1)} MiB/s`;
+  if (p.total === undefined || p.total <= 0) return `${p.file} ${(p.done / MIB).toFixed(1)} MiB  ${speed}`;
+  const eta = p.bytesPerSecond > 0 ? (p.total - p.done) / p.bytesPerSecond : NaN;
+  const head = `${p.file} `;
+  const tail = ` ${(p.done / MIB).toFixed(1)}/${(p.total / MIB).toFixed(1)} MiB  ${speed}  ETA ${duration(eta)}`;
+  const barWidth = Math.max(10, Math.min(40, width - head.length - tail.length - 2));
+  const filled = Math.min(barWidth, Math.round((barWidth * p.done) / p.total));
+  return `${head}[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]${tail}`;
+}
+
 /**
  * Progress on a terminal: a bar redrawn in place (at most every `intervalMs`) and a
  * summary line per epoch. Elsewhere (a pipe, a log file): only the epoch lines.
@@ -101,6 +118,16 @@ export class ProgressReporter {
     const secondsPerStep = p.step > 1 ? (now - this.epochStarted) / 1000 / (p.step - 1) : NaN;
     const bar = formatBar(p, this.out.columns ?? 100, secondsPerStep * (p.steps - p.step));
     this.out.write(`\r\u001b[2K${bar}`);
+    this.drawn = true;
+  }
+
+  /** A download's bar, redrawn like the training bar; nothing when not on a terminal. */
+  transfer(p: TransferProgress): void {
+    if (!this.live) return;
+    const now = this.now();
+    if (now - this.lastDraw < this.intervalMs && p.done !== p.total) return;
+    this.lastDraw = now;
+    this.out.write(`\r\u001b[2K${formatTransferBar(p, this.out.columns ?? 100)}`);
     this.drawn = true;
   }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { IR } from '../ir/types.js';
 import type { LrBounds } from '../optim/schedule.js';
 import { planHash, removeStaleTemporaries, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { loadData, type LoadedData } from './data/dataset.js';
+import { loadDataFor, type LoadedData } from './data/dataset.js';
 import { Network, type NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
@@ -55,7 +55,7 @@ export interface SessionResult {
  */
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { ir, dir, seed } = options;
-  const data = options.data ?? (await loadData(ir.data, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
+  const data = options.data ?? (await loadDataFor(ir, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
   const network = new Network(ir, runRngs(seed).init);
   const hash = planHash(ir);
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };

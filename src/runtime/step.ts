@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
 import type { OptimizedParam, Optimizer, StepHyper } from '../optim/optimizers.js';
 import type { Split } from './data/dataset.js';
+import { exampleLength } from './data/types.js';
 import { GraphError, type Network } from './graph.js';
 
 /** What one phase runs: frozen partitions (no tape), trained ones, and the head that gives the loss. */
@@ -111,13 +112,13 @@ export interface StepResult {
 export function trainStep(
   network: Network,
   graph: PhaseGraph,
-  batch: { images: Float32Array; labels: Int32Array; size: number; shape: [number, number, number] },
+  batch: { images: Float32Array; labels: Int32Array; size: number; shape: number[] },
   optimizer: Optimizer,
   hyper: StepHyper,
   nextSeed: () => number,
 ): StepResult {
   const classes = network.ir.classes;
-  const images = tf.tensor4d(batch.images, [batch.size, ...batch.shape]);
+  const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
   const labels = tf.tensor1d(batch.labels, 'int32');
   const frozenOutput = graph.frozen.length > 0 ? tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false })) : images;
   let correct: tf.Tensor | undefined;
@@ -148,13 +149,13 @@ export interface Evaluation {
 /** Loss, top-1 and predictions of the phase's head over a split, inference mode, in batches. */
 export function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Evaluation {
   const predicted = new Int32Array(split.count);
-  const length = split.shape[0] * split.shape[1] * split.shape[2];
+  const length = exampleLength(split.shape);
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const size = Math.min(batchSize, split.count - start);
     const [batchLoss, batchPredicted] = tf.tidy(() => {
-      const images = tf.tensor4d(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
+      const images = tf.tensor(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
       const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
       const logits = headLogits(network, graph, images, false);
       return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];

@@ -4,6 +4,7 @@ import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
+import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
@@ -22,6 +23,12 @@ export interface EpochMetrics {
   acc: number;
   val_loss: number | null;
   val_acc: number | null;
+  /**
+   * The same head on the source's own test split, on the last epoch of each phase of a
+   * plan with `test true`; null on every other line.
+   */
+  test_loss: number | null;
+  test_acc: number | null;
   /** Normalised MI of the head on the hold-out data (I / H(Y)). */
   mi: number | null;
   lr: number;
@@ -157,6 +164,8 @@ export class Trainer {
     this.network = options.network;
     this.ir = options.network.ir;
     this.data = options.data;
+    // Data that was not loaded by loadDataFor (tests, embedders) gets the same check before any step.
+    checkDataFitsNetwork(this.data, networkExpectation(this.ir));
     this.hooks = options.hooks ?? {};
     this.evalBatch = options.evalBatch ?? 500;
     this.seed = options.seed;
@@ -366,6 +375,8 @@ export class Trainer {
     // Layer-wise lr: each group follows its own head; one without a head follows the trained head.
     for (const [group, schedule] of active.groupLr) schedule.endEpoch(groupReports.get(group) ?? report);
     const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
+    // The test split is looked at once per phase, at its end: never while choosing anything.
+    const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
     return {
       phase: spec.name,
       epoch: epoch + 1,
@@ -375,6 +386,8 @@ export class Trainer {
       acc: correct / examples,
       val_loss: evaluation?.loss ?? null,
       val_acc: evaluation?.acc ?? null,
+      test_loss: test?.loss ?? null,
+      test_acc: test?.acc ?? null,
       mi,
       lr,
       momentum,

@@ -1,13 +1,13 @@
 import type { Augmentation, DataSource, DataSpec, Normalization, Shape } from '../ir/types.js';
 import type { DataDeclaration } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
-import { DATA_DEFAULTS, dataSourceCatalog } from './catalog/data.js';
+import { DATA_DEFAULTS, dataSourceCatalog, type DataSourceInfo } from './catalog/data.js';
 import type { Environment } from './environment.js';
 import { evaluateArguments } from './evaluate.js';
 import type { Reporter } from './reporter.js';
 import { firstSettings, settingValues } from './settings.js';
 import { argumentLoc, bindArguments, defaults, numberArg, numberListArg, stringArg } from './signature.js';
-import { formatShape, isImage, sameShape } from './shapes.js';
+import { formatShape, isFlat, isImage, sameShape } from './shapes.js';
 import { coerce, T } from './types.js';
 import type { Value } from './values.js';
 
@@ -21,7 +21,8 @@ export interface NetworkInterface {
 
 export interface ResolvedData {
   spec: DataSpec;
-  classes: number;
+  /** The source's class count when known before reading it. */
+  classes?: number;
 }
 
 const AUGMENTATION = T.call('augmentation', 'crop', 'flip');
@@ -43,18 +44,23 @@ const FIXED_SIGNATURE = {
 export function resolveData(declaration: DataDeclaration | undefined, network: NetworkInterface, env: Environment, reporter: Reporter): ResolvedData | undefined {
   const source = resolveSource(declaration, network, env, reporter);
   if (source === undefined) return undefined;
-  const { spec: sourceSpec, shape, classes, examples } = source;
+  const { spec: sourceSpec, classes, examples } = source;
+  // A source whose example shape is known only when read (idx) takes the network's for the checks below.
+  const shape = source.shape ?? network.inputShape ?? [1];
   let ok = true;
 
-  if (network.inputShape && !sameShape(network.inputShape, shape)) {
+  if (network.inputShape && source.shape && !sameShape(network.inputShape, source.shape)) {
     reporter.error(
       'input-shape-mismatch',
-      `the network input ${formatShape(network.inputShape)} does not match the data: ${sourceSpec.type} examples are ${formatShape(shape)}`,
+      `the network input ${formatShape(network.inputShape)} does not match the data: ${sourceSpec.type} examples are ${formatShape(source.shape)}`,
       network.inputLoc,
+      isImage(source.shape) && isFlat(network.inputShape)
+        ? `write 'network input ${formatShape(source.shape)}' and start the network with flatten to feed the images to dense layers`
+        : `write 'network input ${formatShape(source.shape)}'`,
     );
     ok = false;
   }
-  if (network.classes !== undefined && network.classes !== classes) {
+  if (network.classes !== undefined && classes !== undefined && network.classes !== classes) {
     reporter.error(
       'class-count-mismatch',
       `the network outputs ${network.classes} values, but the data has ${classes} classes`,
@@ -82,9 +88,18 @@ export function resolveData(declaration: DataDeclaration | undefined, network: N
   // The runtime takes the hold-out first and then caps the rest at `limit`, so the
   // hold-out competes with the whole training set, not with the limit.
   const holdoutValue = single('holdout', T.nonNegativeInt);
-  const holdout = holdoutValue?.kind === 'number' ? holdoutValue.value : Math.min(DATA_DEFAULTS.maxHoldout, Math.floor(examples / 10));
-  if (holdoutValue?.kind === 'number' && holdout >= examples) {
+  const holdout =
+    holdoutValue?.kind === 'number' ? holdoutValue.value : examples === undefined ? DATA_DEFAULTS.maxHoldout : Math.min(DATA_DEFAULTS.maxHoldout, Math.floor(examples / 10));
+  if (holdoutValue?.kind === 'number' && examples !== undefined && holdout >= examples) {
     reporter.error('holdout-too-large', `holdout ${holdout} leaves no training examples: only ${examples} are available`, holdoutValue.loc);
+    ok = false;
+  }
+
+  const testValue = single('test', T.boolean);
+  const test = testValue?.kind === 'boolean' ? testValue.value : DATA_DEFAULTS.test;
+  const noTestSplit = declaration === undefined ? undefined : dataSourceCatalog.get(sourceSpec.type)?.noTestSplit;
+  if (test && testValue && noTestSplit !== undefined) {
+    reporter.error('no-test-split', `'test true' evaluates on the source's own test split, but ${noTestSplit}`, testValue.loc);
     ok = false;
   }
 
@@ -93,14 +108,15 @@ export function resolveData(declaration: DataDeclaration | undefined, network: N
   const augment = resolveAugmentations(settings.get('augment'), shape, env, reporter);
   if (augment === undefined) ok = false;
   if (!ok || normalize === undefined || augment === undefined) return undefined;
-  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit }, classes };
+  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit, test }, ...(classes !== undefined ? { classes } : {}) };
 }
 
 interface ResolvedSource {
   spec: DataSource;
-  shape: Shape;
-  classes: number;
-  examples: number;
+  /** Undefined where only the files tell (idx). */
+  shape?: Shape;
+  classes?: number;
+  examples?: number;
 }
 
 function resolveSource(declaration: DataDeclaration | undefined, network: NetworkInterface, env: Environment, reporter: Reporter): ResolvedSource | undefined {
@@ -118,12 +134,12 @@ function resolveSource(declaration: DataDeclaration | undefined, network: Networ
   if (args === undefined) return undefined;
   switch (callee.name) {
     case 'mnist':
-      return { spec: { type: 'mnist' }, shape: info.shape!, classes: info.classes!, examples: info.trainingExamples! };
+      return { spec: { type: 'mnist' }, ...knownFacts(info) };
     case 'idx':
     case 'fashion_mnist':
     case 'cifar10': {
       const type = callee.name;
-      return { spec: { type, path: stringArg(args, 'path') ?? '' }, shape: info.shape!, classes: info.classes!, examples: info.trainingExamples! };
+      return { spec: { type, path: stringArg(args, 'path') ?? '' }, ...knownFacts(info) };
     }
     default: {
       const examples = numberArg(args, 'examples');
@@ -138,6 +154,15 @@ function resolveSource(declaration: DataDeclaration | undefined, network: Networ
   }
 }
 
+/** What the catalog knows of a real source before reading it. */
+function knownFacts(info: DataSourceInfo): Omit<ResolvedSource, 'spec'> {
+  return {
+    ...(info.shape ? { shape: info.shape } : {}),
+    ...(info.classes !== undefined ? { classes: info.classes } : {}),
+    ...(info.trainingExamples !== undefined ? { examples: info.trainingExamples } : {}),
+  };
+}
+
 function resolveNormalization(value: Value | undefined, shape: Shape, reporter: Reporter): Normalization | undefined {
   if (value === undefined) return { type: 'per_channel' };
   if (value.kind === 'word') return value.name === 'none' ? { type: 'none' } : { type: 'per_channel' };
@@ -146,12 +171,14 @@ function resolveNormalization(value: Value | undefined, shape: Shape, reporter: 
   if (args === undefined) return undefined;
   const mean = numberListArg(args, 'mean');
   const std = numberListArg(args, 'std');
+  // Normalisation works along the last axis: channels of an image, features of a vector.
   const channels = shape[shape.length - 1] ?? 1;
+  const unit = isImage(shape) ? 'channel' : 'feature';
   for (const [name, list] of [['mean', mean], ['std', std]] as const) {
     if (list.length !== 1 && list.length !== channels) {
       reporter.error(
         'normalization-length',
-        `fixed normalization '${name}' needs 1 or ${channels} values (one per channel), but has ${list.length}`,
+        `fixed normalization '${name}' needs 1 or ${channels} values (one per ${unit}), but has ${list.length}`,
         argumentLoc(args, name, value.calleeLoc),
       );
       return undefined;

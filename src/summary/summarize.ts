@@ -251,7 +251,7 @@ function describeSource(ir: IR): string {
     case 'synthetic':
       return `synthetic(${source.examples} examples, ${source.classes} classes, noise ${formatValue(source.noise)})`;
     default:
-      return `${source.type}("${source.path}")`;
+      return source.path === '' ? `${source.type} (mono's data cache)` : `${source.type}("${source.path}")`;
   }
 }
 

@@ -4,6 +4,7 @@ import type { Augmentation } from '../../src/ir/types.js';
 import { flipInPlace, shiftInPlace } from '../../src/runtime/data/augment.js';
 import { epochBatches } from '../../src/runtime/data/batches.js';
 import type { Split } from '../../src/runtime/data/dataset.js';
+import { exampleLength } from '../../src/runtime/data/types.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { epochOrder, runOrder, unsupportedByReplica, type AugmentMove } from '../../bench/pytorch/exchange.js';
 import { tinyIR } from '../runtime/tiny-ir.js';
@@ -21,12 +22,12 @@ function randomSplit(count: number, shape: [number, number, number], seed: numbe
 
 /** An example rebuilt from the recorded order and moves with mono's own shift / flip. */
 function rebuild(split: Split, example: number, move: AugmentMove | undefined, augment: readonly Augmentation[]): Float32Array {
-  const length = split.shape[0] * split.shape[1] * split.shape[2];
+  const length = exampleLength(split.shape);
   const out = split.images.slice(example * length, (example + 1) * length);
   const scratch = new Float32Array(length);
   for (const step of augment) {
-    if (step.type === 'crop' && move && (move.dy !== 0 || move.dx !== 0)) shiftInPlace(out, 0, split.shape, move.dy, move.dx, scratch);
-    if (step.type === 'flip' && move?.flip) flipInPlace(out, 0, split.shape);
+    if (step.type === 'crop' && move && (move.dy !== 0 || move.dx !== 0)) shiftInPlace(out, 0, split.shape as [number, number, number], move.dy, move.dx, scratch);
+    if (step.type === 'flip' && move?.flip) flipInPlace(out, 0, split.shape as [number, number, number]);
   }
   return out;
 }
@@ -36,7 +37,7 @@ function compareEpoch(split: Split, batch: number, augment: Augmentation[], seed
   const dropLast = split.count >= batch;
   const expected = [...epochBatches(split, { batch, shuffle: true, augment, rng: new Rng(seed), dropLast })];
   const { order, moves } = epochOrder(split.count, batch, augment, new Rng(seed));
-  const length = split.shape[0] * split.shape[1] * split.shape[2];
+  const length = exampleLength(split.shape);
   let entry = 0;
   for (const b of expected) {
     for (let k = 0; k < b.size; k++, entry++) {

@@ -21,7 +21,7 @@ import { findTorchPython, REPLICA_SCRIPT, ReplicaProcess } from '../../bench/pyt
 import { skipWithoutComponent } from '../support/components.js';
 
 const python = findTorchPython();
-const skip = skipWithoutComponent('PyTorch', python.found, `no python with torch (${python.probes.map((p) => `${p.python}: ${p.problem}`).join('; ')})`);
+const skip = skipWithoutComponent('PyTorch', python.found !== undefined, `no python with torch (${python.probes.map((p) => `${p.python}: ${p.problem}`).join('; ')})`);
 
 type Point = { t: number } | { end_epoch: number };
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatBar, formatEpochLine, formatLrBoundsLine, ProgressReporter } from '../../src/runtime/progress.js';
+import { formatBar, formatEpochLine, formatLrBoundsLine, formatTransferBar, ProgressReporter } from '../../src/runtime/progress.js';
 import type { BatchProgress, EpochMetrics } from '../../src/runtime/trainer.js';
 
 function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: number }; text: () => string } {
@@ -18,7 +18,7 @@ function sink(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: n
 }
 
 const metrics: EpochMetrics = {
-  phase: 'p1', epoch: 2, epochs: 5, head: 'p1.head', loss: 0.41234, acc: 0.9074, val_loss: 0.7828, val_acc: 0.734, mi: 0.663,
+  phase: 'p1', epoch: 2, epochs: 5, head: 'p1.head', loss: 0.41234, acc: 0.9074, val_loss: 0.7828, val_acc: 0.734, test_loss: null, test_acc: null, mi: 0.663,
   lr: 0.005, momentum: 0.9, lr_groups: { p1: 0.005 }, mi_groups: { p1: 0.663 }, seconds: 87.2, examples_per_s: 103.4,
 };
 const batch = (step: number): BatchProgress => ({ phase: 'p1', epoch: 2, epochs: 5, step, steps: 100, loss: 0.5, examplesPerSecond: 800 });
@@ -27,6 +27,9 @@ describe('progress', () => {
   it('formats the epoch line and the bar', () => {
     expect(formatEpochLine(metrics)).toBe(
       'p1 epoch 2/5 [p1.head]  loss 0.4123  acc 90.74%  val_loss 0.7828  val_acc 73.40%  mi 0.663  lr 0.00500  mom 0.900  87.2s  103 ex/s',
+    );
+    expect(formatEpochLine({ ...metrics, epoch: 5, test_loss: 0.81234, test_acc: 0.7215 })).toBe(
+      'p1 epoch 5/5 [p1.head]  loss 0.4123  acc 90.74%  val_loss 0.7828  val_acc 73.40%  test_loss 0.8123  test_acc 72.15%  mi 0.663  lr 0.00500  mom 0.900  87.2s  103 ex/s',
     );
     expect(formatBar(batch(45), 100, 7)).toMatch(/^p1 epoch 2\/5 \[#+-+\] 45\/100  800 ex\/s  loss 0\.5000  ETA 0:07$/);
     expect(formatBar(batch(100), 100, 0)).not.toContain('-]');
@@ -71,5 +74,18 @@ describe('progress', () => {
     expect(redraws).toBeLessThanOrEqual(12);
     reporter.epoch(metrics);
     expect(out.text().endsWith('\r\u001b[2K' + formatEpochLine(metrics) + '\n')).toBe(true);
+  });
+
+  it('draws a download bar on a terminal only', () => {
+    const MiB = 1024 * 1024;
+    const progress = { file: 'cifar-10-binary.tar.gz', done: 81 * MiB, total: 162 * MiB, bytesPerSecond: 5.4 * MiB };
+    expect(formatTransferBar(progress, 100)).toBe(`cifar-10-binary.tar.gz [${'#'.repeat(20)}${'-'.repeat(19)}] 81.0/162.0 MiB  5.4 MiB/s  ETA 0:15`);
+    expect(formatTransferBar({ ...progress, total: undefined }, 100)).toBe('cifar-10-binary.tar.gz 81.0 MiB  5.4 MiB/s');
+    const tty = sink(true);
+    new ProgressReporter(tty.stream).transfer(progress);
+    expect(tty.text()).toContain('\r\u001b[2Kcifar-10-binary.tar.gz [');
+    const pipe = sink(false);
+    new ProgressReporter(pipe.stream).transfer(progress);
+    expect(pipe.text()).toBe('');
   });
 });

@@ -8,7 +8,7 @@ import { xmlProblems } from '../optim/well-formed.js';
 
 function line(phase: string, epoch: number, lr: number, groups: Record<string, number>, valAcc: number | null = 0.5): EpochMetrics {
   return {
-    phase, epoch, epochs: 2, head: phase === 'p1' ? 'p1.head' : 'network', loss: 1, acc: 0.4, val_loss: valAcc === null ? null : 1.1, val_acc: valAcc,
+    phase, epoch, epochs: 2, head: phase === 'p1' ? 'p1.head' : 'network', loss: 1, acc: 0.4, val_loss: valAcc === null ? null : 1.1, val_acc: valAcc, test_loss: null, test_acc: null,
     mi: null, lr, momentum: 0.9, lr_groups: groups, mi_groups: null, seconds: 1, examples_per_s: 10,
   };
 }

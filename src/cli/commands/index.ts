@@ -2,9 +2,10 @@
 import type { Command } from '../command.js';
 import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
+import { dataCommand } from './data.js';
 import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, doctorCommand];

@@ -4,7 +4,8 @@ import { compilePlan } from '../../compile.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { readCheckpoint } from '../../runtime/checkpoint.js';
-import { loadData } from '../../runtime/data/dataset.js';
+import { dataCacheRoot } from '../../runtime/data/cache.js';
+import { loadDataFor } from '../../runtime/data/dataset.js';
 import { Network } from '../../runtime/graph.js';
 import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
@@ -71,8 +72,9 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
   for (const warning of warnings) io.stderr.write(`mono lr-find: warning: ${warning}\n`);
   let network: Network | undefined;
   try {
+    // Data first: a data failure is reported before TensorFlow.js is loaded.
+    const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
     const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-    const data = await loadData(ir.data, { baseDir: path.dirname(path.resolve(io.cwd, planArg)) });
     const seed = seedArg ?? ir.data.seed;
     network = new Network(ir, runRngs(seed).init);
     if (values['init-from'] !== undefined) {

@@ -39,8 +39,8 @@ Options:
                      and a warning says so)
   -h, --help         show this help
 
-Exit codes: 0 done, 1 the plan has errors, 2 usage error, 3 runtime failure (missing data
-set, backend, no finite loss, I/O error).
+Exit codes: 0 done, 1 the plan has errors, 2 usage error, 3 runtime failure (missing or
+malformed data set, data that does not fit the network, backend, no finite loss, I/O error).
 
 Examples:
   mono lr-find plans/mi-lr.mono --out runs/mi-lr-find

@@ -10,6 +10,8 @@ import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../
 import { RuntimeFailure } from '../../runtime/errors.js';
 import { readLrFindSummary, requireUsableLrFind } from '../../runtime/lr-find.js';
 import { formatLrBoundsLine, ProgressReporter } from '../../runtime/progress.js';
+import { dataCacheRoot } from '../../runtime/data/cache.js';
+import { loadDataFor } from '../../runtime/data/dataset.js';
 import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
 import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
@@ -80,6 +82,9 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     }
   }
 
+  // Before the run folder exists (missing, malformed or mismatched data leaves nothing
+  // behind) and before TensorFlow.js is loaded (such a failure is reported at once).
+  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));
@@ -106,7 +111,7 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
       ...(initFrom ? { initFrom } : {}),
       ...(maxEpochs !== undefined ? { maxEpochs } : {}),
       ...(given ? { lrBounds: { [given.phase]: given.bounds } } : {}),
-      dataBaseDir: path.dirname(planFile),
+      data,
       onBatch: (p) => progress.batch(p),
       onEpoch: (m) => progress.epoch(m),
       onLrBounds: (event) => {
@@ -130,7 +135,10 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
   }
   const last = result.last;
-  const summary = last ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : (last.val_acc * 100).toFixed(2) + '%'}` : '';
+  const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+  const summary = last
+    ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : percent(last.val_acc)}` + (last.test_acc !== null ? `, test_acc ${percent(last.test_acc)}` : '')
+    : '';
   const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
   progress.message(
     result.finished

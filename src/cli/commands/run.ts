@@ -13,7 +13,8 @@ Compiles PLAN and trains it phase by phase: while partition k trains, the partit
 before it run forward only (frozen, BatchNorm in inference mode) and the ones after it
 do not run; k learns through its proxy head (the last partition and 'finetune all'
 through the network's own output). Per epoch it prints loss and top-1 of the trained
-head on the training and hold-out data, and the hold-out mutual information.
+head on the training and hold-out data, and the hold-out mutual information; with
+'test true' in the data block, also on the source's test split at the end of each phase.
 
 The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/) gets plan.mono, ir.json,
 run.json, metrics.jsonl (one JSON line per epoch per phase) and checkpoint.bin, replaced
@@ -42,8 +43,9 @@ Options:
   -h, --help         show this help
 
 Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
-data set, backend, NaN or infinite loss, unreadable checkpoint, changed plan on --resume,
-malformed or unusable lr-find.json, I/O error).
+or malformed data set (the message says how to fetch a missing one: mono data get ...),
+data that does not fit the network, backend, NaN or infinite loss, unreadable
+checkpoint, changed plan on --resume, malformed or unusable lr-find.json, I/O error).
 
 Examples:
   mono run plans/quickstart.mono

