@@ -1,8 +1,8 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, openSync, promises as fs, readSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { IR } from '../ir/types.js';
 import type { OptimizerState } from '../optim/optimizers.js';
@@ -18,7 +18,7 @@ import type { TrainerScalars, TrainerState } from './trainer.js';
  *   bytes 12..15 header length H (uint32 LE)
  *   H bytes      header JSON (utf-8, space-padded to a multiple of 4)
  *   4*T bytes    float32 LE values of every tensor, in the header's order, back to back
- *   40 bytes     trailer: "SHA-256:" and the sha256 of every byte before the trailer
+ *   12 bytes     trailer: "CRC-32: " and the CRC-32 (uint32 LE) of every byte before it
  * The header holds the plan hash, the trainer state without tensor values (phase, next
  * epoch, schedules, RNG states, optimizer scalars) and the tensor index. It is checked
  * against a schema, its sizes against the file's, and the whole file against the
@@ -30,6 +30,11 @@ import type { TrainerScalars, TrainerState } from './trainer.js';
  * reaches it and read straight into its own Float32Array. So neither the file nor one
  * tensor is limited by what one Buffer or one read call can hold.
  *
+ * The checksum is CRC-32 (the gzip/PNG one): it detects every single-bit flip and
+ * every burst of up to 32 bits, and other damage with probability 1 - 2^-32, which is
+ * what a file damaged by accident needs; it runs about 3x faster than sha256 here (on a
+ * loaded 2-core machine sha256 alone ran at 300-640 MB/s, slower than cp).
+ *
  * Version 1 files (no trailer; the header held the sha256 of the values only) are still
  * read, with their weaker check.
  */
@@ -37,10 +42,10 @@ export const CHECKPOINT_FILE = 'checkpoint.bin';
 export const CHECKPOINT_VERSION = 2;
 const MAGIC = 'MONOCKPT';
 const PREFIX_BYTES = 16;
-const TRAILER_MARK = 'SHA-256:';
-const TRAILER_BYTES = TRAILER_MARK.length + 32;
-/** Bytes per read or write call and per hash update: bounded memory, well below fs's 2 GiB per call. */
-export const DEFAULT_CHUNK_BYTES = 8 << 20;
+const TRAILER_MARK = 'CRC-32: ';
+const TRAILER_BYTES = TRAILER_MARK.length + 4;
+/** Bytes per read or write call and per checksum update: bounded memory, well below fs's 2 GiB per call. */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
 /** A header is a few kB per thousand tensors; a larger length field is damage, not a header to allocate. */
 const MAX_HEADER_BYTES = 256 << 20;
 const LITTLE_ENDIAN = os.endianness() === 'LE';
@@ -73,7 +78,7 @@ export interface CheckpointToSave {
 }
 
 export interface CheckpointIoOptions {
-  /** Bytes per read/write call (a multiple of 4; default 8 MiB). Tests force small chunks. */
+  /** Bytes per read/write call (a multiple of 4; default 1 MiB). Tests force small chunks. */
   chunkBytes?: number;
 }
 
@@ -208,6 +213,37 @@ function headerSchemaError(header: unknown): string | undefined {
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** A checksum fed chunk by chunk. */
+interface Checksum {
+  update(bytes: Uint8Array): void;
+}
+
+let crcTable: Int32Array | undefined;
+
+/** CRC-32 by table, for Node versions before 20.15 (no zlib.crc32). */
+export function crc32InJs(bytes: Uint8Array, value: number): number {
+  if (!crcTable) {
+    crcTable = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c;
+    }
+  }
+  let crc = ~value;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+const crc32: (bytes: Uint8Array, value: number) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32InJs;
+
+class Crc32 implements Checksum {
+  value = 0;
+  update(bytes: Uint8Array): void {
+    this.value = crc32(bytes, this.value);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Writing
 
@@ -256,8 +292,8 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
   head.writeUInt32LE(json.length, 12);
   json.copy(head, PREFIX_BYTES);
 
-  const hash = createHash('sha256');
-  hash.update(head);
+  const checksum = new Crc32();
+  checksum.update(head);
   await sink.write(head);
   for (const [i, t] of contents.tensors.entries()) {
     const values = await t.values();
@@ -267,26 +303,26 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
     for (const view of chunksOf(values, chunk)) {
       // Big-endian machines write a byte-swapped copy of the chunk; little-endian ones the tensor's own bytes.
       const bytes = LITTLE_ENDIAN ? view : Buffer.from(view).swap32();
-      // The chunk is hashed while the write is under way (the two only read it).
-      const written = sink.write(bytes);
-      hash.update(bytes);
-      await written;
+      checksum.update(bytes);
+      await sink.write(bytes);
       faultPoint('checkpoint-chunk');
     }
   }
   const trailer = Buffer.alloc(TRAILER_BYTES);
   trailer.write(TRAILER_MARK, 0, 'ascii');
-  hash.digest().copy(trailer, TRAILER_MARK.length);
+  trailer.writeUInt32LE(checksum.value, TRAILER_MARK.length);
   await sink.write(trailer);
 }
 
-function fileSink(handle: FileHandle): ByteSink {
+/**
+ * Writes with synchronous calls: a checkpoint is written between epochs, when nothing
+ * else waits for the event loop, and handing every chunk to the thread pool and back
+ * measured 4x slower than writing it from this thread on a loaded 2-core machine.
+ */
+function fileSink(fd: number): ByteSink {
   return {
     async write(bytes) {
-      for (let done = 0; done < bytes.length; ) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
-        done += bytesWritten;
-      }
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     },
   };
 }
@@ -301,16 +337,16 @@ function fileSink(handle: FileHandle): ByteSink {
 export async function writeCheckpoint(dir: string, contents: CheckpointToSave, options: CheckpointIoOptions = {}): Promise<void> {
   const target = path.join(dir, CHECKPOINT_FILE);
   const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await fs.open(temporary, 'wx');
-    await encodeCheckpoint(contents, fileSink(handle), options);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
+    fd = openSync(temporary, 'wx');
+    await encodeCheckpoint(contents, fileSink(fd), options);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
     await fs.rename(temporary, target);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
     await fs.rm(temporary, { force: true }).catch(() => undefined);
     throw writeFailure(target, error);
   }
@@ -339,12 +375,13 @@ export interface ByteSource {
   readInto(target: Uint8Array, position: number): Promise<void>;
 }
 
-function fileSource(handle: FileHandle, size: number): ByteSource {
+/** Reads with synchronous calls, for the reason fileSink gives. */
+function fileSource(fd: number, size: number): ByteSource {
   return {
     size,
     async readInto(target, position) {
       for (let done = 0; done < target.length; ) {
-        const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
+        const bytesRead = readSync(fd, target, done, target.length - done, position + done);
         if (bytesRead === 0) throw new Error(`the file ended at byte ${position + done}, before its header said it would (${size})`);
         done += bytesRead;
       }
@@ -399,9 +436,14 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     throw bad(`the file has ${source.size} bytes but its header describes ${expectedSize}: truncated or damaged`);
   }
 
-  // Version 2 hashes everything before the trailer; version 1 only the values.
-  const hash = createHash('sha256');
-  if (version !== 1) hash.update(prefix).update(headerBytes);
+  // Version 2 checks everything before the trailer (CRC-32); version 1 only the values (sha256).
+  const crc = new Crc32();
+  const sha256 = createHash('sha256');
+  const checksum: Checksum = version === 1 ? { update: (bytes) => void sha256.update(bytes) } : crc;
+  if (version !== 1) {
+    checksum.update(prefix);
+    checksum.update(headerBytes);
+  }
   const weights: NamedWeights[] = [];
   const slots: OptimizerState['slots'] = [];
   let scratch: Uint8Array | undefined;
@@ -416,17 +458,17 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
         throw new RuntimeFailure(`${where}: tensor ${entry.name} (${entry.length} values) does not fit in memory`);
       }
     }
-    // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), hashed as they arrive.
+    // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), checked as they arrive.
     const views = values ? chunksOf(values, chunk) : scratchChunks(entry.length * 4, chunk, (scratch ??= new Uint8Array(chunk)));
-    position = await readHashed(source, views, position, hash);
+    position = await readChecked(source, views, position, checksum);
     if (values) (entry.kind === 'weight' ? weights : slots).push({ name: entry.name, shape: entry.shape, values });
   }
   if (version === 1) {
-    if (hash.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
+    if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
   } else {
     const trailer = Buffer.alloc(TRAILER_BYTES);
     await source.readInto(trailer, position);
-    if (trailer.toString('latin1', 0, TRAILER_MARK.length) !== TRAILER_MARK || !hash.digest().equals(trailer.subarray(TRAILER_MARK.length))) {
+    if (trailer.toString('latin1', 0, TRAILER_MARK.length) !== TRAILER_MARK || trailer.readUInt32LE(TRAILER_MARK.length) !== crc.value) {
       throw bad('the file does not match its checksum (damaged)');
     }
   }
@@ -439,31 +481,15 @@ function* scratchChunks(bytes: number, chunk: number, scratch: Uint8Array): Gene
   for (let start = 0; start < bytes; start += chunk) yield scratch.subarray(0, Math.min(chunk, bytes - start));
 }
 
-/**
- * Reads consecutive chunks from `position` into `views`, each hashed once it has
- * arrived while the next one is being read (distinct views: except scratch chunks,
- * which are read and hashed one after the other). Returns the position after them.
- */
-async function readHashed(source: ByteSource, views: Iterable<Uint8Array>, position: number, hash: Hash): Promise<number> {
-  let previous: Uint8Array | undefined;
-  const finish = (view: Uint8Array) => {
-    hash.update(view);
-    // The hash is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
-    if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
-  };
+/** Reads consecutive chunks from `position` into `views`, each checked as it arrives; returns the position after them. */
+async function readChecked(source: ByteSource, views: Iterable<Uint8Array>, position: number, checksum: Checksum): Promise<number> {
   for (const view of views) {
-    const sharesMemory = previous !== undefined && previous.buffer === view.buffer && previous.byteOffset === view.byteOffset;
-    if (sharesMemory) {
-      finish(previous!);
-      previous = undefined;
-    }
-    const reading = source.readInto(view, position);
+    await source.readInto(view, position);
     position += view.length;
-    if (previous) finish(previous);
-    await reading;
-    previous = view;
+    checksum.update(view);
+    // The checksum is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
+    if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
   }
-  if (previous) finish(previous);
   return position;
 }
 
@@ -476,20 +502,19 @@ export async function hasCheckpoint(dir: string): Promise<boolean> {
 
 export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
   const file = path.join(dir, CHECKPOINT_FILE);
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (error) {
     throw new RuntimeFailure(`no checkpoint in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    const { size } = await handle.stat();
-    return await decodeCheckpoint(fileSource(handle, size), file, options);
+    return await decodeCheckpoint(fileSource(fd, fstatSync(fd).size), file, options);
   } catch (error) {
     if (error instanceof RuntimeFailure) throw error;
     throw new RuntimeFailure(`cannot read ${file}: ${(error as Error).message}`);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 

@@ -4,11 +4,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { fc, test as property } from '@fast-check/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_FILE,
   checkpointToSave,
+  crc32InJs,
   decodeCheckpoint,
   encodeCheckpoint,
   planHash,
@@ -92,7 +94,9 @@ function rawFile(header: unknown, values: Float32Array, version = 2): Buffer {
   prefix.writeUInt32LE(json.length, 12);
   const body = Buffer.concat([prefix, json, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
   if (version === 1) return body;
-  return Buffer.concat([body, Buffer.from('SHA-256:', 'latin1'), createHash('sha256').update(body).digest()]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(body));
+  return Buffer.concat([body, Buffer.from('CRC-32: ', 'latin1'), crc]);
 }
 
 const header = (bytes: Buffer) => JSON.parse(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12))) as Record<string, unknown>;
@@ -134,7 +138,7 @@ describe('checkpoint encoding', () => {
     const tensors = ['a', 'b'].map((name) => ({ name, kind: 'weight' as const, shape: [5], values: () => (events.push(`values ${name}`), new Float32Array(5)) }));
     await encodeCheckpoint({ planHash: 'x', metricsBytes: 0, state: { ...checkpointToSave(sample).state, optimizer: null }, tensors }, sink, { chunkBytes: 8 });
     // head; a: 8 + 8 + 4 bytes; b: the same; trailer.
-    expect(events.slice(1)).toEqual(['values a', 'write 8', 'write 8', 'write 4', 'values b', 'write 8', 'write 8', 'write 4', 'write 40']);
+    expect(events.slice(1)).toEqual(['values a', 'write 8', 'write 8', 'write 4', 'values b', 'write 8', 'write 8', 'write 4', 'write 12']);
   });
 
   it('refuses every single-bit flip and every truncation of a file', async () => {
@@ -176,6 +180,11 @@ describe('checkpoint encoding', () => {
     damaged[damaged.length - 1]! ^= 1;
     await expect(decode(damaged)).rejects.toThrow(/values do not match their checksum/);
     await expect(decode(rawFile(good, values, 1))).rejects.toThrow(/valuesSha256 missing in a version 1 file/);
+  });
+
+  property.prop([fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 })])('the CRC-32 of older Node versions agrees with zlib.crc32, also chained', (a, b) => {
+    expect(crc32InJs(a, 0)).toBe(crc32(a));
+    expect(crc32InJs(b, crc32InJs(a, 0))).toBe(crc32(b, crc32(a)));
   });
 
   it('hashes the plan source and params, not their order', () => {
