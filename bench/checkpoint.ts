@@ -1,26 +1,29 @@
 /**
- * Checkpoint I/O benchmark (npm run bench:checkpoint [-- --sizes 1,3 --rounds 3 --dir /tmp]):
- * writes and reads checkpoints of 1 GB and 3 GB of synthetic tensors (one of a quarter
- * of the total, the rest 64 MiB each, plus 1,000 small ones) and copies the same file
- * with `cp` (and `cp` + `sync FILE`, which also flushes it to disk as the checkpoint
- * writer does), alternating, each measurement in its own process. Prints throughput,
- * the ratio to cp (goal >= 0.5) and the peak RSS (VmHWM) of the writing and reading
- * processes against the goal model bytes x 1.1 + the largest tensor.
+ * Checkpoint I/O benchmark (npm run bench:checkpoint [-- --sizes 1,3 --rounds 4 --dir /tmp]):
+ * checkpoints of 1 GB and 3 GB of synthetic tensors (one of a quarter of the total,
+ * the rest 64 MiB each, plus 1,000 small ones), against copying the same file with
+ * `cp`, and with `cp` + `sync FILE` (which, like the checkpoint writer, waits until
+ * the bytes are on disk). Goal: at least half of cp's speed; peak RSS while saving at
+ * most model bytes x 1.1 + the largest tensor.
  *
- * The writer is measured twice: with tensors whose values() returns the tensor's own
- * memory (the cpu backend's dataSync() does that) and a fresh copy (wasm, tfjs-node).
- * Files are read right after being written, from the page cache, by both sides. The
- * reader must allocate the model's memory; `fresh memory` is how fast this machine
- * hands out and touches new memory (allocate + fill, same size), for comparison.
+ *  - warm: one process holds the tensors and alternates, --rounds times, a checkpoint
+ *    write, cp, cp + sync and a checkpoint read (medians of the rounds after the
+ *    first); this is a training run, which rewrites its checkpoint every epoch.
+ *  - cold: a fresh process per measurement: peak RSS (VmHWM) while writing, with
+ *    values() giving the tensor's own memory (the cpu backend's dataSync() does) and
+ *    a fresh copy (wasm, tfjs-node); peak RSS while reading; and how fast this machine
+ *    hands a process new memory (allocate + fill the same bytes), which bounds any
+ *    reader that must allocate the model.
+ * Files are read right after being written, from the page cache, by both sides.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { readCheckpoint, writeCheckpoint, type TensorToSave } from '../src/runtime/checkpoint.js';
+import { parseArgs } from 'node:util';
+import { readCheckpoint, writeCheckpoint, type CheckpointToSave } from '../src/runtime/checkpoint.js';
 
 const GB = 1e9;
 const MIB = 1 << 20;
@@ -28,7 +31,7 @@ const MIB = 1 << 20;
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1,3' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '4' },
     dir: { type: 'string', default: '/tmp' },
     child: { type: 'string' },
     bytes: { type: 'string' },
@@ -57,36 +60,13 @@ function layout(bytes: number): number[] {
   return [largest, ...rest, ...small];
 }
 
-async function child(mode: string, bytes: number, folder: string): Promise<void> {
-  if (mode === 'fresh') {
-    const started = performance.now();
-    const arrays = layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5));
-    const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(JSON.stringify({ seconds, tensors: arrays.length }) + '\n');
-  } else if (mode === 'write' || mode === 'write-copy') {
-    const sizes = layout(bytes);
-    const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.5));
-    const copy = mode === 'write-copy';
-    const tensors: TensorToSave[] = arrays.map((values, i) => ({ name: `t${i}`, kind: 'weight', shape: [values.length], values: () => (copy ? values.slice() : values) }));
-    const before = memory();
-    const started = performance.now();
-    await writeCheckpoint(folder, { planHash: 'bench', metricsBytes: 0, state: { phaseIndex: 0, nextEpoch: 0, optimizer: null, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } }, tensors });
-    const seconds = (performance.now() - started) / 1000;
-    const modelBytes = sizes.reduce((a, b) => a + b, 0) * 4;
-    process.stdout.write(JSON.stringify({ seconds, peak: memory().peak, before: before.now, modelBytes, largest: sizes[0]! * 4 }) + '\n');
-  } else {
-    const started = performance.now();
-    const checkpoint = await readCheckpoint(folder);
-    const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(JSON.stringify({ seconds, peak: memory().peak, tensors: checkpoint.weights.length }) + '\n');
-  }
-}
-
-function measure(mode: 'write' | 'write-copy' | 'read' | 'fresh', bytes: number, folder: string): Record<string, number> {
-  const self = fileURLToPath(import.meta.url);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, '--bytes', String(bytes), '--folder', folder], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim()) as Record<string, number>;
+function contents(arrays: Float32Array[], copy: boolean): CheckpointToSave {
+  return {
+    planHash: 'bench',
+    metricsBytes: 0,
+    state: { phaseIndex: 0, nextEpoch: 0, optimizer: null, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } },
+    tensors: arrays.map((values, i) => ({ name: `t${i}`, kind: 'weight', shape: [values.length], values: () => (copy ? values.slice() : values) })),
+  };
 }
 
 function timed(command: string, commandArgs: string[]): number {
@@ -96,53 +76,82 @@ function timed(command: string, commandArgs: string[]): number {
   return (performance.now() - started) / 1000;
 }
 
+const seconds = async (work: () => Promise<unknown>) => {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+};
+
+/** One measurement in this (child) process; prints one JSON line. */
+async function child(mode: string, bytes: number, folder: string): Promise<void> {
+  const print = (result: object) => process.stdout.write(JSON.stringify(result) + '\n');
+  const file = path.join(folder, 'checkpoint.bin');
+  if (mode === 'fresh') {
+    print({ seconds: await seconds(async () => layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5))) });
+  } else if (mode === 'read') {
+    print({ seconds: await seconds(() => readCheckpoint(folder)), peak: memory().peak });
+  } else if (mode === 'write' || mode === 'write-copy') {
+    const sizes = layout(bytes);
+    const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.5));
+    const before = memory().now;
+    const s = await seconds(() => writeCheckpoint(folder, contents(arrays, mode === 'write-copy')));
+    print({ seconds: s, peak: memory().peak, before, model: sizes.reduce((a, b) => a + b, 0) * 4, largest: sizes[0]! * 4 });
+  } else if (mode === 'warm') {
+    const arrays = layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5));
+    const copy = path.join(folder, 'copy.bin');
+    const rows: Record<'write' | 'cp' | 'cpSync' | 'read', number[]> = { write: [], cp: [], cpSync: [], read: [] };
+    for (let round = 0; round < Number(args.rounds); round++) {
+      rows.write.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false))));
+      rows.cp.push(timed('cp', [file, copy]));
+      await rm(copy);
+      rows.cpSync.push(timed('sh', ['-c', `cp "${file}" "${copy}" && sync "${copy}"`]));
+      await rm(copy);
+      rows.read.push(await seconds(() => readCheckpoint(folder)));
+    }
+    print({ ...rows, fileBytes: (await stat(file)).size });
+  }
+}
+
+function measure(mode: string, bytes: number, folder: string): Record<string, number> & Record<string, number[]> {
+  const self = fileURLToPath(import.meta.url);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, '--bytes', String(bytes), '--folder', folder, '--rounds', args.rounds!], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim()) as Record<string, number> & Record<string, number[]>;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
 
 async function main(): Promise<void> {
-  const rounds = Number(args.rounds);
   const folder = await mkdtemp(path.join(args.dir!, 'mono-bench-ckpt-'));
-  const file = path.join(folder, 'checkpoint.bin');
-  const copy = path.join(folder, 'copy.bin');
   try {
     for (const size of args.sizes!.split(',').map(Number)) {
       const bytes = size * GB;
-      const rows = { write: [] as number[], writeCopy: [] as number[], read: [] as number[], fresh: [] as number[], cp: [] as number[], cpSync: [] as number[], writePeak: [] as number[], writeCopyPeak: [] as number[], readPeak: [] as number[] };
-      let model = 0;
-      let largest = 0;
-      let fileBytes = 0;
-      for (let round = 0; round < rounds; round++) {
-        const w = measure('write', bytes, folder);
-        model = w['modelBytes']!;
-        largest = w['largest']!;
-        fileBytes = (await stat(file)).size;
-        rows.write.push(w['seconds']!);
-        rows.writePeak.push(w['peak']!);
-        rows.cp.push(timed('cp', [file, copy]));
-        await rm(copy);
-        const c = measure('write-copy', bytes, folder);
-        rows.writeCopy.push(c['seconds']!);
-        rows.writeCopyPeak.push(c['peak']!);
-        rows.fresh.push(measure('fresh', bytes, folder)['seconds']!);
-        const r = measure('read', bytes, folder);
-        rows.read.push(r['seconds']!);
-        rows.readPeak.push(r['peak']!);
-        rows.cpSync.push(timed('sh', ['-c', `cp "${file}" "${copy}" && sync "${copy}"`]));
-        await rm(copy);
-      }
-      const mbps = (seconds: number) => fileBytes / seconds / 1e6;
-      const cp = median(rows.cp);
-      const cpSync = median(rows.cpSync);
-      const goal = model * 1.1 + largest;
-      console.log(`\n${(fileBytes / GB).toFixed(2)} GB checkpoint (${rounds} rounds, medians; largest tensor ${(largest / GB).toFixed(2)} GB)`);
-      const line = (label: string, seconds: number, vsSync = true) =>
-        console.log(`  ${label.padEnd(26)} ${mbps(seconds).toFixed(0).padStart(5)} MB/s   vs cp ${(cp / seconds).toFixed(2)}${vsSync ? `   vs cp+sync ${(cpSync / seconds).toFixed(2)}` : ''}`);
-      line('write (own memory)', median(rows.write));
-      line('write (a copy per tensor)', median(rows.writeCopy));
-      line('read', median(rows.read), false);
-      console.log(`  ${'cp'.padEnd(26)} ${mbps(cp).toFixed(0).padStart(5)} MB/s;  cp + sync ${mbps(cpSync).toFixed(0)} MB/s;  fresh memory ${mbps(median(rows.fresh)).toFixed(0)} MB/s`);
-      console.log(`  all rounds (s): write ${rows.write.map((x) => x.toFixed(1)).join(' ')}; copy ${rows.writeCopy.map((x) => x.toFixed(1)).join(' ')}; read ${rows.read.map((x) => x.toFixed(1)).join(' ')}; cp ${rows.cp.map((x) => x.toFixed(1)).join(' ')}; cp+sync ${rows.cpSync.map((x) => x.toFixed(1)).join(' ')}`);
-      console.log(`  peak RSS writing ${(Math.max(...rows.writePeak) / GB).toFixed(2)} GB own memory, ${(Math.max(...rows.writeCopyPeak) / GB).toFixed(2)} GB with copies (goal <= model x 1.1 + largest = ${(goal / GB).toFixed(2)} GB)`);
-      console.log(`  peak RSS reading ${(Math.max(...rows.readPeak) / GB).toFixed(2)} GB (model ${(model / GB).toFixed(2)} GB)`);
+      const warm = measure('warm', bytes, folder);
+      const fileBytes = warm['fileBytes'] as number;
+      const after = (xs: number[]) => (xs.length > 1 ? xs.slice(1) : xs);
+      const warmMedian = (k: 'write' | 'cp' | 'cpSync' | 'read') => median(after(warm[k] as number[]));
+      const [write, cp, cpSync, read] = [warmMedian('write'), warmMedian('cp'), warmMedian('cpSync'), warmMedian('read')];
+      const mbps = (s: number) => (fileBytes / s / 1e6).toFixed(0).padStart(5);
+      console.log(`\n${(fileBytes / GB).toFixed(2)} GB checkpoint, ${layout(bytes).length} tensors`);
+      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])})`);
+      console.log(`    write  ${mbps(write)} MB/s   ${(cp / write).toFixed(2)} x cp   ${(cpSync / write).toFixed(2)} x cp+sync`);
+      console.log(`    read   ${mbps(read)} MB/s   ${(cp / read).toFixed(2)} x cp`);
+      console.log(`    cp     ${mbps(cp)} MB/s;  cp + sync ${mbps(cpSync)} MB/s`);
+      const own = measure('write', bytes, folder);
+      const copied = measure('write-copy', bytes, folder);
+      const reading = measure('read', bytes, folder);
+      const fresh = measure('fresh', bytes, folder);
+      const goal = own['model']! * 1.1 + own['largest']!;
+      console.log(`  cold (a new process each)`);
+      console.log(`    write  ${mbps(own['seconds']!)} MB/s own memory, ${mbps(copied['seconds']!)} MB/s a copy per tensor;  read ${mbps(reading['seconds']!)} MB/s;  new memory (allocate + fill) ${mbps(fresh['seconds']!)} MB/s`);
+      console.log(
+        `    peak RSS writing ${(own['peak']! / GB).toFixed(2)} GB own memory, ${(copied['peak']! / GB).toFixed(2)} GB with copies ` +
+          `(before writing ${(own['before']! / GB).toFixed(2)} GB; goal <= model x 1.1 + largest = ${(goal / GB).toFixed(2)} GB); reading ${(reading['peak']! / GB).toFixed(2)} GB`,
+      );
     }
   } finally {
     await rm(folder, { recursive: true, force: true });

@@ -270,7 +270,7 @@ function* chunksOf(values: Float32Array, chunk: number): Generator<Uint8Array> {
 
 /**
  * Encodes a checkpoint into `sink`, tensor by tensor: each tensor's values are asked
- * for when the writer reaches it and written in chunks while they are hashed, so the
+ * for when the writer reaches it and written and checksummed in chunks, so the
  * memory this takes beyond the tensors themselves is what `values()` returns for one
  * tensor (nothing on the cpu backend, a copy on others).
  */
@@ -317,7 +317,7 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
 /**
  * Writes with synchronous calls: a checkpoint is written between epochs, when nothing
  * else waits for the event loop, and handing every chunk to the thread pool and back
- * measured 4x slower than writing it from this thread on a loaded 2-core machine.
+ * measured up to 4x slower than writing it from this thread on a loaded 2-core machine.
  */
 function fileSink(fd: number): ByteSink {
   return {

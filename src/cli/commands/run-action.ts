@@ -83,7 +83,10 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     onStale: (owner) =>
       io.stderr.write(`mono run: warning: took over ${shownPath(io.cwd, path.join(dir, LOCK_FILE))}, left by ${owner ? `pid ${owner.pid} (started ${owner.startedAt}), which is no longer running` : 'a process that is gone'}\n`),
   });
-  const interrupts = listenForInterrupts(() => lock.releaseSync());
+  const interrupts = listenForInterrupts(() => {
+    lock.releaseSync();
+    io.stderr.write(`\nmono run: interrupted again: stopping now; continue with mono run --resume ${shownPath(io.cwd, dir)}\n`);
+  });
   try {
     return await trainInFolder({ args: values, io, ir, source, set, planFile, previous, given, backend, seed, dir, maxEpochs, signal: interrupts.signal });
   } finally {
@@ -100,14 +103,14 @@ const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
  * stops after the current step, or after the checkpoint being written); a second one
  * exits at once (the lock released, the folder as a kill would leave it: resumable).
  */
-function listenForInterrupts(releaseLock: () => void): { signal: AbortSignal; dispose(): void } {
+function listenForInterrupts(beforeExit: () => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const handler = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!controller.signal.aborted) {
       controller.abort(new RunInterrupted(signal));
       return;
     }
-    releaseLock();
+    beforeExit();
     process.exit(EXIT_ON_SIGNAL[signal]);
   };
   process.on('SIGINT', handler);
