@@ -40,7 +40,8 @@ describe('run sessions', () => {
 
   it('writes metrics.jsonl and a checkpoint after every epoch', async () => {
     const dir = await newRun('plain', ir);
-    const result = await runSession({ ir, dir, seed: 3, maxEpochs: 2 });
+    // Chunks of 64 bytes: every tensor is written in several pieces.
+    const result = await runSession({ ir, dir, seed: 3, maxEpochs: 2, checkpoint: { chunkBytes: 64 } });
     expect(result).toMatchObject({ epochs: 2, finished: false });
     const metrics = await readMetrics(dir);
     expect(metrics.map((m) => [m.phase, m.epoch])).toEqual([['p1', 1], ['p1', 2]]);
