@@ -27,7 +27,8 @@ import { compilePlan } from '../src/compile.js';
 import type { IR, PhaseSpec } from '../src/ir/types.js';
 import { Optimizer } from '../src/optim/optimizers.js';
 import { selectBackend } from '../src/runtime/backend.js';
-import { planHash, writeCheckpoint } from '../src/runtime/checkpoint.js';
+import { planHash } from '../src/runtime/checkpoint.js';
+import { saveCheckpoint } from '../src/runtime/session.js';
 import { epochBatches } from '../src/runtime/data/batches.js';
 import { loadData } from '../src/runtime/data/dataset.js';
 import { Network } from '../src/runtime/graph.js';
@@ -182,7 +183,7 @@ async function profileEpoch(): Promise<void> {
         const metricsBytes = await appendMetrics(dir, metrics);
         wall['metrics line'] = performance.now() - at;
         at = performance.now();
-        await writeCheckpoint(dir, { planHash: planHash(ir), metricsBytes, state: t.getState(), weights: network.getWeights() });
+        await saveCheckpoint(dir, { planHash: planHash(ir), metricsBytes, network, trainer: t });
         wall['checkpoint'] = performance.now() - at;
         // Plots of a whole run's metrics (one line per epoch of every phase), as at the end of `mono run`.
         const lines: EpochMetrics[] = ir.phases.flatMap((p) => Array.from({ length: p.epochs }, (_, e) => ({ ...metrics, phase: p.name, epoch: e + 1, epochs: p.epochs })));

@@ -49,6 +49,11 @@ export interface OptimizerState {
   slots: SlotValues[];
 }
 
+/** The slots an optimizer keeps per parameter, as checkpoints name them (`<param>/<slot>`). */
+export function slotKinds(type: OptimizerSpec['type']): ('first' | 'second')[] {
+  return type === 'adam' ? ['first', 'second'] : type === 'msgd' ? ['first'] : [];
+}
+
 /** ParamSpec.lrMult times every phase multiplier whose pattern matches the name or one of the tags. */
 export function lrMultiplierOf(param: Pick<OptimizedParam, 'name' | 'lrMult' | 'tags'>, multipliers: readonly LrMultiplier[]): number {
   let factor = param.lrMult;
@@ -120,12 +125,30 @@ export class Optimizer {
   }
 
   getState(): OptimizerState {
-    const slots: SlotValues[] = [];
+    const slots: SlotValues[] = this.slotVariables().map(({ name, variable }) => ({
+      name,
+      shape: [...variable.shape],
+      // A copy: the cpu backend hands out its own buffer.
+      values: Float32Array.from(variable.dataSync() as Float32Array),
+    }));
+    return { ...this.scalars(), slots };
+  }
+
+  /** The state without the slots' values (a checkpoint writer reads those one at a time). */
+  scalars(): Omit<OptimizerState, 'slots'> {
+    return { type: this.spec.type, steps: this.steps, beta1Power: this.beta1Power, beta2Power: this.beta2Power };
+  }
+
+  /** The slot variables under the names checkpoints give them (`<param>/first`, `<param>/second`). */
+  slotVariables(): { name: string; variable: tf.Variable }[] {
+    const slots: { name: string; variable: tf.Variable }[] = [];
     for (const { param, first, second } of this.params) {
-      if (first) slots.push({ name: `${param.name}/first`, shape: [...first.shape], values: Float32Array.from(first.dataSync() as Float32Array) });
-      if (second) slots.push({ name: `${param.name}/second`, shape: [...second.shape], values: Float32Array.from(second.dataSync() as Float32Array) });
+      for (const kind of slotKinds(this.spec.type)) {
+        const variable = kind === 'first' ? first : second;
+        if (variable) slots.push({ name: `${param.name}/${kind}`, variable });
+      }
     }
-    return { type: this.spec.type, steps: this.steps, beta1Power: this.beta1Power, beta2Power: this.beta2Power, slots };
+    return slots;
   }
 
   /** Restores slots by name; slots of parameters not in `state` (or of another shape) stay zero. */

@@ -134,6 +134,17 @@ export class Network {
     return { loaded, skipped };
   }
 
+  /**
+   * The first of the named parameters that holds a NaN or an infinity, or undefined:
+   * one reduction per tensor on the backend, read back together (one sync).
+   */
+  firstNonFinite(names: readonly string[]): string | undefined {
+    if (names.length === 0) return undefined;
+    const finite = tf.tidy(() => tf.stack(names.map((name) => tf.cast(tf.all(tf.isFinite(this.variable(name))), 'int32'))).dataSync());
+    const index = names.findIndex((_, i) => finite[i] !== 1);
+    return index < 0 ? undefined : names[index];
+  }
+
   dispose(): void {
     for (const variable of this.variables.values()) variable.dispose();
     this.variables.clear();

@@ -141,6 +141,15 @@ export class ProgressReporter {
     this.out.write(text + '\n');
   }
 
+  /**
+   * Ends a bar that is showing with a newline, leaving it on screen (an interrupted
+   * epoch shows where it stopped); later output starts on a line of its own.
+   */
+  end(): void {
+    if (this.drawn) this.out.write('\n');
+    this.drawn = false;
+  }
+
   /** Removes the bar (before other output, or at the end). */
   clear(): void {
     if (this.drawn) this.out.write('\r\u001b[2K');

@@ -1,14 +1,27 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { IR } from '../ir/types.js';
+import { slotKinds } from '../optim/optimizers.js';
 import type { LrBounds } from '../optim/schedule.js';
-import { planHash, removeStaleTemporaries, writeCheckpoint, type Checkpoint } from './checkpoint.js';
+import {
+  CHECKPOINT_FILE,
+  planHash,
+  removeStaleTemporaries,
+  tensorMismatches,
+  writeCheckpoint,
+  type Checkpoint,
+  type CheckpointIoOptions,
+  type ExpectedTensor,
+  type TensorToSave,
+} from './checkpoint.js';
 import { loadDataFor, type LoadedData } from './data/dataset.js';
+import { faultPoint } from './fault-points.js';
 import { Network, type NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
-import { appendMetrics, LR_BOUNDS_FILE, readMetrics, truncateMetrics, writeFileAtomically } from './run-folder.js';
+import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
+import { optimizedParams, phaseGraph } from './step.js';
 import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
@@ -33,6 +46,19 @@ export interface SessionOptions {
   lrFind?: Omit<LrFindOptions, 'onStep'>;
   /** A phase's lr_find bounds are settled (its sweep's files, if any, are already written). */
   onLrBounds?(event: LrBoundsEvent & { files: string[] }): void;
+  /**
+   * Resume although the checkpoint does not fit the plan (tensors missing, renamed or
+   * reshaped: the ones that fit are loaded, SessionResult.mismatches lists the rest),
+   * or metrics.jsonl is shorter than it recorded (kept as it is).
+   */
+  force?: boolean;
+  /**
+   * Stops the run when aborted (SIGINT/SIGTERM): after the current step, or after the
+   * checkpoint being written; the session then throws `signal.reason`.
+   */
+  signal?: AbortSignal;
+  /** Chunk size of checkpoint writes (tests force small chunks). */
+  checkpoint?: CheckpointIoOptions;
 }
 
 export interface SessionResult {
@@ -45,6 +71,8 @@ export interface SessionResult {
   plots: string[];
   /** Parameters taken from --init-from, and the ones that did not fit. */
   initialized?: { loaded: string[]; skipped: { name: string; reason: string }[] };
+  /** A forced resume: how the checkpoint differed from the plan (empty when it fit). */
+  mismatches?: string[];
 }
 
 /**
@@ -54,8 +82,10 @@ export interface SessionResult {
  * the metrics back to the checkpoint's length and runs the epoch again.
  */
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
-  const { ir, dir, seed } = options;
+  const { ir, dir, seed, signal } = options;
+  signal?.throwIfAborted();
   const data = options.data ?? (await loadDataFor(ir, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
+  signal?.throwIfAborted();
   const network = new Network(ir, runRngs(seed).init);
   const hash = planHash(ir);
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };
@@ -67,7 +97,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       ...(options.lrBounds ? { lrBounds: options.lrBounds } : {}),
       ...(options.lrFind ? { lrFind: options.lrFind } : {}),
       hooks: {
-        ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+        onBatch: (progress) => {
+          signal?.throwIfAborted();
+          options.onBatch?.(progress);
+        },
         onLrBounds: async (event) => {
           // The sweep's curve goes next to the metrics; every phase's bounds into one file.
           const files = event.result ? await writeLrFindFiles(dir, event.result, `lr-find-${event.phase}`) : [];
@@ -76,23 +109,27 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         },
         onEpoch: async (metrics) => {
           const metricsBytes = await appendMetrics(dir, metrics);
-          await writeCheckpoint(dir, { planHash: hash, metricsBytes, state: trainer.getState(), weights: network.getWeights() });
+          await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer }, options.checkpoint);
+          faultPoint('checkpoint-written');
           // After the checkpoint, so the plots never delay what a crash would lose; from the whole file, so a resumed run's plots include the earlier epochs.
           result.plots = await writeRunPlots(dir, await readMetrics(dir));
           result.epochs++;
           result.last = metrics;
           options.onEpoch?.(metrics);
+          // The epoch is safe in its checkpoint: an interruption that came meanwhile stops here.
+          signal?.throwIfAborted();
           return options.maxEpochs !== undefined && result.epochs >= options.maxEpochs ? 'stop' : undefined;
         },
       },
     });
     await removeStaleTemporaries(dir);
     if (options.resume) {
-      network.setWeights(options.resume.weights);
-      trainer.setState(options.resume.state);
-      await truncateMetrics(dir, options.resume.metricsBytes);
+      result.mismatches = restoreCheckpoint(network, trainer, options.resume, { force: options.force ?? false, file: path.join(dir, CHECKPOINT_FILE) });
+      await rewindMetrics(dir, options.resume.metricsBytes, { force: options.force ?? false });
     } else {
-      await truncateMetrics(dir, 0);
+      // No checkpoint: nothing earlier counts (a run killed before its first epoch completed).
+      await resetMetrics(dir);
+      await fs.rm(path.join(dir, LR_BOUNDS_FILE), { force: true });
       if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
     }
     await trainer.run();
@@ -101,6 +138,64 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   } finally {
     network.dispose();
   }
+}
+
+/**
+ * Writes the checkpoint of a network and its trainer between two epochs. Tensors are
+ * read from the backend one at a time as the writer reaches them, so saving takes at
+ * most one tensor's copy beyond the model (none on the cpu backend).
+ */
+export async function saveCheckpoint(
+  dir: string,
+  what: { planHash: string; metricsBytes: number; network: Network; trainer: Trainer },
+  options: CheckpointIoOptions = {},
+): Promise<void> {
+  const { network, trainer } = what;
+  const { state, slots } = trainer.stateForCheckpoint();
+  const tensors: TensorToSave[] = [
+    ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).dataSync() as Float32Array })),
+    ...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })),
+  ];
+  await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state, tensors }, options);
+}
+
+/**
+ * The tensors a checkpoint of this network must hold at `state`: every parameter, and
+ * the slots of the optimizer of the phase it is in (none at a phase boundary); plus
+ * any way its position does not fit the plan's phases.
+ */
+function expectedTensors(network: Network, state: Checkpoint['state']): { tensors: ExpectedTensor[]; problems: string[] } {
+  const tensors: ExpectedTensor[] = network.paramSpecs().map((spec) => ({ name: spec.name, kind: 'weight', shape: spec.shape }));
+  const problems: string[] = [];
+  const phases = network.ir.phases;
+  const phase = phases[state.phaseIndex];
+  if (state.phaseIndex > phases.length) problems.push(`it is at phase ${state.phaseIndex + 1}, the plan has ${phases.length}`);
+  if (phase && state.nextEpoch >= phase.epochs) problems.push(`it is at epoch ${state.nextEpoch + 1} of phase ${phase.name}, which has ${phase.epochs}`);
+  if (phase && state.optimizer) {
+    if (state.optimizer.type !== phase.optimizer.type) problems.push(`its optimizer is ${state.optimizer.type}, phase ${phase.name} uses ${phase.optimizer.type}`);
+    for (const param of optimizedParams(network, phaseGraph(network, phase))) {
+      for (const kind of slotKinds(phase.optimizer.type)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
+    }
+  }
+  return { tensors, problems };
+}
+
+/**
+ * Loads a checkpoint into a network and its trainer, after checking that it fits the
+ * plan: the same parameters (names, shapes), the optimizer slots the current phase
+ * needs, a phase and epoch the plan has. A misfit is refused, naming the first
+ * differences; with `force` the tensors that fit are loaded and the differences returned.
+ */
+export function restoreCheckpoint(network: Network, trainer: Trainer, checkpoint: Checkpoint, options: { force: boolean; file: string }): string[] {
+  const { tensors, problems } = expectedTensors(network, checkpoint.state);
+  const mismatches = [...problems, ...tensorMismatches(checkpoint, tensors)];
+  if (mismatches.length > 0 && !options.force) {
+    const shown = mismatches.slice(0, 3).join('; ') + (mismatches.length > 3 ? `; and ${mismatches.length - 3} more` : '');
+    throw new RuntimeFailure(`${options.file} does not fit the plan ${network.ir.plan}: ${shown} (pass --force to load what fits)`);
+  }
+  network.setWeights(checkpoint.weights);
+  trainer.setState(checkpoint.state);
+  return mismatches;
 }
 
 /**

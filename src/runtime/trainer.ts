@@ -5,7 +5,7 @@ import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type Epoch
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
 import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
-import { NonFiniteLossError, RuntimeFailure } from './errors.js';
+import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { Rng } from './rng.js';
@@ -84,6 +84,16 @@ export interface ResolvedLrBounds extends LrBounds {
   source?: 'lr-find' | 'given' | 'plan';
   /** Why the sweep was unusable (source `plan`). */
   rejected?: string;
+}
+
+/** A TrainerState without the optimizer's slot values: what a checkpoint's header holds. */
+export type TrainerScalars = Omit<TrainerState, 'optimizer'> & { optimizer: Omit<OptimizerState, 'slots'> | null };
+
+/** One optimizer slot for a checkpoint; `values()` reads it when called (the cpu backend's own buffer: do not keep or change it). */
+export interface SlotSource {
+  name: string;
+  shape: number[];
+  values(): Float32Array;
 }
 
 /** Where a phase's `mi(bounds: lr_find)` bounds came from. */
@@ -182,11 +192,22 @@ export class Trainer {
   }
 
   getState(): TrainerState {
+    const { state, slots } = this.stateForCheckpoint();
+    return { ...state, optimizer: state.optimizer ? { ...state.optimizer, slots: slots.map((s) => ({ name: s.name, shape: s.shape, values: Float32Array.from(s.values()) })) } : null };
+  }
+
+  /** The state with the optimizer's slots left on the backend, for a checkpoint writer to read one at a time. */
+  stateForCheckpoint(): { state: TrainerScalars; slots: SlotSource[] } {
     const active = this.active;
-    return {
+    const slots: SlotSource[] = (active?.optimizer.slotVariables() ?? []).map(({ name, variable }) => ({
+      name,
+      shape: [...variable.shape],
+      values: () => variable.dataSync() as Float32Array,
+    }));
+    const state: TrainerScalars = {
       phaseIndex: this.phaseIndex,
       nextEpoch: this.nextEpoch,
-      optimizer: active ? active.optimizer.getState() : null,
+      optimizer: active ? active.optimizer.scalars() : null,
       schedules: active
         ? {
             lr: active.lr.getState(),
@@ -197,6 +218,7 @@ export class Trainer {
       rng: { data: this.dataRng.getState(), dropout: this.dropoutRng.getState() },
       lrBounds: { ...this.lrBounds },
     };
+    return { state, slots };
   }
 
   /** Continues from a saved state (weights are restored separately, on the network). */
@@ -215,7 +237,7 @@ export class Trainer {
       while (!this.finished) {
         const phase = this.ir.phases[this.phaseIndex]!;
         const active = this.active ?? (await this.startPhase(phase));
-        const metrics = this.runEpoch(active, this.nextEpoch);
+        const metrics = await this.runEpoch(active, this.nextEpoch);
         this.nextEpoch++;
         if (this.nextEpoch >= phase.epochs) {
           this.disposeActive();
@@ -325,7 +347,7 @@ export class Trainer {
     };
   }
 
-  private runEpoch(active: ActivePhase, epoch: number): EpochMetrics {
+  private async runEpoch(active: ActivePhase, epoch: number): Promise<EpochMetrics> {
     const { spec, graph, optimizer } = active;
     const train = this.data.train;
     const batch = this.ir.data.batch;
@@ -362,11 +384,14 @@ export class Trainer {
         loss: lossSum / examples,
         examplesPerSecond: examples / ((performance.now() - started) / 1000),
       });
+      // Between steps the event loop runs, so SIGINT/SIGTERM handlers are heard during an epoch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const seconds = (performance.now() - started) / 1000;
     const trainLoss = lossSum / examples;
     const holdout = this.data.holdout;
     const evaluation = holdout.count > 0 ? evaluate(this.network, graph, holdout, this.evalBatch) : undefined;
+    this.assertFinite(spec, epoch + 1, graph, evaluation?.loss);
     const mi = evaluation ? this.normalizedMi(evaluation) : null;
     const report: EpochReport = { valLoss: evaluation?.loss ?? trainLoss, ...(mi !== null ? { mi } : {}) };
     active.lr.endEpoch(report);
@@ -397,6 +422,22 @@ export class Trainer {
       seconds,
       examples_per_s: examples / seconds,
     };
+  }
+
+  /**
+   * The end of an epoch, before anything records it: the hold-out loss and every
+   * parameter of the trained partitions (weights and BatchNorm moving statistics) must
+   * be finite. A finite training loss does not ensure that (BatchNorm normalises away
+   * weights near 1e30); training on would only checkpoint the damage.
+   */
+  private assertFinite(phase: PhaseSpec, epoch: number, graph: PhaseGraph, holdoutLoss: number | undefined): void {
+    if (holdoutLoss !== undefined && !Number.isFinite(holdoutLoss)) throw new NonFiniteStateError(phase.name, epoch, `the hold-out loss (${holdoutLoss})`);
+    const specs = this.network.paramSpecs().filter((s) => graph.trainable.includes(s.partition));
+    const bad = this.network.firstNonFinite(specs.map((s) => s.name));
+    if (bad === undefined) return;
+    const spec = specs.find((s) => s.name === bad)!;
+    const kind = /moving_(mean|variance)$/.test(bad) && !spec.trainable ? 'BatchNorm statistic' : 'weight';
+    throw new NonFiniteStateError(phase.name, epoch, `${kind} ${bad}`);
   }
 
   /**

@@ -1,11 +1,30 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, planHash, readCheckpoint, removeStaleTemporaries, type Checkpoint } from '../../src/runtime/checkpoint.js';
-import { RuntimeFailure } from '../../src/runtime/errors.js';
+import { crc32 } from 'node:zlib';
+import { fc, test as property } from '@fast-check/vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHECKPOINT_FILE,
+  checkpointToSave,
+  crc32InJs,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  planHash,
+  readCheckpoint,
+  removeStaleTemporaries,
+  tensorMismatches,
+  writeCheckpoint,
+  type ByteSink,
+  type ByteSource,
+  type Checkpoint,
+  type CheckpointToSave,
+} from '../../src/runtime/checkpoint.js';
+import { RuntimeFailure, WriteFailure } from '../../src/runtime/errors.js';
+import { resetFaultPoints } from '../../src/runtime/fault-points.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -24,39 +43,194 @@ const sample: Checkpoint = {
     optimizer: { type: 'msgd', steps: 7, beta1Power: 1, beta2Power: 1, slots: [{ name: 'w/first', shape: [2], values: new Float32Array([0.5, -0.25]) }] },
     schedules: { lr: { best: 0.3 }, momentum: {}, groups: {} },
     rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] },
+    lrBounds: { p2: { min: 0.001, max: 0.1 } },
   },
   weights: [
     { name: 'w', shape: [2], values: new Float32Array([1.5, Math.PI]) },
     { name: 'b', shape: [1, 3], values: new Float32Array([1, 2, 3]) },
+    { name: 'empty', shape: [0, 4], values: new Float32Array(0) },
   ],
 };
 
-describe('checkpoints', () => {
-  it('round-trip weights, optimizer slots and trainer state exactly', () => {
-    const back = decodeCheckpoint(encodeCheckpoint(sample));
-    expect(back).toEqual(sample);
+/** Collects what an encoder writes, copying each chunk (the encoder's views point into the tensors). */
+function memorySink(): ByteSink & { bytes(): Buffer; writes: number } {
+  const chunks: Buffer[] = [];
+  const sink = {
+    writes: 0,
+    async write(bytes: Uint8Array) {
+      sink.writes++;
+      chunks.push(Buffer.from(bytes));
+    },
+    bytes: () => Buffer.concat(chunks),
+  };
+  return sink;
+}
+
+function memorySource(bytes: Buffer): ByteSource {
+  return {
+    size: bytes.length,
+    async readInto(target, position) {
+      if (position + target.length > bytes.length) throw new Error('ended early');
+      target.set(bytes.subarray(position, position + target.length));
+    },
+  };
+}
+
+async function encode(checkpoint: Checkpoint | CheckpointToSave, chunkBytes?: number): Promise<Buffer> {
+  const sink = memorySink();
+  await encodeCheckpoint('tensors' in checkpoint ? checkpoint : checkpointToSave(checkpoint), sink, chunkBytes ? { chunkBytes } : {});
+  return sink.bytes();
+}
+
+const decode = (bytes: Buffer, chunkBytes?: number) => decodeCheckpoint(memorySource(bytes), 'ckpt', chunkBytes ? { chunkBytes } : {});
+
+/** A version 2 file with any header JSON and values, its trailer computed (what a buggy writer could produce). */
+function rawFile(header: unknown, values: Float32Array, version = 2): Buffer {
+  let json = Buffer.from(JSON.stringify(header));
+  if (json.length % 4) json = Buffer.concat([json, Buffer.alloc(4 - (json.length % 4), 0x20)]);
+  const prefix = Buffer.alloc(16);
+  prefix.write('MONOCKPT', 0, 'latin1');
+  prefix.writeUInt32LE(version, 8);
+  prefix.writeUInt32LE(json.length, 12);
+  const body = Buffer.concat([prefix, json, Buffer.from(values.buffer, values.byteOffset, values.byteLength)]);
+  if (version === 1) return body;
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(body));
+  return Buffer.concat([body, Buffer.from('CRC-32: ', 'latin1'), crc]);
+}
+
+const header = (bytes: Buffer) => JSON.parse(bytes.toString('utf8', 16, 16 + bytes.readUInt32LE(12))) as Record<string, unknown>;
+
+describe('checkpoint encoding', () => {
+  it('round-trips weights, optimizer slots and trainer state exactly, in one chunk or many', async () => {
+    for (const chunk of [undefined, 4, 12]) {
+      const bytes = await encode(sample, chunk);
+      expect(await decode(bytes, chunk === undefined ? 8 : chunk)).toEqual(sample);
+    }
   });
 
-  it('refuse a damaged file instead of loading part of it', () => {
-    const bytes = encodeCheckpoint(sample);
-    expect(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4))).toThrow(RuntimeFailure);
-    const flipped = Buffer.from(bytes);
-    flipped[flipped.length - 1]! ^= 0xff;
-    expect(() => decodeCheckpoint(flipped)).toThrow(/checksum/);
-    expect(() => decodeCheckpoint(Buffer.from('not a checkpoint at all'))).toThrow(/magic/);
+  property.prop([
+    fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }), fc.boolean()), { maxLength: 6 }),
+    fc.integer({ min: 1, max: 9 }).map((n) => n * 4),
+  ])('round-trips any tensors bit for bit with any chunk size', async (specs, chunkBytes) => {
+    let seed = 1;
+    const tensor = (i: number, shape: number[]) => {
+      const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      // Every bit pattern matters: NaN payloads, -0, denormals come from raw words.
+      new Uint32Array(values.buffer).forEach((_, j, words) => (words[j] = seed = (Math.imul(seed, 1103515245) + 12345 + i) >>> 0));
+      return { name: `t${i}`, shape, values };
+    };
+    const weights = specs.filter(([, slot]) => !slot).map(([shape], i) => tensor(i, shape));
+    const slots = specs.filter(([, slot]) => slot).map(([shape], i) => tensor(100 + i, shape));
+    const checkpoint: Checkpoint = { ...sample, state: { ...sample.state, optimizer: { ...sample.state.optimizer!, slots } }, weights };
+    const back = await decode(await encode(checkpoint, chunkBytes), chunkBytes);
+    const bits = (c: Checkpoint) => [...c.weights, ...c.state.optimizer!.slots].map((t) => [t.name, t.shape, Buffer.from(t.values.buffer).toString('hex')]);
+    expect(bits(back)).toEqual(bits(checkpoint));
   });
 
-  it('hash the plan source and params, not their order', () => {
+  it('asks for each tensor only when it writes it, in chunks no larger than asked', async () => {
+    const events: string[] = [];
+    const sink: ByteSink = {
+      async write(bytes) {
+        events.push(`write ${bytes.length}`);
+      },
+    };
+    const tensors = ['a', 'b'].map((name) => ({ name, kind: 'weight' as const, shape: [5], values: () => (events.push(`values ${name}`), new Float32Array(5)) }));
+    await encodeCheckpoint({ planHash: 'x', metricsBytes: 0, state: { ...checkpointToSave(sample).state, optimizer: null }, tensors }, sink, { chunkBytes: 8 });
+    // head; a: 8 + 8 + 4 bytes; b: the same; trailer.
+    expect(events.slice(1)).toEqual(['values a', 'write 8', 'write 8', 'write 4', 'values b', 'write 8', 'write 8', 'write 4', 'write 12']);
+  });
+
+  it('refuses every single-bit flip and every truncation of a file', async () => {
+    const bytes = await encode(sample);
+    let refused = 0;
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const flipped = Buffer.from(bytes);
+      flipped[bit >> 3]! ^= 1 << (bit & 7);
+      await expect(decode(flipped)).rejects.toThrow(RuntimeFailure);
+      refused++;
+    }
+    expect(refused).toBeGreaterThan(4000);
+    for (let length = 0; length < bytes.length; length++) await expect(decode(bytes.subarray(0, length))).rejects.toThrow(RuntimeFailure);
+    await expect(decode(Buffer.from('not a checkpoint at all'))).rejects.toThrow(/magic/);
+  });
+
+  it('names what is wrong with a header that passes the checksum but not the schema or the sizes', async () => {
+    const good = header(await encode(sample));
+    const values = new Float32Array(8);
+    const withState = (state: object) => ({ ...good, state: { ...(good['state'] as object), ...state } });
+    await expect(decode(rawFile({ ...good, metricsBytes: -1 }, values))).rejects.toThrow(/damaged header: \/metricsBytes must be >= 0/);
+    await expect(decode(rawFile(withState({ nextEpoch: '2' }), values))).rejects.toThrow(/\/state\/nextEpoch must be integer/);
+    await expect(decode(rawFile(withState({ rng: { data: [1] } }), values))).rejects.toThrow(/\/state\/rng must have required property 'dropout'/);
+    await expect(decode(rawFile({ ...good, extra: 1 }, values))).rejects.toThrow(/must NOT have additional properties 'extra'/);
+    const tensors = good['tensors'] as { name: string; length: number; shape: number[] }[];
+    await expect(decode(rawFile({ ...good, tensors: [{ ...tensors[0]!, length: 3 }, ...tensors.slice(1)] }, values))).rejects.toThrow(/weight w has 3 values for shape \[2\]/);
+    await expect(decode(rawFile({ ...good, tensors: [tensors[0], tensors[0]] }, values))).rejects.toThrow(/weight w is listed twice/);
+    await expect(decode(rawFile(good, new Float32Array(9)))).rejects.toThrow(/header describes \d+: truncated or damaged/);
+    await expect(decode(rawFile(good, values, 3))).rejects.toThrow(/format version 3, this mono reads versions 1 and 2/);
+  });
+
+  it('reads version 1 files (values checksum in the header), and refuses damaged ones', async () => {
+    const good = header(await encode(sample));
+    const values = new Float32Array([1.5, Math.PI, 1, 2, 3, 0.5, -0.25]);
+    const valuesSha256 = createHash('sha256').update(Buffer.from(values.buffer)).digest('hex');
+    const v1 = rawFile({ ...good, valuesSha256 }, values, 1);
+    expect(await decode(v1, 4)).toEqual(sample);
+    const damaged = Buffer.from(v1);
+    damaged[damaged.length - 1]! ^= 1;
+    await expect(decode(damaged)).rejects.toThrow(/values do not match their checksum/);
+    await expect(decode(rawFile(good, values, 1))).rejects.toThrow(/valuesSha256 missing in a version 1 file/);
+  });
+
+  property.prop([fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 })])('the CRC-32 of older Node versions agrees with zlib.crc32, also chained', (a, b) => {
+    expect(crc32InJs(a, 0)).toBe(crc32(a));
+    expect(crc32InJs(b, crc32InJs(a, 0))).toBe(crc32(b, crc32(a)));
+  });
+
+  it('hashes the plan source and params, not their order', () => {
     const a = planHash({ source: { file: 'a', sha256: '1' }, params: { width: 2, depth: 3 } });
     expect(planHash({ source: { file: 'b', sha256: '1' }, params: { depth: 3, width: 2 } })).toBe(a);
     expect(planHash({ source: { file: 'a', sha256: '1' }, params: { width: 1, depth: 3 } })).not.toBe(a);
     expect(planHash({ source: { file: 'a', sha256: '2' }, params: { width: 2, depth: 3 } })).not.toBe(a);
   });
 
+  it('lists the tensors that do not fit a plan: missing, extra, reshaped', () => {
+    const expected = [
+      { name: 'w', kind: 'weight' as const, shape: [2] },
+      { name: 'b', kind: 'weight' as const, shape: [3] },
+      { name: 'empty', kind: 'weight' as const, shape: [0, 4] },
+      { name: 'w/first', kind: 'slot' as const, shape: [2] },
+    ];
+    expect(tensorMismatches(sample, expected)).toEqual(['weight b has shape [1,3] in the checkpoint, [3] in the plan']);
+    expect(tensorMismatches(sample, [...expected.slice(0, 1), ...expected.slice(2, 3), { name: 'c', kind: 'weight', shape: [1] }])).toEqual([
+      'weight c is missing from the checkpoint',
+      'weight b is not in the plan',
+      'slot w/first is not in the plan',
+    ]);
+  });
+});
+
+describe('checkpoint files', () => {
+  afterEach(() => {
+    delete process.env['MONO_TEST_FAULT'];
+    resetFaultPoints();
+  });
+
+  it('write and read in many small chunks, and --init-from can skip the slots', async () => {
+    const folder = await mkdtemp(path.join(dir, 'chunks-'));
+    await writeCheckpoint(folder, checkpointToSave(sample), { chunkBytes: 4 });
+    expect(await readCheckpoint(folder, { chunkBytes: 8 })).toEqual(sample);
+    const weightsOnly = await readCheckpoint(folder, { chunkBytes: 4, weightsOnly: true });
+    expect(weightsOnly.weights).toEqual(sample.weights);
+    expect(weightsOnly.state.optimizer?.slots).toEqual([]);
+    expect(await readdir(folder)).toEqual([CHECKPOINT_FILE]);
+  });
+
   it('survive a SIGKILL in the middle of a write: the last complete checkpoint stays readable', async () => {
+    const folder = await mkdtemp(path.join(dir, 'kill-'));
     const writer = fileURLToPath(new URL('./fixtures/checkpoint-writer.ts', import.meta.url));
     for (const extraMs of [0, 37, 91]) {
-      const child = spawn(process.execPath, ['--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', writer, folder], { stdio: ['ignore', 'pipe', 'inherit'] });
       let written = 0;
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
@@ -66,21 +240,33 @@ describe('checkpoints', () => {
         child.on('exit', () => resolve());
         child.on('error', reject);
       });
-      const checkpoint = await readCheckpoint(dir);
+      const checkpoint = await readCheckpoint(folder);
       const round = checkpoint.state.nextEpoch;
       expect(round).toBeGreaterThanOrEqual(2);
       expect(checkpoint.weights[0]!.values.every((v) => v === round)).toBe(true);
     }
-    await removeStaleTemporaries(dir);
-    expect((await readdir(dir)).filter((n) => n !== CHECKPOINT_FILE)).toEqual([]);
+    await removeStaleTemporaries(folder);
+    expect((await readdir(folder)).filter((n) => n !== CHECKPOINT_FILE)).toEqual([]);
   });
 
-  it('report a missing checkpoint as a runtime failure', async () => {
-    const empty = await mkdtemp(path.join(os.tmpdir(), 'mono-none-'));
+  it('a full disk: a WriteFailure naming checkpoint.bin, the old checkpoint intact, no temporary file left', async () => {
+    const folder = await mkdtemp(path.join(dir, 'full-'));
+    await writeCheckpoint(folder, checkpointToSave(sample));
+    process.env['MONO_TEST_FAULT'] = 'checkpoint-chunk:enospc';
+    const newer = checkpointToSave({ ...sample, metricsBytes: 999 });
+    const failure = await writeCheckpoint(folder, newer, { chunkBytes: 4 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WriteFailure);
+    expect((failure as WriteFailure).message).toBe(`cannot write ${path.join(folder, CHECKPOINT_FILE)}: no space left on device (ENOSPC)`);
+    expect((failure as WriteFailure).code).toBe('ENOSPC');
+    expect(await readdir(folder)).toEqual([CHECKPOINT_FILE]);
+    expect((await readCheckpoint(folder)).metricsBytes).toBe(120);
+  });
+
+  it('report a missing or unreadable checkpoint as a runtime failure, leaving the file alone', async () => {
+    const empty = await mkdtemp(path.join(dir, 'none-'));
     await expect(readCheckpoint(empty)).rejects.toThrow(/no checkpoint in/);
     await writeFile(path.join(empty, CHECKPOINT_FILE), 'garbage');
     await expect(readCheckpoint(empty)).rejects.toThrow(RuntimeFailure);
-    expect((await readFile(path.join(empty, CHECKPOINT_FILE), 'utf8'))).toBe('garbage');
-    await rm(empty, { recursive: true, force: true });
+    expect(await readFile(path.join(empty, CHECKPOINT_FILE), 'utf8')).toBe('garbage');
   });
 });

@@ -12,6 +12,7 @@ import { captureIO, mono } from '../cli/harness.js';
 
 const PLAN = `plan tinycli
 param width = 4
+param lr = 0.05
 
 data synthetic(examples: 120, classes: 3, shape: [6, 6, 1], noise: 0.3) {
   batch 20
@@ -31,8 +32,8 @@ partition p1 = stem proxy probe(3)
 partition p2 = body .. out
 
 schedule {
-  train p1 for 1 epoch with msgd(lr: 0.05, momentum: 0.9)
-  train p2 for 2 epochs with msgd(lr: 0.05, momentum: 0.9)
+  train p1 for 1 epoch with msgd(lr: lr, momentum: 0.9)
+  train p2 for 2 epochs with msgd(lr: lr, momentum: 0.9)
 }
 `;
 
@@ -78,9 +79,14 @@ describe('mono run', () => {
     expect(metrics.map((m) => `${m.phase}/${m.epoch}`)).toEqual(['p1/1', 'p2/1', 'p2/2']);
     expect((await readCheckpoint(path.join(root, 'r1'))).state.phaseIndex).toBe(2);
 
+    const finished = capture();
+    expect(await runCommand.run(['--resume', 'r1', '--backend', 'cpu'], finished.io)).toBe(EXIT_OK);
+    expect(finished.out()).toMatch(/^mono run: r1 has finished \(all 2 phases\); nothing to resume\. To train on from its weights: mono run PLAN --init-from r1\n$/);
+
     const forced = capture();
     expect(await runCommand.run(['wider.mono', '--resume', 'r1', '--backend', 'cpu', '--force'], forced.io)).toBe(EXIT_OK);
     expect(forced.err()).toMatch(/--force/);
+    expect(forced.out()).toMatch(/has finished/);
   });
 
   it('reports plan errors with exit 1, usage errors as UsageError, missing data with exit 3', async () => {
@@ -115,10 +121,18 @@ describe('mono run', () => {
     expect(badSet.err()).toMatch(/--set:1:\d+: error[\s\S]*width=nosuch/);
   });
 
-  it('--init-from reports what it loaded', async () => {
+  it('--init-from reports what it loaded, and refuses a checkpoint of which nothing fits unless --force', async () => {
     const run = capture();
     expect(await runCommand.run(['wider.mono', '--out', 'r3', '--backend', 'cpu', '--init-from', 'r1', '--max-epochs', '1'], run.io)).toBe(EXIT_OK);
     expect(run.err()).toMatch(/--init-from loaded \d+ parameters; skipped .*stem/);
+    expect((await readRunInfo(path.join(root, 'r3'))).initFrom).toBe(path.join(root, 'r1'));
+    await writeFile(path.join(root, 'other.mono'), PLAN.replace(/\(3\)/g, '(4)').replace('classes: 3', 'classes: 4').replace('param width = 4', 'param width = 6'));
+    const nothing = await mono(['run', 'other.mono', '--out', 'r6', '--backend', 'cpu', '--init-from', 'r1'], { cwd: root });
+    expect(nothing.code).toBe(EXIT_RUNTIME);
+    expect(nothing.stderr).toMatch(/^mono run: --init-from r1: none of its \d+ weights fits a parameter of tinycli by name and shape, so the run would train from scratch; pass --force to do that anyway\n$/);
+    const forced = await mono(['run', 'other.mono', '--out', 'r6', '--backend', 'cpu', '--init-from', 'r1', '--force', '--max-epochs', '1'], { cwd: root });
+    expect(forced.code, forced.stderr).toBe(EXIT_OK);
+    expect(forced.stderr).toMatch(/--init-from loaded 0 parameters/);
   });
 });
 
@@ -138,6 +152,45 @@ describe('mono doctor', () => {
 });
 
 describe('mono run folders', () => {
+  it('stops with exit 3 when BatchNorm hides a diverged net (lr 1e6), keeping no bad epoch', async () => {
+    const result = await mono(['run', 'tiny.mono', '--out', 'diverged', '--backend', 'cpu', '--set', 'width=4', '--set', 'lr=1e6'], { cwd: root });
+    expect(result.code).toBe(EXIT_RUNTIME);
+    expect(result.stderr).toMatch(/^mono run: .* is no longer finite after phase p1, epoch 1 \(is the learning rate too high\?\)\n$/);
+    expect(await readFile(path.join(root, 'diverged', 'metrics.jsonl'), 'utf8')).toBe('');
+    expect(await readdir(path.join(root, 'diverged'))).not.toContain('checkpoint.bin');
+  });
+
+  it('reports a damaged run.json, a short or damaged metrics.jsonl and an edited checkpoint by name, exit 3', async () => {
+    expect(await runCommand.run(['tiny.mono', '--out', 'damaged', '--backend', 'cpu', '--max-epochs', '2'], capture().io)).toBe(EXIT_OK);
+    const dir = path.join(root, 'damaged');
+    const resume = () => mono(['run', '--resume', 'damaged', '--backend', 'cpu'], { cwd: root });
+    const runJson = await readFile(path.join(dir, 'run.json'), 'utf8');
+    await writeFile(path.join(dir, 'run.json'), runJson.replace(/"set": \{\}/, '"set": null'));
+    expect(await resume()).toMatchObject({ code: EXIT_RUNTIME, stderr: `mono run: ${path.join(dir, 'run.json')} is damaged (/set must be object); it records the run's seed and --set values: restore it to resume\n` });
+    await writeFile(path.join(dir, 'run.json'), runJson);
+
+    const metrics = await readFile(path.join(dir, 'metrics.jsonl'), 'utf8');
+    await writeFile(path.join(dir, 'metrics.jsonl'), metrics.split('\n')[0] + '\n');
+    const short = await resume();
+    expect(short.code).toBe(EXIT_RUNTIME);
+    expect(short.stderr).toMatch(/metrics\.jsonl holds \d+ bytes, fewer than the \d+ the checkpoint recorded \(lines were lost\)/);
+    expect(await readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).toBe(metrics.split('\n')[0] + '\n');
+    await writeFile(path.join(dir, 'metrics.jsonl'), metrics.replace('"phase":"p2"', '"phase"#"p2"'));
+    expect((await resume()).stderr).toMatch(/metrics\.jsonl line 2 is damaged \(not JSON/);
+    await writeFile(path.join(dir, 'metrics.jsonl'), metrics);
+
+    // Skipping an epoch by editing the header: the whole-file checksum refuses it.
+    const checkpoint = await readFile(path.join(dir, 'checkpoint.bin'));
+    const at = checkpoint.indexOf('"nextEpoch":1');
+    expect(at).toBeGreaterThan(0);
+    const edited = Buffer.from(checkpoint);
+    edited.write('"nextEpoch":0', at, 'latin1');
+    await writeFile(path.join(dir, 'checkpoint.bin'), edited);
+    expect(await resume()).toMatchObject({ code: EXIT_RUNTIME, stderr: `mono run: ${path.join(dir, 'checkpoint.bin')} is not a readable mono checkpoint: the file does not match its checksum (damaged)\n` });
+    await writeFile(path.join(dir, 'checkpoint.bin'), checkpoint);
+    expect((await resume()).code).toBe(EXIT_OK);
+  });
+
   it('names a run folder outside the working directory by its absolute path', async () => {
     const outside = await mkdtemp(path.join(os.tmpdir(), 'mono-cli-outside-'));
     try {

@@ -88,4 +88,16 @@ describe('progress', () => {
     new ProgressReporter(pipe.stream).transfer(progress);
     expect(pipe.text()).toBe('');
   });
+
+  it('an interrupted bar is ended with a newline and left on screen; nothing is written when none shows', () => {
+    const out = sink(true);
+    const reporter = new ProgressReporter(out.stream, { now: () => 0 });
+    reporter.batch(batch(1));
+    reporter.end();
+    expect(out.text()).toMatch(/^\r\u001b\[2Kp1 epoch 2\/5 \[#*-+\] 1\/100 .*\n$/);
+    reporter.end();
+    reporter.message('after');
+    expect(out.text().endsWith('\nafter\n')).toBe(true);
+    expect(out.text().match(/\n/g)).toHaveLength(2);
+  });
 });

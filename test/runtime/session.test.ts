@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IR } from '../../src/ir/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
-import { planHash, readCheckpoint } from '../../src/runtime/checkpoint.js';
+import { checkpointToSave, planHash, readCheckpoint, writeCheckpoint } from '../../src/runtime/checkpoint.js';
+import { Network } from '../../src/runtime/graph.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
-import { RuntimeFailure } from '../../src/runtime/errors.js';
+import { NonFiniteStateError, RuntimeFailure } from '../../src/runtime/errors.js';
 import { recordLrBounds, runSession } from '../../src/runtime/session.js';
-import type { EpochMetrics } from '../../src/runtime/trainer.js';
+import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
 import { tinyIR } from './tiny-ir.js';
 
 let root: string;
@@ -39,7 +40,8 @@ describe('run sessions', () => {
 
   it('writes metrics.jsonl and a checkpoint after every epoch', async () => {
     const dir = await newRun('plain', ir);
-    const result = await runSession({ ir, dir, seed: 3, maxEpochs: 2 });
+    // Chunks of 64 bytes: every tensor is written in several pieces.
+    const result = await runSession({ ir, dir, seed: 3, maxEpochs: 2, checkpoint: { chunkBytes: 64 } });
     expect(result).toMatchObject({ epochs: 2, finished: false });
     const metrics = await readMetrics(dir);
     expect(metrics.map((m) => [m.phase, m.epoch])).toEqual([['p1', 1], ['p1', 2]]);
@@ -108,6 +110,64 @@ describe('run sessions', () => {
     const bounds = JSON.parse(await readFile(path.join(interrupted, 'lr-bounds.json'), 'utf8')) as Record<string, { min: number; max: number; source: string }>;
     expect(bounds['p2']).toMatchObject({ source: 'lr-find', ...expected[2]!.lr_bounds });
     expect((await readFile(path.join(interrupted, 'lr-find-p2.csv'), 'utf8')).split('\n')[0]).toBe('lr,loss,smoothed_loss');
+  });
+});
+
+describe('resuming a checkpoint that does not fit the plan', () => {
+  const ir = tinyIR({ epochs: [1, 2], examples: 60, holdout: 20 });
+
+  it('is refused, naming the renamed, reshaped or missing tensors; --force loads what fits', async () => {
+    const dir = await newRun('misfit', ir);
+    await runSession({ ir, dir, seed: 3, maxEpochs: 2 }); // inside p2: msgd slots for p2's parameters
+    const checkpoint = await readCheckpoint(dir);
+    // Written by a checkpoint writer with a valid checksum: only the check against the plan can tell.
+    const renamed = { ...checkpoint, weights: checkpoint.weights.map((w) => (w.name === 'c2.kernel' ? { ...w, name: 'c2.kernel_renamed' } : w)) };
+    await writeCheckpoint(dir, checkpointToSave(renamed));
+    const refused = runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir) });
+    await expect(refused).rejects.toThrow(RuntimeFailure);
+    await expect(runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir) })).rejects.toThrow(
+      `${path.join(dir, 'checkpoint.bin')} does not fit the plan tiny: weight c2.kernel is missing from the checkpoint; weight c2.kernel_renamed is not in the plan (pass --force to load what fits)`,
+    );
+    const slots = checkpoint.state.optimizer!.slots;
+    const reshaped = { ...checkpoint, state: { ...checkpoint.state, optimizer: { ...checkpoint.state.optimizer!, slots: slots.map((s) => (s.name === 'out.bias/first' ? { ...s, shape: [1, 3] } : s)).filter((s) => s.name !== 'c2.kernel/first') } } };
+    await writeCheckpoint(dir, checkpointToSave(reshaped));
+    await expect(runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir) })).rejects.toThrow(
+      /slot c2\.kernel\/first is missing from the checkpoint; slot out\.bias\/first has shape \[1,3\] in the checkpoint, \[3\] in the plan/,
+    );
+    const past = { ...checkpoint, state: { ...checkpoint.state, nextEpoch: 5 } };
+    await writeCheckpoint(dir, checkpointToSave(past));
+    await expect(runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir) })).rejects.toThrow(/it is at epoch 6 of phase p2, which has 2/);
+
+    await writeCheckpoint(dir, checkpointToSave(renamed));
+    const forced = await runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir), force: true });
+    expect(forced.finished).toBe(true);
+    expect(forced.mismatches).toEqual(['weight c2.kernel is missing from the checkpoint', 'weight c2.kernel_renamed is not in the plan']);
+  });
+});
+
+describe('non-finite state', () => {
+  it('a BatchNorm statistic that became infinite stops the epoch before it is recorded, naming it', async () => {
+    const ir = tinyIR({ epochs: [1, 1], examples: 60, holdout: 20 });
+    const network = new Network(ir, runRngs(3).init);
+    const { loadData } = await import('../../src/runtime/data/dataset.js');
+    const data = await loadData(ir.data);
+    // Inference-mode BatchNorm divides by sqrt(inf): the hold-out loss stays finite, the statistic does not.
+    const fill = (name: string, value: number) => {
+      const shape = network.variable(name).shape;
+      network.setWeights([{ name, shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value) }]);
+    };
+    fill('bn1.moving_variance', Infinity);
+    const recorded: unknown[] = [];
+    const trainer = new Trainer({ network, data, seed: 3, hooks: { onEpoch: (m) => void recorded.push(m) } });
+    const failure = await trainer.run().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(NonFiniteStateError);
+    expect((failure as Error).message).toBe('BatchNorm statistic bn1.moving_variance is no longer finite after phase p1, epoch 1 (is the learning rate too high?)');
+    expect(recorded).toEqual([]);
+    fill('bn1.moving_variance', 1);
+    fill('c1.kernel', NaN);
+    // A NaN kernel makes the training loss NaN first: that has its own error, at the step.
+    await expect(new Trainer({ network, data, seed: 3 }).run()).rejects.toThrow(/loss became NaN in phase p1, epoch 1, step 1/);
+    network.dispose();
   });
 });
 

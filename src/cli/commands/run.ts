@@ -16,18 +16,23 @@ through the network's own output). Per epoch it prints loss and top-1 of the tra
 head on the training and hold-out data, and the hold-out mutual information; with
 'test true' in the data block, also on the source's test split at the end of each phase.
 
-The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/) gets plan.mono, ir.json,
-run.json, metrics.jsonl (one JSON line per epoch per phase) and checkpoint.bin, replaced
-atomically after every epoch: killing the run loses at most the epoch in progress. After
-every epoch it also redraws metrics.svg (train and hold-out accuracy per epoch, phases
-marked), loss.svg and lr.svg (log axis; each partition's lr when they differ).
+The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/, with -2, -3, ... added when that
+exists) gets plan.mono, ir.json, run.json, metrics.jsonl (one JSON line per epoch per
+phase) and checkpoint.bin, replaced atomically after every epoch: killing the run loses
+at most the epoch in progress. After every epoch it also redraws metrics.svg (train and
+hold-out accuracy per epoch, phases marked), loss.svg and lr.svg (log axis; each
+partition's lr when they differ). While it runs, run.lock keeps other runs out of the
+folder. Ctrl-C (SIGINT) or SIGTERM stops after the current step; resume later.
 
 Options:
-  --out DIR          the run folder to create
-  --resume DIR       continue the run in DIR from its last checkpoint; without PLAN the
-                     folder's own plan.mono is used (with the run's --set values)
+  --out DIR          the run folder to create (or one where no epoch completed)
+  --resume DIR       continue the run in DIR from its last checkpoint (from the start if
+                     it has none); without PLAN the folder's own plan.mono is used (with
+                     the run's --set values)
   --force            resume even though the plan (source or params) changed since the
-                     checkpoint; weights are matched by name and shape
+                     checkpoint, or its tensors do not all fit the plan (those whose name
+                     and shape match are loaded); with --init-from: train even if no
+                     weight fits
   --init-from DIR    start from the weights of another run's checkpoint (matching names and
                      shapes only; optimizer and schedules start fresh)
   --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
@@ -42,10 +47,13 @@ Options:
                      runs no LR range test of its own (a sweep marked unusable: exit 3)
   -h, --help         show this help
 
-Exit codes: 0 trained, 1 the plan has errors, 2 usage error, 3 runtime failure (missing
-or malformed data set (the message says how to fetch a missing one: mono data get ...),
-data that does not fit the network, backend, NaN or infinite loss, unreadable
-checkpoint, changed plan on --resume, malformed or unusable lr-find.json, I/O error).
+Exit codes: 0 trained (or already finished), 1 the plan has errors, 2 usage error,
+3 runtime failure (missing or malformed data set (the message says how to fetch a
+missing one: mono data get ...), data that does not fit the network, backend, NaN or
+infinite loss or state, damaged checkpoint, run.json or metrics.jsonl, checkpoint that
+does not fit the plan, changed plan on --resume, folder in use by another run,
+malformed or unusable lr-find.json, I/O error such as a full disk), 130 interrupted by
+SIGINT, 143 by SIGTERM.
 
 Examples:
   mono run plans/quickstart.mono

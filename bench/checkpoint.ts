@@ -1,0 +1,162 @@
+/**
+ * Checkpoint I/O benchmark (npm run bench:checkpoint [-- --sizes 1,3 --rounds 4 --dir /tmp]):
+ * checkpoints of 1 GB and 3 GB of synthetic tensors (one of a quarter of the total,
+ * the rest 64 MiB each, plus 1,000 small ones), against copying the same file with
+ * `cp`, and with `cp` + `sync FILE` (which, like the checkpoint writer, waits until
+ * the bytes are on disk). Goal: at least half of cp's speed; peak RSS while saving at
+ * most model bytes x 1.1 + the largest tensor.
+ *
+ *  - warm: one process holds the tensors and alternates, --rounds times, a checkpoint
+ *    write, cp, cp + sync and a checkpoint read (medians of the rounds after the
+ *    first); this is a training run, which rewrites its checkpoint every epoch.
+ *  - cold: a fresh process per measurement: peak RSS (VmHWM) while writing, with
+ *    values() giving the tensor's own memory (the cpu backend's dataSync() does) and
+ *    a fresh copy (wasm, tfjs-node); peak RSS while reading; and how fast this machine
+ *    hands a process new memory (allocate + fill the same bytes), which bounds any
+ *    reader that must allocate the model.
+ * Files are read right after being written, from the page cache, by both sides.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readCheckpoint, writeCheckpoint, type CheckpointToSave } from '../src/runtime/checkpoint.js';
+
+const GB = 1e9;
+const MIB = 1 << 20;
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1,3' },
+    rounds: { type: 'string', default: '4' },
+    dir: { type: 'string', default: '/tmp' },
+    child: { type: 'string' },
+    bytes: { type: 'string' },
+    folder: { type: 'string' },
+  },
+});
+
+/** Peak and current resident set of this process, in bytes (Linux). */
+function memory(): { peak: number; now: number } {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { peak: kb('VmHWM'), now: kb('VmRSS') };
+}
+
+/** Tensor sizes (in float32 values) adding up to about `bytes`. */
+function layout(bytes: number): number[] {
+  const small = Array.from({ length: 1000 }, () => 1024);
+  const largest = Math.floor(bytes / 4 / 4);
+  const rest: number[] = [];
+  let left = bytes / 4 - largest - small.length * 1024;
+  while (left > 0) {
+    const n = Math.min(left, (64 * MIB) / 4);
+    rest.push(n);
+    left -= n;
+  }
+  return [largest, ...rest, ...small];
+}
+
+function contents(arrays: Float32Array[], copy: boolean): CheckpointToSave {
+  return {
+    planHash: 'bench',
+    metricsBytes: 0,
+    state: { phaseIndex: 0, nextEpoch: 0, optimizer: null, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } },
+    tensors: arrays.map((values, i) => ({ name: `t${i}`, kind: 'weight', shape: [values.length], values: () => (copy ? values.slice() : values) })),
+  };
+}
+
+function timed(command: string, commandArgs: string[]): number {
+  const started = performance.now();
+  const result = spawnSync(command, commandArgs, { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${command} failed`);
+  return (performance.now() - started) / 1000;
+}
+
+const seconds = async (work: () => Promise<unknown>) => {
+  const started = performance.now();
+  await work();
+  return (performance.now() - started) / 1000;
+};
+
+/** One measurement in this (child) process; prints one JSON line. */
+async function child(mode: string, bytes: number, folder: string): Promise<void> {
+  const print = (result: object) => process.stdout.write(JSON.stringify(result) + '\n');
+  const file = path.join(folder, 'checkpoint.bin');
+  if (mode === 'fresh') {
+    print({ seconds: await seconds(async () => layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5))) });
+  } else if (mode === 'read') {
+    print({ seconds: await seconds(() => readCheckpoint(folder)), peak: memory().peak });
+  } else if (mode === 'write' || mode === 'write-copy') {
+    const sizes = layout(bytes);
+    const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.5));
+    const before = memory().now;
+    const s = await seconds(() => writeCheckpoint(folder, contents(arrays, mode === 'write-copy')));
+    print({ seconds: s, peak: memory().peak, before, model: sizes.reduce((a, b) => a + b, 0) * 4, largest: sizes[0]! * 4 });
+  } else if (mode === 'warm') {
+    const arrays = layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5));
+    const copy = path.join(folder, 'copy.bin');
+    const rows: Record<'write' | 'cp' | 'cpSync' | 'read', number[]> = { write: [], cp: [], cpSync: [], read: [] };
+    for (let round = 0; round < Number(args.rounds); round++) {
+      rows.write.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false))));
+      rows.cp.push(timed('cp', [file, copy]));
+      await rm(copy);
+      rows.cpSync.push(timed('sh', ['-c', `cp "${file}" "${copy}" && sync "${copy}"`]));
+      await rm(copy);
+      rows.read.push(await seconds(() => readCheckpoint(folder)));
+    }
+    print({ ...rows, fileBytes: (await stat(file)).size });
+  }
+}
+
+function measure(mode: string, bytes: number, folder: string): Record<string, number> & Record<string, number[]> {
+  const self = fileURLToPath(import.meta.url);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, '--bytes', String(bytes), '--folder', folder, '--rounds', args.rounds!], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim()) as Record<string, number> & Record<string, number[]>;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
+
+async function main(): Promise<void> {
+  const folder = await mkdtemp(path.join(args.dir!, 'mono-bench-ckpt-'));
+  try {
+    for (const size of args.sizes!.split(',').map(Number)) {
+      const bytes = size * GB;
+      const warm = measure('warm', bytes, folder);
+      const fileBytes = warm['fileBytes'] as number;
+      const after = (xs: number[]) => (xs.length > 1 ? xs.slice(1) : xs);
+      const warmMedian = (k: 'write' | 'cp' | 'cpSync' | 'read') => median(after(warm[k] as number[]));
+      const [write, cp, cpSync, read] = [warmMedian('write'), warmMedian('cp'), warmMedian('cpSync'), warmMedian('read')];
+      const mbps = (s: number) => (fileBytes / s / 1e6).toFixed(0).padStart(5);
+      console.log(`\n${(fileBytes / GB).toFixed(2)} GB checkpoint, ${layout(bytes).length} tensors`);
+      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])})`);
+      console.log(`    write  ${mbps(write)} MB/s   ${(cp / write).toFixed(2)} x cp   ${(cpSync / write).toFixed(2)} x cp+sync`);
+      console.log(`    read   ${mbps(read)} MB/s   ${(cp / read).toFixed(2)} x cp`);
+      console.log(`    cp     ${mbps(cp)} MB/s;  cp + sync ${mbps(cpSync)} MB/s`);
+      const own = measure('write', bytes, folder);
+      const copied = measure('write-copy', bytes, folder);
+      const reading = measure('read', bytes, folder);
+      const fresh = measure('fresh', bytes, folder);
+      const goal = own['model']! * 1.1 + own['largest']!;
+      console.log(`  cold (a new process each)`);
+      console.log(`    write  ${mbps(own['seconds']!)} MB/s own memory, ${mbps(copied['seconds']!)} MB/s a copy per tensor;  read ${mbps(reading['seconds']!)} MB/s;  new memory (allocate + fill) ${mbps(fresh['seconds']!)} MB/s`);
+      console.log(
+        `    peak RSS writing ${(own['peak']! / GB).toFixed(2)} GB own memory, ${(copied['peak']! / GB).toFixed(2)} GB with copies ` +
+          `(before writing ${(own['before']! / GB).toFixed(2)} GB; goal <= model x 1.1 + largest = ${(goal / GB).toFixed(2)} GB); reading ${(reading['peak']! / GB).toFixed(2)} GB`,
+      );
+    }
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+if (args.child) await child(args.child, Number(args.bytes), args.folder!);
+else await main();
