@@ -6,6 +6,7 @@ import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { readCheckpoint } from '../../runtime/checkpoint.js';
 import { loadData } from '../../runtime/data/dataset.js';
 import { Network } from '../../runtime/graph.js';
+import { assertPhasesFit } from '../../runtime/memory-check.js';
 import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/rng.js';
@@ -72,6 +73,7 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
   let network: Network | undefined;
   try {
     const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+    assertPhasesFit(ir, backend.name, [phase]);
     const data = await loadData(ir.data, { baseDir: path.dirname(path.resolve(io.cwd, planArg)) });
     const seed = seedArg ?? ir.data.seed;
     network = new Network(ir, runRngs(seed).init);

@@ -9,6 +9,7 @@ import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
 import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
 import { RuntimeFailure } from '../../runtime/errors.js';
 import { readLrFindSummary } from '../../runtime/lr-find.js';
+import { assertPhasesFit } from '../../runtime/memory-check.js';
 import { ProgressReporter } from '../../runtime/progress.js';
 import { createRunFolder, defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
 import { runSession } from '../../runtime/session.js';
@@ -81,6 +82,7 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
   }
 
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+  assertPhasesFit(ir, backend.name);
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   const dir = resumeDir ?? (values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(ir.plan, io.cwd));
   const info: RunInfo = { plan: ir.plan, planFile, seed, set, backend: backend.name, startedAt: previous?.startedAt ?? new Date().toISOString() };
