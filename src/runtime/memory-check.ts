@@ -22,6 +22,7 @@ export class PlanTooLargeError extends RuntimeFailure {
  */
 export function memoryLimitOf(backend: BackendChoice, machineBytes: number = os.totalmem()): MemoryLimit {
   const typedArray: MemoryLimit = {
+    source: 'typed-array',
     bytes: Number.POSITIVE_INFINITY,
     reason: '',
     maxTensorValues: constants.MAX_LENGTH,

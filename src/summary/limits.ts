@@ -8,6 +8,8 @@ import { estimateAt, largestBatchWithin, phaseMemoryModel, WASM_MEMORY_LIMIT_BYT
 import { formatBytes, formatCount } from './units.js';
 
 export interface MemoryLimit {
+  /** Where the limit comes from. */
+  source: 'wasm' | 'machine' | 'typed-array' | '--memory';
   bytes: number;
   /** Completes "… needs about 9.7 GiB at batch 128; ": `the wasm backend addresses at most 4 GiB`. */
   reason: string;
@@ -16,12 +18,14 @@ export interface MemoryLimit {
 }
 
 export const wasmLimit = (): MemoryLimit => ({
+  source: 'wasm',
   bytes: WASM_MEMORY_LIMIT_BYTES,
   reason: `the wasm backend addresses at most ${formatBytes(2 ** 32)}`,
   maxTensorValues: Number.POSITIVE_INFINITY,
 });
 
 export const machineLimit = (totalBytes: number): MemoryLimit => ({
+  source: 'machine',
   bytes: totalBytes,
   reason: `this machine has ${formatBytes(totalBytes)} of memory`,
   maxTensorValues: Number.POSITIVE_INFINITY,
