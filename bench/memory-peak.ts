@@ -1,9 +1,11 @@
 /**
- * Measured peak memory of one training step per phase, and of hold-out evaluation
- * (node --import tsx bench/memory-peak.ts [--backend wasm] [--batch N] [--eval N]):
+ * The memory model against what TensorFlow.js measures
+ * (node --import tsx bench/memory-peak.ts [--backend wasm] [--batch N] [--holdout N]):
  * for plans/quickstart.mono, plans/mi-lr.mono and plans/monolithnet.mono (width=1,
- * depth=1), synthetic data of each plan's shape. Prints per phase the peak tensor
- * bytes tfjs accounts (tf.profile's peakBytes, all weights and slots included).
+ * depth=1), on synthetic data of each plan's shape, per phase: the peak tensor bytes
+ * of one training step (tf.profile's peakBytes: weights, optimizer slots and everything
+ * else alive), the estimate of src/summary/memory.ts, and the peak of evaluating a
+ * hold-out split (batches of at most 500, as the trainer asks). Prints a markdown table.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -15,13 +17,13 @@ import { selectBackend } from '../src/runtime/backend.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
 import { evaluate, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
-import { estimateAt, phaseMemoryModel } from '../src/summary/memory.js';
+import { estimateAt, evaluationBatch, phaseMemoryModel, stepGraphOf } from '../src/summary/memory.js';
 
 const { values: args } = parseArgs({
   options: {
     backend: { type: 'string', default: 'wasm' },
     batch: { type: 'string' },
-    eval: { type: 'string', default: '0' },
+    holdout: { type: 'string', default: '1000' },
   },
 });
 await selectBackend({ force: args.backend! });
@@ -30,63 +32,34 @@ const PLANS: [string, Record<string, string>][] = [
   ['plans/mi-lr.mono', {}],
   ['plans/monolithnet.mono', { width: '1', depth: '1' }],
 ];
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(2);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const holdoutCount = Number(args.holdout);
 
-// Bytes the wasm backend mallocs for tensor data, including kernel-internal temporaries.
-let live = 0;
-let high = 0;
-const backend = tf.backend() as unknown as { wasm?: { _malloc(n: number): number; _free(p: number): void } };
-const sizes = new Map<number, number>();
-if (backend.wasm) {
-  const wasm = backend.wasm;
-  const malloc = wasm._malloc.bind(wasm);
-  const free = wasm._free.bind(wasm);
-  wasm._malloc = (n: number) => {
-    const p = malloc(n);
-    sizes.set(p >>> 0, n);
-    live += n;
-    high = Math.max(high, live);
-    return p;
-  };
-  wasm._free = (p: number) => {
-    live -= sizes.get(p >>> 0) ?? 0;
-    sizes.delete(p >>> 0);
-    free(p);
-  };
-}
-
+console.log(`backend ${args.backend}; hold-out ${holdoutCount} examples, evaluation batches of at most 500\n`);
+console.log('| plan | phase | batch | measured step peak | estimate | estimate - measured | evaluation peak (batch) |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const [file, set] of PLANS) {
-  const compiled = compilePlan(readFileSync(file, 'utf8'), file, { set });
-  const ir: IR = compiled.ir!;
+  const ir: IR = compilePlan(readFileSync(file, 'utf8'), file, { set }).ir!;
   if (args.batch) ir.data.batch = Number(args.batch);
   const batch = ir.data.batch;
   const network = new Network(ir, new Rng(1));
   const rng = new Rng(2);
   const [h, w, c] = ir.input.shape as [number, number, number];
-  const data = { images: Float32Array.from({ length: batch * h * w * c }, () => rng.normal()), labels: Int32Array.from({ length: batch }, () => rng.int(ir.classes)), size: batch, shape: [h, w, c] as [number, number, number] };
+  const images = (count: number) => Float32Array.from({ length: count * h * w * c }, () => rng.normal());
+  const labels = (count: number) => Int32Array.from({ length: count }, () => rng.int(ir.classes));
+  const data = { images: images(batch), labels: labels(batch), size: batch, shape: [h, w, c] as [number, number, number] };
+  const holdout = { images: images(holdoutCount), labels: labels(holdoutCount), count: holdoutCount, shape: [h, w, c] as [number, number, number] };
   for (const phase of ir.phases) {
     const graph = phaseGraph(network, phase);
     const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
-    const resident = tf.memory().numBytes;
-    const peaks: number[] = [];
-    const mallocPeaks: number[] = [];
-    for (let step = 0; step < 2; step++) {
-      high = live;
-      const profile = await tf.profile(() => void trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1));
-      peaks.push(profile.peakBytes);
-      mallocPeaks.push(high);
-    }
-    let evalPeak = '';
-    if (Number(args.eval) > 0) {
-      const count = Number(args.eval);
-      const split = { images: Float32Array.from({ length: count * h * w * c }, () => rng.normal()), labels: Int32Array.from({ length: count }, () => rng.int(ir.classes)), count, shape: [h, w, c] as [number, number, number] };
-      const profile = await tf.profile(() => void evaluate(network, graph, split, 500));
-      evalPeak = ` eval(${count}) ${mib(profile.peakBytes)} MiB`;
-    }
+    // tf.profile returns the same object every time: read its peak at once.
+    const measured = (await tf.profile(() => void trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1))).peakBytes;
+    const evaluation = (await tf.profile(() => void evaluate(network, graph, holdout, 500))).peakBytes;
     optimizer.dispose();
-    const estimate = estimateAt(phaseMemoryModel(ir, phase), batch);
-    const measured = Math.max(...peaks);
-    console.log(`${ir.plan} ${phase.name} batch ${batch}: resident ${mib(resident)} MiB, step peak ${peaks.map(mib).join(' / ')} MiB, estimate ${mib(estimate.peakBytes)} MiB (${estimate.peakAt}), ${(100 * (estimate.peakBytes / measured - 1)).toFixed(1)}%${evalPeak}`);
+    const estimate = estimateAt(phaseMemoryModel(ir, phase), batch).peakBytes;
+    const difference = `${estimate >= measured ? '+' : ''}${(100 * (estimate / measured - 1)).toFixed(1)}%`;
+    const evalBatch = evaluationBatch(ir, stepGraphOf(phase), 500);
+    console.log(`| ${ir.plan} | ${phase.name} | ${batch} | ${mib(measured)} | ${mib(estimate)} | ${difference} | ${mib(evaluation)} (${evalBatch}) |`);
   }
   network.dispose();
 }

@@ -152,13 +152,13 @@ export interface Evaluation {
  * would need more memory than a training step of the phase (src/summary/memory.ts).
  */
 export function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Evaluation {
-  batchSize = evaluationBatch(network.ir, graph, batchSize);
+  const largest = evaluationBatch(network.ir, graph, batchSize);
   const predicted = new Int32Array(split.count);
   const length = split.shape[0] * split.shape[1] * split.shape[2];
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < split.count; start += batchSize) {
-    const size = Math.min(batchSize, split.count - start);
+  for (let start = 0; start < split.count; start += largest) {
+    const size = Math.min(largest, split.count - start);
     const [batchLoss, batchPredicted] = tf.tidy(() => {
       const images = tf.tensor4d(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
       const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');

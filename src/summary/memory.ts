@@ -14,8 +14,8 @@
  * - the trained partitions and the loss head on the gradient tape. tfjs keeps every
  *   output of the forward pass until it ends, a copy of each tensor a gradient needs
  *   ("saved": the wasm Identity kernel copies), and every gradient the backward pass
- *   computes until it ends. Per op, these were measured once (op-level coefficients in
- *   TRAINING_COSTS, in units of the op's input and output sizes) and checked against
+ *   computes until it ends. Per op, these were measured once (the coefficients in
+ *   trainingCost(), in units of the op's input and output sizes) and checked against
  *   whole steps of plans/quickstart.mono, mi-lr.mono and monolithnet.mono
  *   (test/runtime/memory-model.test.ts: within 25%; docs/runtime.md has the numbers);
  * - the optimizer step's temporaries (one parameter at a time).
@@ -83,7 +83,7 @@ export function stepGraphOf(phase: PhaseSpec): StepGraph {
 
 /** One moment of a step and the bytes alive then, as a function of the batch. */
 export interface Moment {
-  what: 'frozen forward' | 'forward' | 'backward' | 'optimizer step' | 'evaluation';
+  what: 'frozen forward' | 'forward' | 'backward' | 'optimizer step';
   bytes: Linear;
 }
 
@@ -176,15 +176,21 @@ const elements = (shape: readonly number[]) => shape.reduce((product, size) => p
 class Graph {
   readonly nodeById = new Map<string, IRNode>();
   readonly specByName = new Map<string, ParamSpec>();
+  readonly inputValues: number;
   constructor(readonly ir: IR) {
+    this.inputValues = elements(ir.input.shape);
     for (const node of ir.nodes) this.nodeById.set(node.id, node);
     for (const partition of ir.partitions) for (const node of partition.head?.nodes ?? []) this.nodeById.set(node.id, node);
     for (const spec of ir.parameters) if (!this.specByName.has(spec.name)) this.specByName.set(spec.name, spec);
   }
 
-  /** Values per example of the tensor `id` (a node's output, or the input images). */
-  valuesOf(id: string): number {
-    if (id === 'input') return elements(this.ir.input.shape);
+  /** Values per example of the tensor `id` (a node's output, or the input images), or of a parameter. */
+  valuesOf(id: string, kind: 'activation' | 'parameter' = 'activation'): number {
+    if (kind === 'parameter') {
+      const spec = this.specByName.get(id);
+      return spec ? elements(spec.shape) : 0;
+    }
+    if (id === 'input') return this.inputValues;
     const node = this.nodeById.get(id);
     return node ? elements(node.shape) : 0;
   }
@@ -224,116 +230,117 @@ class Graph {
 // ---------------------------------------------------------------- per-op costs
 
 /**
- * Bytes one op holds on the gradient tape, in four parts (tfjs 4.22, wasm, mono's
- * gradients; measured op by op, see the module comment):
+ * Values (float32) one op holds on the gradient tape (tfjs 4.22 on wasm, mono's
+ * gradients; measured op by op, see the module comment). Per example unless *Fixed
+ * (parameter-sized):
  * - forward: its outputs, alive until the forward pass ends;
  * - saved: the copies kept for its gradient, alive until the backward pass ends;
- * - retained: the gradients its backward computes (inputs', parameters', and those of
+ * - retained: the gradients its backward computes (of its inputs, its parameters and
  *   its internal tensors), alive until the backward pass ends;
  * - transient: what its gradient allocates and frees again.
  */
 interface TrainingCost {
-  forward: Linear;
-  saved: Linear;
-  retained: Linear;
-  transient: Linear;
+  forward: number;
+  saved: number;
+  savedFixed: number;
+  retained: number;
+  retainedFixed: number;
+  transient: number;
 }
 
 /**
  * What one op allocates in inference mode (its output included), released when it
- * returns. `flattened`: values per example a dense layer first reshapes (a feature map), else 0.
+ * returns, in values per example. `flattened`: values a dense layer first reshapes (its
+ * input is a feature map), else 0.
  */
-function inferenceCost(node: IRNode, flattened: number, output: number): Linear {
+function inferenceCost(node: IRNode, flattened: number, output: number): number {
   const hasBias = node.params.length > 1;
   switch (node.op) {
     case 'conv2d':
-      return perExample(output * (hasBias ? 2 : 1));
+      return output * (hasBias ? 2 : 1);
     case 'dense':
-      return perExample(flattened + output * (hasBias ? 2 : 1));
+      return flattened + output * (hasBias ? 2 : 1);
     case 'batchnorm':
     case 'swish':
     case 'avgpool':
-      return perExample(2 * output);
+      return 2 * output;
     case 'gelu':
-      return perExample(9 * output);
+      return 9 * output;
     case 'binary':
-      return perExample(1.25 * output);
+      return 1.25 * output;
     case 'dropout':
-      return ZERO;
+      return 0;
     case 'add':
-      return perExample(output * (node.attrs['scale'] === undefined || node.attrs['scale'] === 1 ? 1 : 2));
+      return output * (isScaled(node) ? 2 : 1);
     default:
-      return perExample(output);
+      return output;
   }
 }
 
-/**
- * `inputs`: values per example of each input; `inputGrad`: those of the inputs that
- * carry a gradient (a function of a trained variable); `flattened`: as in
- * inferenceCost; `kernel` and `bias`: parameter values; `depends`: whether the output
- * carries a gradient at all (else tfjs prunes the op from the backward pass).
- */
-function trainingCost(
-  node: IRNode,
-  sizes: { inputs: number[]; inputGrad: number; flattened: number; output: number; kernel: number; bias: number },
-  depends: boolean,
-): TrainingCost {
-  const { inputs, inputGrad, flattened, output, kernel, bias } = sizes;
-  const I = inputs.reduce((a, b) => a + b, 0);
-  const O = output;
-  const dI = inputGrad;
-  const cost = (forward: Linear, saved: Linear, retained: Linear, transient: Linear = ZERO): TrainingCost =>
-    depends ? { forward, saved, retained, transient } : { forward, saved, retained: ZERO, transient: ZERO };
-  const grows = (values: number) => perExample(values);
+const isScaled = (node: IRNode) => node.attrs['scale'] !== undefined && node.attrs['scale'] !== 1;
+
+/** The sizes of one op on the tape, in values. */
+interface OpSizes {
+  /** All inputs, per example. */
+  input: number;
+  /** The inputs that carry a gradient (functions of a trained variable), per example. */
+  inputGrad: number;
+  /** As in inferenceCost. */
+  flattened: number;
+  output: number;
+  /** Parameter values of a conv or dense layer. */
+  kernel: number;
+  bias: number;
+}
+
+/** `depends`: whether the op's output carries a gradient at all (else tfjs prunes it from the backward pass). */
+function trainingCost(node: IRNode, sizes: OpSizes, depends: boolean): TrainingCost {
+  const { input: I, inputGrad: dI, output: O, flattened, kernel, bias } = sizes;
+  const tape = (forward: number, saved: number, retained: number, transient = 0, savedFixed = 0, retainedFixed = 0): TrainingCost =>
+    depends ? { forward, saved, savedFixed, retained, retainedFixed, transient } : { forward, saved, savedFixed, retained: 0, retainedFixed: 0, transient: 0 };
   const withGrad = (values: number) => (dI > 0 ? values : 0);
   switch (node.op) {
     case 'conv2d':
     case 'dense': {
-      const flatten = flattened;
-      const flattenGrad = flatten > 0 ? dI : 0;
-      const biasPart = bias > 0 ? add(grows(O), fixed(bias)) : ZERO;
-      return cost(
-        grows(flatten + O * (bias > 0 ? 2 : 1)),
-        add(grows(flatten + I), fixed(kernel), biasPart),
-        add(grows(flattenGrad + dI), fixed(kernel), biasPart),
-      );
+      // A bias is one more op: add(y, bias) saves y and the bias, and gives both gradients.
+      const biased = bias > 0 ? O : 0;
+      const flattenGrad = flattened > 0 ? dI : 0;
+      return tape(flattened + O + biased, flattened + I + biased, flattenGrad + dI + biased, 0, kernel + bias, kernel + bias);
     }
     case 'batchnorm':
-      return cost(grows(O), grows(7 * O), grows(withGrad(7 * O)), grows(O));
+      return tape(O, 7 * O, withGrad(7 * O), O);
     case 'relu':
-      return cost(grows(O), grows(I), grows(dI), grows(1.25 * O));
+      return tape(O, I, dI, 1.25 * O);
     case 'leaky_relu':
-      return cost(grows(O), grows(I), grows(dI), grows(4.5 * O));
+      return tape(O, I, dI, 4.5 * O);
     case 'elu':
-      return cost(grows(O), grows(2 * O), grows(withGrad(4.25 * O)), grows(1.25 * O));
+      return tape(O, 2 * O, withGrad(4.25 * O), 1.25 * O);
     case 'gelu':
-      return cost(grows(9 * O), grows(12 * O), grows(withGrad(12 * O)), grows(O));
+      return tape(9 * O, 12 * O, withGrad(12 * O), O);
     case 'swish':
-      return cost(grows(2 * O), grows(3 * O), grows(withGrad(3 * O)), grows(2 * O));
+      return tape(2 * O, 3 * O, withGrad(3 * O), 2 * O);
     case 'sigmoid':
     case 'tanh':
-      return cost(grows(O), grows(O), grows(withGrad(O)), grows(2 * O));
+      return tape(O, O, withGrad(O), 2 * O);
     case 'binary':
-      return cost(grows(O), grows(O), grows(withGrad(2.75 * O)));
+      return tape(O, O, withGrad(2.75 * O));
     case 'maxpool':
-      return cost(grows(O), grows(I + O), grows(dI));
+      return tape(O, I + O, dI);
     case 'avgpool':
-      return cost(grows(O), grows(I + O), grows(withGrad(I + O)));
+      return tape(O, I + O, withGrad(I + O));
     case 'global_avg_pool':
-      return cost(grows(O), grows(I), grows(dI), grows(I));
+      return tape(O, I, dI, I);
     case 'global_max_pool':
-      return cost(grows(O), grows(I + O), grows(withGrad(I + O)), grows(1.25 * I));
+      return tape(O, I + O, withGrad(I + O), 1.25 * I);
     case 'flatten':
-      return cost(grows(O), grows(I), grows(dI));
+      return tape(O, I, dI);
     case 'dropout': {
       const rate = node.attrs['rate'];
-      if (typeof rate === 'number' && rate <= 0) return cost(ZERO, ZERO, ZERO);
-      return cost(grows(O), grows(4 * O), grows(withGrad(O)), grows(O));
+      if (typeof rate === 'number' && rate <= 0) return tape(0, 0, 0);
+      return tape(O, 4 * O, withGrad(O), O);
     }
-    case 'add': {
-      const scaled = node.attrs['scale'] !== undefined && node.attrs['scale'] !== 1;
-      return scaled ? cost(grows(2 * O), grows(3 * O), grows(dI + withGrad(O)), grows(O)) : cost(grows(O), grows(2 * O), grows(dI));
-    }
+    case 'add':
+      return isScaled(node) ? tape(2 * O, 3 * O, dI + withGrad(O), O) : tape(O, 2 * O, dI);
   }
 }
 
@@ -350,38 +357,41 @@ const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2 
 // ---------------------------------------------------------------- inference (frozen prefix, evaluation)
 
 /**
- * The most bytes alive while partitions run in inference mode, each node's output
- * released once its consumers have run (the input given is the caller's and stays).
- * Per example: all of it grows with the batch.
+ * The most values per example alive while partitions run in inference mode, each
+ * node's output released once its consumers have run (Network.runPartition); the
+ * input given is the caller's and stays, later partitions' inputs are released.
  */
 function inferencePeak(graph: Graph, partitions: readonly string[], headPartition: string | null): { peak: number; output: number } {
   const { runs } = graph.sequence(partitions, headPartition);
   let peak = 0;
   let live = 0;
-  let carried = 0; // the previous run's output, alive until this run's consumers of it are done
   let output = 0;
   runs.forEach((run, index) => {
+    const owned = index > 0;
     const remaining = new Map<string, number>();
     for (const node of run.nodes) for (const input of node.inputs) remaining.set(input, (remaining.get(input) ?? 0) + 1);
-    const owned = index > 0; // the first run's input is the caller's
-    const sizes = new Map<string, number>([[run.input, graph.valuesOf(run.input)]]);
-    live = owned ? carried : 0;
+    // Values each live tensor holds; the caller's input is not counted here.
+    const sizes = new Map<string, number>([[run.input, owned ? graph.valuesOf(run.input) : 0]]);
     for (const node of run.nodes) {
       const out = elements(node.shape);
-      peak = Math.max(peak, live + inferenceCost(node, graph.flattened(node), out).perExample / FLOAT32_BYTES);
-      // dropout in inference hands back its input: no new tensor
-      const aliases = node.op === 'dropout';
-      if (!aliases) live += out;
-      sizes.set(node.id, aliases ? 0 : out);
+      peak = Math.max(peak, live + inferenceCost(node, graph.flattened(node), out));
+      if (node.op === 'dropout') {
+        // It hands back its input: the one tensor lives on under the new name.
+        const input = node.inputs[0]!;
+        sizes.set(node.id, sizes.get(input) ?? 0);
+        sizes.set(input, 0);
+      } else {
+        sizes.set(node.id, out);
+        live += out;
+      }
       for (const id of node.inputs) {
-        const left = (remaining.get(id) ?? 0) - 1;
+        const left = remaining.get(id)! - 1;
         remaining.set(id, left);
-        if (left === 0 && id !== run.output && (id !== run.input || owned)) live -= sizes.get(id) ?? 0;
+        if (left === 0 && id !== run.output) live -= sizes.get(id) ?? 0;
       }
     }
-    carried = graph.valuesOf(run.output);
-    output = carried;
-    // The run's own input, if nothing consumed it, stays until the run ends.
+    output = graph.valuesOf(run.output);
+    live = output;
   });
   return { peak, output };
 }
@@ -392,11 +402,10 @@ function inferencePeak(graph: Graph, partitions: readonly string[], headPartitio
 export function stepMemoryModel(ir: IR, step: StepGraph): MemoryModel {
   const graph = new Graph(ir);
   const headName = step.headPartition !== null ? (graph.partition(step.headPartition).head?.name ?? null) : null;
-  const trained = [...graph.specByName.values()].filter(
-    (spec) => spec.trainable && step.trainable.includes(spec.partition) && (spec.head === undefined || spec.head === headName),
-  );
+  const specs = [...graph.specByName.values()];
+  const trained = specs.filter((spec) => spec.trainable && step.trainable.includes(spec.partition) && (spec.head === undefined || spec.head === headName));
   const trainedNames = new Set(trained.map((spec) => spec.name));
-  const weights = sumOf([...graph.specByName.values()], (spec) => elements(spec.shape)) * FLOAT32_BYTES;
+  const weights = sumOf(specs, (spec) => elements(spec.shape)) * FLOAT32_BYTES;
   const trainedValues = sumOf(trained, (spec) => elements(spec.shape));
   const optimizer = trainedValues * SLOTS[step.optimizer] * FLOAT32_BYTES;
   const gradients = trainedValues * FLOAT32_BYTES;
@@ -420,38 +429,50 @@ export function stepMemoryModel(ir: IR, step: StepGraph): MemoryModel {
   const costs: TrainingCost[] = [];
   let largestActivation: TensorSize = { name: 'input', shape: ir.input.shape, values: { fixed: 0, perExample: elements(ir.input.shape) } };
   const consider = (name: string, shape: Shape) => {
-    if (elements(shape) > largestActivation.values.perExample) largestActivation = { name, shape, values: { fixed: 0, perExample: elements(shape) } };
+    const values = elements(shape);
+    if (values > largestActivation.values.perExample) largestActivation = { name, shape, values: { fixed: 0, perExample: values } };
   };
   for (const partition of step.frozen) for (const id of graph.partition(partition).nodes) consider(id, graph.shapeOf(id));
   for (const run of runs) {
     for (const node of run.nodes) {
       consider(node.id, node.shape);
-      const inputs = node.inputs.map((id) => graph.valuesOf(id));
-      const inputGrad = sumOf(node.inputs, (id) => (carries.has(id) ? graph.valuesOf(id) : 0));
-      const params = node.params.map((name) => graph.specByName.get(name));
-      const hasTrained = node.params.some((name) => trainedNames.has(name));
-      const depends = inputGrad > 0 || hasTrained;
+      let input = 0;
+      let inputGrad = 0;
+      for (const id of node.inputs) {
+        const values = graph.valuesOf(id);
+        input += values;
+        if (carries.has(id)) inputGrad += values;
+      }
+      const depends = inputGrad > 0 || node.params.some((name) => trainedNames.has(name));
       if (depends) carries.add(node.id);
-      const kernel = params[0] && (node.op === 'conv2d' || node.op === 'dense') ? elements(params[0].shape) : 0;
-      const bias = params[1] && (node.op === 'conv2d' || node.op === 'dense') ? elements(params[1].shape) : 0;
-      const flattened = graph.flattened(node);
-      costs.push(trainingCost(node, { inputs, inputGrad, flattened, output: elements(node.shape), kernel, bias }, depends));
+      const layer = node.op === 'conv2d' || node.op === 'dense';
+      const kernel = layer && node.params[0] !== undefined ? graph.valuesOf(node.params[0], 'parameter') : 0;
+      const bias = layer && node.params[1] !== undefined ? graph.valuesOf(node.params[1], 'parameter') : 0;
+      costs.push(trainingCost(node, { input, inputGrad, flattened: graph.flattened(node), output: elements(node.shape), kernel, bias }, depends));
     }
   }
   const loss = perExample(LOSS_VALUES_PER_CLASS * ir.classes);
-  const saved = sumLinear(costs.map((c) => c.saved));
+  const saved: Linear = fixed(sumOf(costs, (c) => c.savedFixed));
+  saved.perExample = sumOf(costs, (c) => c.saved) * FLOAT32_BYTES;
   const alive = add(resident, images, frozenOutput, loss, saved);
-  moments.push({ what: 'forward', bytes: add(alive, sumLinear(costs.map((c) => c.forward))) });
-  // Backward: ops in reverse order; what each retains stays until the pass ends, so the
-  // last op's moment holds the most, unless an earlier op's temporaries outweigh what came after it.
-  const backward: Moment[] = [];
-  let retained = ZERO;
-  for (let i = costs.length - 1; i >= 0; i--) {
-    retained = add(retained, costs[i]!.retained);
-    backward.push({ what: 'backward', bytes: add(alive, retained, costs[i]!.transient) });
+  moments.push({ what: 'forward', bytes: add(alive, perExample(sumOf(costs, (c) => c.forward))) });
+  // Backward: ops in reverse order; what each retains stays until the pass ends, so
+  // the last op's moment holds the most, unless an earlier op's temporaries outweigh
+  // what the ops after it retain.
+  const retainedFixed = sumOf(costs, (c) => c.retainedFixed);
+  const retainedTotal = sumOf(costs, (c) => c.retained);
+  const last = costs[0];
+  if (last) {
+    const end = retainedTotal + last.transient;
+    let retained = 0;
+    for (let i = costs.length - 1; i >= 1; i--) {
+      retained += costs[i]!.retained;
+      if (retained + costs[i]!.transient > end) {
+        moments.push({ what: 'backward', bytes: add(alive, fixed(retainedFixed), perExample(retained + costs[i]!.transient)) });
+      }
+    }
+    moments.push({ what: 'backward', bytes: add(alive, fixed(retainedFixed), perExample(end)) });
   }
-  const end = backward[backward.length - 1];
-  for (const moment of backward) if (moment === end || moment.bytes.perExample > end!.bytes.perExample) moments.push(moment);
   const largestTrained = trained.reduce((max, spec) => Math.max(max, elements(spec.shape)), 0);
   moments.push({
     what: 'optimizer step',
@@ -459,7 +480,7 @@ export function stepMemoryModel(ir: IR, step: StepGraph): MemoryModel {
   });
 
   let largestParameter: TensorSize | null = null;
-  for (const spec of graph.specByName.values()) {
+  for (const spec of specs) {
     if (largestParameter === null || elements(spec.shape) > largestParameter.values.fixed) {
       largestParameter = { name: spec.name, shape: spec.shape, values: { fixed: elements(spec.shape), perExample: 0 } };
     }
