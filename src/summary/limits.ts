@@ -4,7 +4,7 @@
  * No TensorFlow.js here (check and compile use it).
  */
 import type { IR, PhaseSpec } from '../ir/types.js';
-import { estimateAt, largestBatchWithin, phaseMemoryModel, WASM_MEMORY_LIMIT_BYTES, type MemoryEstimate } from './memory.js';
+import { estimateAt, largestBatchWithin, phaseMemoryModel, WASM_HEAP_PER_TENSOR_BYTE, WASM_MEMORY_LIMIT_BYTES, type MemoryEstimate } from './memory.js';
 import { formatBytes, formatCount } from './units.js';
 
 export interface MemoryLimit {
@@ -17,10 +17,11 @@ export interface MemoryLimit {
   maxTensorValues: number;
 }
 
+/** The tensor bytes the wasm heap holds: 4 GiB, less its allocator's overhead. */
 export const wasmLimit = (): MemoryLimit => ({
   source: 'wasm',
-  bytes: WASM_MEMORY_LIMIT_BYTES,
-  reason: `the wasm backend addresses at most ${formatBytes(2 ** 32)}`,
+  bytes: Math.floor(WASM_MEMORY_LIMIT_BYTES / WASM_HEAP_PER_TENSOR_BYTE),
+  reason: `the wasm backend addresses at most ${formatBytes(2 ** 32)} (${formatBytes(WASM_MEMORY_LIMIT_BYTES / WASM_HEAP_PER_TENSOR_BYTE)} of tensors)`,
   maxTensorValues: Number.POSITIVE_INFINITY,
 });
 

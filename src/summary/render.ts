@@ -131,7 +131,7 @@ export function renderSummary(summary: PlanSummary): string {
 }
 
 const LIMIT_WORDS: Record<MemorySummary['limit']['source'], string> = {
-  wasm: "what the wasm backend addresses (mono run's default backend)",
+  wasm: "what the wasm backend's 4 GiB heap holds in tensors (mono run's default backend)",
   machine: "this machine's memory",
   'typed-array': 'one typed array per tensor',
   '--memory': 'from --memory',

@@ -35,7 +35,7 @@ const TOO_BIG = {
   'deep.mono': plan('deep', '[8, 8, 1]', 'conv(8, 3) repeat 100000 { conv(8, 3) relu }'),
 };
 const TRAIN_LINE = 12;
-const WARNING = /^(\S+\.mono):12:3: warning: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB; batch (\d+) would fit$/gm;
+const WARNING = /^(\S+\.mono):12:3: warning: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB \(3.6 GiB of tensors\); batch (\d+) would fit$/gm;
 
 describe('plans too big for the machine', () => {
   let dir: string;
@@ -55,7 +55,7 @@ describe('plans too big for the machine', () => {
       expect(result.code, file).toBe(EXIT_RUNTIME);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(
-        /^mono run: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB; batch \d+ would fit; estimated peak of one training step on the wasm backend, per phase in: mono compile \S+ \(docs\/runtime\.md, "Memory"\)\n$/,
+        /^mono run: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB \(3.6 GiB of tensors\); batch \d+ would fit; estimated peak of one training step on the wasm backend, per phase in: mono compile \S+ \(docs\/runtime\.md, "Memory"\)\n$/,
       );
       expect(existsSync(join(dir, `run-${file}`))).toBe(false);
     }
@@ -78,15 +78,15 @@ describe('plans too big for the machine', () => {
   it('mono compile warns the same way and prints the memory table; exit 0', async () => {
     const result = await mono(['compile', 'wide.mono'], { cwd: dir });
     expect(result.code).toBe(EXIT_OK);
-    expect([...result.stderr.matchAll(WARNING)].map((m) => Number(m[2]))).toEqual([3]);
-    expect(result.stdout).toContain("limit 4 GiB, what the wasm backend addresses (mono run's default backend)");
-    expect(result.stdout).toMatch(/^ {2}p1 +64 +[\d.]+ GiB +backward +.* no +3$/m);
+    expect([...result.stderr.matchAll(WARNING)].map((m) => Number(m[2]))).toEqual([2]);
+    expect(result.stdout).toContain("limit 3.6 GiB, what the wasm backend's 4 GiB heap holds in tensors (mono run's default backend)");
+    expect(result.stdout).toMatch(/^ {2}p1 +64 +[\d.]+ GiB +backward +.* no +2$/m);
   });
 
   it('mono lr-find refuses the same way', async () => {
     const result = await mono(['lr-find', 'wide.mono', '--backend', 'wasm', '--out', 'lr'], { cwd: dir });
     expect(result.code).toBe(EXIT_RUNTIME);
-    expect(result.stderr).toMatch(/^mono lr-find: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB; batch 3 would fit;/);
+    expect(result.stderr).toMatch(/^mono lr-find: phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB \(3.6 GiB of tensors\); batch 2 would fit;/);
     expect(existsSync(join(dir, 'lr'))).toBe(false);
   });
 });

@@ -96,6 +96,7 @@ describe('the memory model', () => {
     // 2^32 values / 64e6 values per example
     expect(largestBatchWithin(model, Number.POSITIVE_INFINITY, 2 ** 32)).toBe(67);
     expect(largestBatchWithin(model, 4 * GiB)).toBe(3);
+    expect(largestBatchWithin(model, wasmLimit().bytes)).toBe(2);
   });
 
   it('sizes evaluation batches within the training step of the same partitions', () => {
@@ -136,7 +137,7 @@ describe('memory warnings', () => {
     expect(warning).toMatchObject({ severity: 'warning', code: 'memory-limit', file: 'wide.mono' });
     const trainLine = WIDE.split('\n').findIndex((line) => line.includes('train p1')) + 1;
     expect(warning!.range.start).toMatchObject({ line: trainLine, column: 3 });
-    expect(warning!.message).toMatch(/^phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB; batch 3 would fit$/);
+    expect(warning!.message).toMatch(/^phase p1 needs about [\d.]+ GiB at batch 64; the wasm backend addresses at most 4 GiB \(3.6 GiB of tensors\); batch 2 would fit$/);
     expect(warning!.hint).toContain('batch (line 4)');
   });
 

@@ -18,8 +18,8 @@ export const checkCommand: Command = {
 Parses, resolves, type- and shape-checks every PLAN and prints all diagnostics on
 stderr (file:line:col: error: message, a caret excerpt, a hint). Prints nothing when
 every plan is clean. Warns about each phase whose training step would not fit in memory
-(the wasm backend's 4 GiB, or this machine's memory when less), with the largest batch
-that would; mono run refuses such a phase.
+(the 3.6 GiB of tensors the wasm backend's 4 GiB heap holds, or this machine's memory
+when less), with the largest batch that would; mono run refuses such a phase.
 
 Options:
   --set NAME=VALUE   override a plan param in every PLAN; VALUE is a mono expression (repeatable)

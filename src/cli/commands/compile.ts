@@ -27,8 +27,9 @@ export const compileCommand: Command = {
 
 Checks PLAN (all errors at once, as file:line:col: error: message) and lowers it to
 the execution graph. Never allocates weights: a 437M-parameter plan takes well under a second.
-Warns about each phase whose training step would not fit in memory (the wasm backend's
-4 GiB, or this machine's memory when less); mono run refuses such a phase.
+Warns about each phase whose training step would not fit in memory (the 3.6 GiB of
+tensors the wasm backend's 4 GiB heap holds, or this machine's memory when less); mono
+run refuses such a phase.
 
 Options:
   --dry-run          print the readable summary (the default without --emit): output shape,
@@ -40,7 +41,7 @@ Options:
                      flopsPerExample, activationBytes, sections, partitions, phases, memory, ...)
   --emit ir          print the IR (execution graph) as JSON instead of the summary
   --memory SIZE      hold the phases' memory against SIZE (24GiB, 512MiB, 8GB) instead of the
-                     wasm backend's 4 GiB: the summary says per phase whether it fits and the
+                     wasm backend's: the summary says per phase whether it fits and the
                      largest batch that does
   --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
   -o, --output FILE  write the output to FILE instead of stdout
