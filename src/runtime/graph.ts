@@ -69,32 +69,36 @@ export class Network {
     return partition;
   }
 
-  /** Runs one partition's nodes from its input (the previous partition's output, or the images). */
-  runPartition(name: string, input: tf.Tensor, mode: ForwardMode): tf.Tensor {
+  /**
+   * Runs one partition's nodes from its input (the previous partition's output, or the
+   * images). In inference mode, outside a gradient tape, each node's output is
+   * released as soon as the nodes that consume it have run, and each node's own
+   * temporaries when it returns, so the memory held is a few feature maps, not all of
+   * them (src/summary/memory.ts counts it so). The input is released too when
+   * `ownsInput` (an intermediate of runPartitions), never when it is the caller's.
+   */
+  runPartition(name: string, input: tf.Tensor, mode: ForwardMode, ownsInput = false): tf.Tensor {
     const partition = this.partition(name);
-    const env = new Map<string, tf.Tensor>([[partition.input, input]]);
-    for (const id of partition.nodes) {
+    const nodes = partition.nodes.map((id) => {
       const node = this.nodes.get(id);
       if (!node) throw new GraphError(`partition ${name} lists unknown node '${id}'`);
-      this.run(node, env, mode);
-    }
-    return this.lookup(env, partition.output, `partition ${name}`);
+      return node;
+    });
+    return this.runNodes(nodes, partition.input, input, partition.output, mode, ownsInput, `partition ${name}`);
   }
 
-  /** Runs partitions in order, each feeding the next. */
+  /** Runs partitions in order, each feeding the next; in inference mode the intermediate outputs are released. */
   runPartitions(names: readonly string[], input: tf.Tensor, mode: ForwardMode): tf.Tensor {
     let x = input;
-    for (const name of names) x = this.runPartition(name, x, mode);
+    for (const name of names) x = this.runPartition(name, x, mode, x !== input);
     return x;
   }
 
-  /** Runs a partition's proxy head on that partition's output: the head's logits. */
-  runHead(partitionName: string, feature: tf.Tensor, mode: ForwardMode): tf.Tensor {
+  /** Runs a partition's proxy head on that partition's output: the head's logits. `ownsInput` as in runPartition. */
+  runHead(partitionName: string, feature: tf.Tensor, mode: ForwardMode, ownsInput = false): tf.Tensor {
     const head = this.partition(partitionName).head;
     if (!head) throw new GraphError(`partition ${partitionName} has no proxy head`);
-    const env = new Map<string, tf.Tensor>([[this.partition(partitionName).output, feature]]);
-    for (const node of head.nodes) this.run(node, env, mode);
-    return this.lookup(env, head.output, `head ${head.name}`);
+    return this.runNodes(head.nodes, this.partition(partitionName).output, feature, head.output, mode, ownsInput, `head ${head.name}`);
   }
 
   /** The whole network: images to the logits of its own output head. */
@@ -150,10 +154,28 @@ export class Network {
     this.variables.clear();
   }
 
-  private run(node: IRNode, env: Map<string, tf.Tensor>, mode: ForwardMode): void {
-    const inputs = node.inputs.map((id) => this.lookup(env, id, `node ${node.id}`));
-    const params = node.params.map((name) => this.variable(name));
-    env.set(node.id, applyNode(node, inputs, params, mode));
+  private runNodes(nodes: readonly IRNode[], inputId: string, input: tf.Tensor, outputId: string, mode: ForwardMode, ownsInput: boolean, what: string): tf.Tensor {
+    const env = new Map<string, tf.Tensor>([[inputId, input]]);
+    // Released early only in inference with no tape recording (a gradient may need any output).
+    const release = !mode.training && !tf.engine().isTapeOn();
+    const remaining = new Map<string, number>();
+    if (release) for (const node of nodes) for (const id of node.inputs) remaining.set(id, (remaining.get(id) ?? 0) + 1);
+    for (const node of nodes) {
+      const inputs = node.inputs.map((id) => this.lookup(env, id, `node ${node.id}`));
+      const params = node.params.map((name) => this.variable(name));
+      env.set(node.id, release ? tf.tidy(() => applyNode(node, inputs, params, mode)) : applyNode(node, inputs, params, mode));
+      if (!release) continue;
+      for (const id of node.inputs) {
+        const left = remaining.get(id)! - 1;
+        remaining.set(id, left);
+        if (left > 0 || id === outputId) continue;
+        const tensor = env.get(id)!;
+        env.delete(id);
+        // Not the caller's input, and not still alive under another name (dropout hands back its input).
+        if ((tensor !== input || ownsInput) && ![...env.values()].includes(tensor)) tensor.dispose();
+      }
+    }
+    return this.lookup(env, outputId, what);
   }
 
   private lookup(env: Map<string, tf.Tensor>, id: string, user: string): tf.Tensor {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
 import type { OptimizedParam, Optimizer, StepHyper } from '../optim/optimizers.js';
+import { evaluationBatch } from '../summary/memory.js';
 import type { Split } from './data/dataset.js';
 import { exampleLength } from './data/types.js';
 import { GraphError, type Network } from './graph.js';
@@ -92,11 +93,11 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, classes: numb
   return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbabilities), 1))) as tf.Scalar;
 }
 
-/** The logits of the phase's head for a batch of images, all in one mode (evaluation). */
-function headLogits(network: Network, graph: PhaseGraph, images: tf.Tensor, training: boolean): tf.Tensor {
-  const mode = { training };
+/** The logits of the phase's head for a batch of images, in inference mode: each output released once consumed. */
+function inferenceLogits(network: Network, graph: PhaseGraph, images: tf.Tensor): tf.Tensor {
+  const mode = { training: false };
   const features = network.runPartitions([...graph.frozen, ...graph.trainable], images, mode);
-  return graph.headPartition ? network.runHead(graph.headPartition, features, mode) : features;
+  return graph.headPartition ? network.runHead(graph.headPartition, features, mode, true) : features;
 }
 
 export interface StepResult {
@@ -146,18 +147,23 @@ export interface Evaluation {
   count: number;
 }
 
-/** Loss, top-1 and predictions of the phase's head over a split, inference mode, in batches. */
+/**
+ * Loss, top-1 and predictions of the phase's head over a split, inference mode, in
+ * batches of at most `batchSize`: fewer when the memory model says a batch that size
+ * would need more memory than a training step of the phase (src/summary/memory.ts).
+ */
 export function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Evaluation {
+  const largest = evaluationBatch(network.ir, graph, batchSize);
   const predicted = new Int32Array(split.count);
   const length = exampleLength(split.shape);
   let lossSum = 0;
   let correct = 0;
-  for (let start = 0; start < split.count; start += batchSize) {
-    const size = Math.min(batchSize, split.count - start);
+  for (let start = 0; start < split.count; start += largest) {
+    const size = Math.min(largest, split.count - start);
     const [batchLoss, batchPredicted] = tf.tidy(() => {
       const images = tf.tensor(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
       const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
-      const logits = headLogits(network, graph, images, false);
+      const logits = inferenceLogits(network, graph, images);
       return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
     });
     lossSum += batchLoss.dataSync()[0]!;

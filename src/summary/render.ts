@@ -1,5 +1,5 @@
 /** The dry-run summary as readable text (what `mono compile --dry-run` prints). */
-import type { PlanSummary } from './summarize.js';
+import type { MemorySummary, PlanSummary } from './summarize.js';
 import { renderTable } from './table.js';
 import { formatBytes, formatCount, formatFlops, formatShape, formatValue } from './units.js';
 
@@ -125,5 +125,47 @@ export function renderSummary(summary: PlanSummary): string {
       ),
     );
   }
+  out.push('');
+  out.push(...renderMemory(summary.memory));
   return out.join('\n') + '\n';
+}
+
+const LIMIT_WORDS: Record<MemorySummary['limit']['source'], string> = {
+  wasm: "what the wasm backend's 4 GiB heap holds in tensors (mono run's default backend)",
+  machine: "this machine's memory",
+  'typed-array': 'one typed array per tensor',
+  '--memory': 'from --memory',
+};
+
+function renderMemory(memory: MemorySummary): string[] {
+  return [
+    `Memory: estimated peak of one training step (weights, optimizer slots, gradients, activations and what backprop keeps; docs/runtime.md, "Memory")`,
+    `  limit ${formatBytes(memory.limit.bytes)}, ${LIMIT_WORDS[memory.limit.source]}`,
+    renderTable(
+      [
+        { title: 'phase' },
+        { title: 'batch', align: 'right' },
+        { title: 'peak', align: 'right' },
+        { title: 'at' },
+        { title: 'weights', align: 'right' },
+        { title: 'optimizer', align: 'right' },
+        { title: 'gradients', align: 'right' },
+        { title: 'activations', align: 'right' },
+        { title: 'fits' },
+        { title: 'largest batch', align: 'right' },
+      ],
+      memory.phases.map((p) => [
+        p.phase,
+        String(p.batch),
+        formatBytes(p.peakBytes),
+        p.peakAt,
+        formatBytes(p.weightsBytes),
+        formatBytes(p.optimizerBytes),
+        formatBytes(p.gradientBytes),
+        formatBytes(p.activationBytes),
+        p.fits ? 'yes' : 'no',
+        p.largestBatch >= 1 ? p.largestBatch.toLocaleString('en-US') : 'none',
+      ]),
+    ),
+  ];
 }

@@ -11,8 +11,12 @@
  *   the working set of the active partitions: their input, the outputs of their
  *   nodes and of the proxy head that gives the loss. Frozen partitions run forward
  *   only and keep nothing.
+ * - memory: the estimated peak of one training step per phase, everything the
+ *   runtime holds then (src/summary/memory.ts), held against a limit.
  */
 import type { IR, IRNode, OptimizerSpec, ParamSpec, PhaseSpec, ScheduleSpec, Shape } from '../ir/types.js';
+import { wasmLimit, type MemoryLimit } from './limits.js';
+import { estimateAt, largestBatchWithin, phaseMemoryModel, type MemoryEstimate } from './memory.js';
 import { formatValue } from './units.js';
 
 const FLOAT32_BYTES = 4;
@@ -71,6 +75,20 @@ export interface PhaseSummary {
   lrMultipliers: { pattern: string; factor: number }[];
 }
 
+/** The estimated peak of one training step of a phase, and whether it fits the limit. */
+export interface PhaseMemorySummary extends MemoryEstimate {
+  phase: string;
+  fits: boolean;
+  /** The largest batch whose step fits the limit (0: none). */
+  largestBatch: number;
+}
+
+export interface MemorySummary {
+  /** What the phases are held against: `--memory`, or the wasm backend's 4 GiB (or the machine's memory when less). */
+  limit: { source: MemoryLimit['source']; bytes: number };
+  phases: PhaseMemorySummary[];
+}
+
 export interface PlanSummary {
   plan: string;
   file: string;
@@ -100,11 +118,17 @@ export interface PlanSummary {
   phases: PhaseSummary[];
   epochs: number;
   data: { source: string; batch: number; holdout: number; augment: string[]; normalize: string };
+  memory: MemorySummary;
+}
+
+export interface SummaryOptions {
+  /** The limit each phase's memory is held against (default: the wasm backend's). */
+  memoryLimit?: MemoryLimit;
 }
 
 const elements = (shape: readonly number[]) => shape.reduce((product, size) => product * size, 1);
 
-export function summarizeIR(ir: IR): PlanSummary {
+export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
   const batch = ir.data.batch;
   const bytesOf = (shape: Shape) => elements(shape) * FLOAT32_BYTES * batch;
   const specByName = new Map<string, ParamSpec>(ir.parameters.map((spec) => [spec.name, spec]));
@@ -240,6 +264,19 @@ export function summarizeIR(ir: IR): PlanSummary {
       augment: ir.data.augment.map((a) => (a.type === 'crop' ? `crop(pad: ${a.pad})` : a.type)),
       normalize: ir.data.normalize.type,
     },
+    memory: summarizeMemory(ir, options.memoryLimit ?? wasmLimit()),
+  };
+}
+
+function summarizeMemory(ir: IR, limit: MemoryLimit): MemorySummary {
+  return {
+    limit: { source: limit.source, bytes: limit.bytes },
+    phases: ir.phases.map((phase) => {
+      const model = phaseMemoryModel(ir, phase);
+      const estimate = estimateAt(model, ir.data.batch);
+      const largestBatch = largestBatchWithin(model, limit.bytes, limit.maxTensorValues);
+      return { phase: phase.name, ...estimate, fits: largestBatch >= ir.data.batch, largestBatch };
+    }),
   };
 }
 

@@ -50,7 +50,9 @@ describe('mono compile', () => {
   });
 
   it('mono check prints diagnostics only: nothing for good plans, exit 1 when one is bad', async () => {
-    expect(await mono(['check', QUICKSTART, MONOLITHNET])).toEqual({ code: EXIT_OK, stdout: '', stderr: '' });
+    expect(await mono(['check', QUICKSTART])).toEqual({ code: EXIT_OK, stdout: '', stderr: '' });
+    // At its 437M-parameter defaults monolithnet does not fit the wasm backend (warnings: test/cli/memory.test.ts).
+    expect(await mono(['check', MONOLITHNET, '--set', 'width=1', '--set', 'depth=1'])).toEqual({ code: EXIT_OK, stdout: '', stderr: '' });
     const result = await mono(['check', join(process.cwd(), QUICKSTART), 'bad.mono'], { cwd: dir });
     expect(result.code).toBe(EXIT_PLAN_ERRORS);
     expect(result.stdout).toBe('');

@@ -4,6 +4,7 @@ import { compilePlan } from '../../compile.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, type Command, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
+import { withMemoryWarnings } from '../memory.js';
 
 const options = {
   set: { type: 'string', multiple: true },
@@ -16,7 +17,9 @@ export const checkCommand: Command = {
 
 Parses, resolves, type- and shape-checks every PLAN and prints all diagnostics on
 stderr (file:line:col: error: message, a caret excerpt, a hint). Prints nothing when
-every plan is clean.
+every plan is clean. Warns about each phase whose training step would not fit in memory
+(the 3.6 GiB of tensors the wasm backend's 4 GiB heap holds, or this machine's memory
+when less), with the largest batch that would; mono run refuses such a phase.
 
 Options:
   --set NAME=VALUE   override a plan param in every PLAN; VALUE is a mono expression (repeatable)
@@ -35,7 +38,7 @@ Examples:
     const sources: Record<string, string> = {};
     const diagnostics: Diagnostic[] = [];
     for (const file of files) sources[file] = await readInputFile(file, io);
-    for (const file of files) diagnostics.push(...compilePlan(sources[file]!, file, { set }).diagnostics);
+    for (const file of files) diagnostics.push(...withMemoryWarnings(compilePlan(sources[file]!, file, { set }), file));
     reportDiagnostics(diagnostics, sourcesWithOverrides(sources, set), io);
     return hasErrors(diagnostics) ? EXIT_PLAN_ERRORS : EXIT_OK;
   },

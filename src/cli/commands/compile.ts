@@ -7,6 +7,7 @@ import { renderSummary, summarizeIR } from '../../summary/index.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
+import { defaultMemoryLimit, givenMemoryLimit, parseMemorySize, withMemoryWarnings } from '../memory.js';
 
 const EMIT_TARGETS = ['ir'] as const;
 
@@ -15,24 +16,33 @@ const options = {
   json: { type: 'boolean' },
   emit: { type: 'string' },
   set: { type: 'string', multiple: true },
+  memory: { type: 'string' },
   output: { type: 'string', short: 'o' },
 } as const;
 
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'check a plan and print its dry-run summary (shapes, params, FLOPs, memory, phases) or its IR',
-  help: `Usage: mono compile PLAN [--dry-run] [--json] [--emit ir] [--set NAME=VALUE]... [-o FILE]
+  help: `Usage: mono compile PLAN [--dry-run] [--json] [--emit ir] [--memory SIZE] [--set NAME=VALUE]... [-o FILE]
 
 Checks PLAN (all errors at once, as file:line:col: error: message) and lowers it to
 the execution graph. Never allocates weights: a 437M-parameter plan takes well under a second.
+Warns about each phase whose training step would not fit in memory (the 3.6 GiB of
+tensors the wasm backend's 4 GiB heap holds, or this machine's memory when less); mono
+run refuses such a phase.
 
 Options:
   --dry-run          print the readable summary (the default without --emit): output shape,
                      trainable parameters, FLOPs and activation memory per section and per
-                     partition (proxy heads apart), and the phase timeline
+                     partition (proxy heads apart), the phase timeline, and per phase the
+                     estimated peak memory of a training step, whether it fits, and the
+                     largest batch that does
   --json             print the summary as JSON (params.total, params.byPartition, params.heads,
-                     flopsPerExample, activationBytes, sections, partitions, phases, ...)
+                     flopsPerExample, activationBytes, sections, partitions, phases, memory, ...)
   --emit ir          print the IR (execution graph) as JSON instead of the summary
+  --memory SIZE      hold the phases' memory against SIZE (24GiB, 512MiB, 8GB) instead of the
+                     wasm backend's: the summary says per phase whether it fits and the
+                     largest batch that does
   --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
   -o, --output FILE  write the output to FILE instead of stdout
   -h, --help         show this help
@@ -43,6 +53,7 @@ Examples:
   mono compile plans/monolithnet.mono
   mono compile plans/monolithnet.mono --set width=1 --set depth=1 --json
   mono compile plans/quickstart.mono --emit ir -o quickstart.ir.json
+  mono compile plans/monolithnet.mono --memory 24GiB
 `,
   async run(args: string[], io: CommandIO): Promise<number> {
     const { values, positionals } = parseCommandArgs(args, options);
@@ -53,11 +64,14 @@ Examples:
       throw new UsageError('--emit and --dry-run exclude each other: --emit prints the IR, --dry-run the summary');
     if (values.emit !== undefined && values.json)
       throw new UsageError('--json applies to the dry-run summary; --emit ir already prints JSON');
+    if (values.emit !== undefined && values.memory !== undefined)
+      throw new UsageError('--memory applies to the dry-run summary; --emit ir prints the IR');
+    const memoryLimit = values.memory !== undefined ? givenMemoryLimit(parseMemorySize(values.memory), values.memory) : defaultMemoryLimit();
     const set = parseSetOverrides(values.set);
 
     const text = await readInputFile(planPath!, io);
     const result = compilePlan(text, planPath!, { set });
-    reportDiagnostics(result.diagnostics, sourcesWithOverrides({ [planPath!]: text }, set), io);
+    reportDiagnostics(withMemoryWarnings(result, planPath!), sourcesWithOverrides({ [planPath!]: text }, set), io);
     if (hasErrors(result.diagnostics)) return EXIT_PLAN_ERRORS;
     if (result.ir === undefined) {
       io.stderr.write(`mono compile: internal error: no IR and no error for '${planPath}'\n`);
@@ -67,7 +81,7 @@ Examples:
     let output: string;
     if (values.emit === 'ir') output = JSON.stringify(result.ir, null, 2) + '\n';
     else {
-      const summary = summarizeIR(result.ir);
+      const summary = summarizeIR(result.ir, { memoryLimit });
       output = values.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary);
     }
 

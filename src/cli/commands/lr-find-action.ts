@@ -7,6 +7,7 @@ import { readCheckpoint } from '../../runtime/checkpoint.js';
 import { dataCacheRoot } from '../../runtime/data/cache.js';
 import { loadDataFor } from '../../runtime/data/dataset.js';
 import { Network } from '../../runtime/graph.js';
+import { assertPhasesFit } from '../../runtime/memory-check.js';
 import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/rng.js';
@@ -75,6 +76,7 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     // Data first: a data failure is reported before TensorFlow.js is loaded.
     const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
     const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+    assertPhasesFit(ir, backend.name, [phase]);
     const seed = seedArg ?? ir.data.seed;
     network = new Network(ir, runRngs(seed).init);
     if (values['init-from'] !== undefined) {

@@ -11,6 +11,7 @@ import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../
 import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from '../../runtime/errors.js';
 import type { NamedWeights } from '../../runtime/graph.js';
 import { readLrFindSummary, requireUsableLrFind } from '../../runtime/lr-find.js';
+import { assertPhasesFit } from '../../runtime/memory-check.js';
 import { formatLrBoundsLine, ProgressReporter } from '../../runtime/progress.js';
 import { dataCacheRoot } from '../../runtime/data/cache.js';
 import { loadDataFor, type LoadedData } from '../../runtime/data/dataset.js';
@@ -73,6 +74,7 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
   // behind) and before TensorFlow.js is loaded (such a failure is reported at once).
   const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
+  assertPhasesFit(ir, backend.name);
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   // The folder: the resumed one, the --out one, or a new default one (unique); locked before anything in it is read or written.
   let dir: string;

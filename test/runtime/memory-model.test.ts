@@ -1,0 +1,81 @@
+/**
+ * The memory model against TensorFlow.js's own accounting on wasm: one training step
+ * per phase of the shipped plans (synthetic data of each plan's shape: no data set is
+ * loaded), its measured peak tensor bytes (tf.profile's peakBytes: weights, slots,
+ * activations, all of it) within 25% of the estimate; and evaluation of a hold-out
+ * split never above the training step's peak of the same phase.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compilePlan } from '../../src/compile.js';
+import type { IR } from '../../src/ir/types.js';
+import { Optimizer } from '../../src/optim/optimizers.js';
+import { selectBackend } from '../../src/runtime/backend.js';
+import type { Split } from '../../src/runtime/data/dataset.js';
+import { Network } from '../../src/runtime/graph.js';
+import { Rng } from '../../src/runtime/rng.js';
+import { evaluate, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
+import { estimateAt, phaseMemoryModel } from '../../src/summary/memory.js';
+
+const PLANS: { file: string; set: Record<string, string> }[] = [
+  { file: 'plans/quickstart.mono', set: {} },
+  { file: 'plans/mi-lr.mono', set: {} },
+  { file: 'plans/monolithnet.mono', set: { width: '1', depth: '1' } },
+];
+// Smaller than the plans' own (64, 128) to keep the test fast; the model is linear in the batch.
+const BATCH = 32;
+const HOLDOUT = 200;
+
+function compiled(file: string, set: Record<string, string>): IR {
+  const ir = compilePlan(readFileSync(file, 'utf8'), file, { set }).ir;
+  if (!ir) throw new Error(`${file} does not compile`);
+  ir.data.batch = BATCH;
+  return ir;
+}
+
+function syntheticSplit(ir: IR, count: number, rng: Rng): Split {
+  const [h, w, c] = ir.input.shape as [number, number, number];
+  return {
+    images: Float32Array.from({ length: count * h * w * c }, () => rng.normal()),
+    labels: Int32Array.from({ length: count }, () => rng.int(ir.classes)),
+    count,
+    shape: [h, w, c],
+  };
+}
+
+beforeAll(async () => {
+  await selectBackend({ force: 'wasm' });
+});
+
+describe('the memory model on wasm', () => {
+  it.each(PLANS)('$file: each phase step within 25% of the estimate; evaluation within the step', async ({ file, set }) => {
+    expect(tf.getBackend()).toBe('wasm');
+    const ir = compiled(file, set);
+    const rng = new Rng(5);
+    const network = new Network(ir, new Rng(1));
+    const train = syntheticSplit(ir, BATCH, rng);
+    const holdout = syntheticSplit(ir, HOLDOUT, rng);
+    const batch = { images: train.images, labels: train.labels, size: BATCH, shape: train.shape };
+    const report: string[] = [];
+    try {
+      for (const phase of ir.phases) {
+        const graph = phaseGraph(network, phase);
+        const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+        try {
+          // tf.profile hands back the same object every time: read each peak before the next profile.
+          const step = (await tf.profile(() => void trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1))).peakBytes;
+          const estimate = estimateAt(phaseMemoryModel(ir, phase), BATCH).peakBytes;
+          const evaluation = (await tf.profile(() => void evaluate(network, graph, holdout, 500))).peakBytes;
+          report.push(`${phase.name}: step ${step}, estimate ${estimate}, evaluation ${evaluation}`);
+          expect(Math.abs(estimate / step - 1), report.join('\n')).toBeLessThanOrEqual(0.25);
+          expect(evaluation, report.join('\n')).toBeLessThanOrEqual(step);
+        } finally {
+          optimizer.dispose();
+        }
+      }
+    } finally {
+      network.dispose();
+    }
+  });
+});
