@@ -7,6 +7,7 @@ import type { IR } from './ir/types.js';
 import { validateIr } from './ir/validate.js';
 import { analyzePlan } from './semantics/analyze.js';
 import type { ParamOverride } from './semantics/params.js';
+import type { CheckRegistry } from './semantics/registry.js';
 import { Reporter } from './semantics/reporter.js';
 import type { Expression, Plan } from './syntax/ast.js';
 import type { SourceRange } from './syntax/location.js';
@@ -16,6 +17,8 @@ import { parsePlan } from './syntax/parse.js';
 export interface CompileOptions {
   /** Plan-param overrides from `--set NAME=VALUE`; VALUE is mono expression text. */
   set?: Record<string, string>;
+  /** The per-node checks to run instead of the built-in ones (createCheckRegistry() plus a tool's own). */
+  checks?: CheckRegistry;
 }
 
 export interface CompileResult {
@@ -43,7 +46,7 @@ export function compilePlan(text: string, file: string, options: CompileOptions 
     const reporter = new Reporter(file);
     const setReporter = new Reporter(SET_FILE);
     const overrides = parseOverrides(options.set ?? {}, plan, setReporter);
-    const analysis = analyzePlan(plan, overrides, reporter);
+    const analysis = analyzePlan(plan, overrides, reporter, options.checks);
     const diagnostics = [...parsed.diagnostics, ...setReporter.diagnostics, ...reporter.diagnostics];
     if (analysis === undefined || hasErrors(diagnostics)) return result(plan, undefined, diagnostics);
     const ir = lowerToIr(analysis, file, text);
