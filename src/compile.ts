@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.js';
 import { didYouMean } from './diagnostics/suggest.js';
-import { lowerToIr } from './ir/lower.js';
+import { lowerToIr } from './semantics/lower.js';
 import type { IR } from './ir/types.js';
 import { validateIr } from './ir/validate.js';
 import { analyzePlan } from './semantics/analyze.js';
