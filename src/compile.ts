@@ -9,10 +9,10 @@ import { analyzePlan } from './semantics/analyze.js';
 import type { ParamOverride } from './semantics/params.js';
 import type { CheckRegistry } from './semantics/registry.js';
 import { Reporter } from './semantics/reporter.js';
-import type { Expression, Plan } from './syntax/ast.js';
+import type { Plan } from './syntax/ast.js';
 import type { SourceRange } from './syntax/location.js';
 import { NO_RANGE } from './syntax/location.js';
-import { parsePlan } from './syntax/parse.js';
+import { parseExpression, parsePlan } from './syntax/parse.js';
 
 export interface CompileOptions {
   /** Plan-param overrides from `--set NAME=VALUE`; VALUE is mono expression text. */
@@ -79,12 +79,10 @@ function internalError(code: string, message: string, file: string): Diagnostic 
   return { severity: 'error', code, message, file, range: NO_RANGE };
 }
 
-/** Source prefix for parsing an override: the text `NAME=VALUE` then starts line 2. */
-const OVERRIDE_PREFIX = 'plan set param\n';
-
 /**
- * Parses each `NAME=VALUE` as a param declaration. Locations are moved into the
- * `NAME=VALUE` text (line 1), so that diagnostics about it point into what the user typed.
+ * Parses each `NAME=VALUE` override's VALUE with the parser's expression rule, its
+ * locations starting after `NAME=` on line 1 of the `NAME=VALUE` text, so that
+ * diagnostics about it point into what the user typed.
  */
 function parseOverrides(set: Record<string, string>, plan: Plan, reporter: Reporter): Map<string, ParamOverride> {
   const overrides = new Map<string, ParamOverride>();
@@ -92,18 +90,24 @@ function parseOverrides(set: Record<string, string>, plan: Plan, reporter: Repor
   for (const name of Object.keys(set).sort()) {
     const value = set[name]!;
     const text = `${name}=${value}`;
-    const whole = lineRange(0, text.length);
     if (!declared.includes(name)) {
       reporter.error('unknown-param', `--set ${name}: the plan has no param '${name}'`, lineRange(0, name.length), didYouMean(name, declared));
       continue;
     }
-    const parsed = parsePlan(OVERRIDE_PREFIX + text, SET_FILE);
-    const declaration = parsed.plan?.declarations[0];
-    if (hasErrors(parsed.diagnostics) || parsed.plan?.declarations.length !== 1 || declaration?.kind !== 'Param') {
-      reporter.error('invalid-set', `--set ${text}: '${value}' is not a mono expression (a number, "string", true or false, ...)`, whole);
+    const valueStart = name.length + 1;
+    const parsed = parseExpression(value, SET_FILE, { offset: valueStart, line: 1, column: valueStart + 1 });
+    const problem = parsed.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    if (parsed.expression === undefined || problem !== undefined) {
+      const reason = problem === undefined ? '' : `: ${problem.message}`;
+      reporter.error(
+        'invalid-set',
+        `--set ${text}: '${value}' is not a mono expression${reason}`,
+        problem?.range ?? lineRange(valueStart, text.length),
+        'VALUE is a mono expression: a number, a percentage, a "string", true or false, a list, or arithmetic on those and on earlier params',
+      );
       continue;
     }
-    overrides.set(name, { expression: shiftExpression(declaration.value, OVERRIDE_PREFIX.length), reporter });
+    overrides.set(name, { expression: parsed.expression, reporter });
   }
   return overrides;
 }
@@ -113,36 +117,4 @@ function lineRange(startColumn: number, endColumn: number): SourceRange {
     start: { offset: startColumn, line: 1, column: startColumn + 1 },
     end: { offset: endColumn, line: 1, column: endColumn + 1 },
   };
-}
-
-/** A copy of an expression with every location moved back by `offset` characters and one line. */
-function shiftExpression(expression: Expression, offset: number): Expression {
-  const loc = shiftRange(expression.loc, offset);
-  switch (expression.kind) {
-    case 'List':
-      return { ...expression, items: expression.items.map((item) => shiftExpression(item, offset)), loc };
-    case 'Call':
-      return {
-        ...expression,
-        callee: { ...expression.callee, loc: shiftRange(expression.callee.loc, offset) },
-        args: expression.args.map((arg) => ({
-          ...arg,
-          ...(arg.name ? { name: { ...arg.name, loc: shiftRange(arg.name.loc, offset) } } : {}),
-          value: shiftExpression(arg.value, offset),
-          loc: shiftRange(arg.loc, offset),
-        })),
-        loc,
-      };
-    case 'Binary':
-      return { ...expression, left: shiftExpression(expression.left, offset), right: shiftExpression(expression.right, offset), loc };
-    case 'Unary':
-      return { ...expression, operand: shiftExpression(expression.operand, offset), loc };
-    default:
-      return { ...expression, loc };
-  }
-}
-
-function shiftRange(range: SourceRange, offset: number): SourceRange {
-  const shift = (position: SourceRange['start']) => ({ offset: Math.max(0, position.offset - offset), line: Math.max(1, position.line - 1), column: position.column });
-  return { start: shift(range.start), end: shift(range.end) };
 }

@@ -171,6 +171,16 @@ export class AstBuilder {
     }
   }
 
+  /** A lone expression (the parser's `expression` rule invoked on its own), or undefined when incomplete or too deep. */
+  standaloneExpression(root: CstNode): Ast.Expression | undefined {
+    try {
+      return this.expression(root as Cst.ExpressionCstNode);
+    } catch (error) {
+      if (error instanceof Incomplete || error instanceof TooDeep) return undefined;
+      throw error;
+    }
+  }
+
   /** Reports the nesting limit passed at `opener` and ends the build. */
   private tooDeep(opener: IToken): never {
     this.diagnostics.push(nestingDiagnostic(this.file, opener));
@@ -444,7 +454,7 @@ export class AstBuilder {
     return { kind: 'Call', callee: this.identifier(nameToken), args, loc: { start: tokenStart(nameToken), end } };
   }
 
-  expression(node: Cst.ExpressionCstNode): Ast.Expression {
+  private expression(node: Cst.ExpressionCstNode): Ast.Expression {
     return this.binaryChain(childNodes(node, 'product'), () => operatorsInOrder(node, ['Plus', 'Minus']), (operand) => this.product(operand));
   }
 
