@@ -19,7 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { linePlot, type PlotMarker, type PlotSeries } from '../src/optim/svg-plot.js';
+import { linePlot, type PlotMarker, type PlotSeries } from '../src/plot/svg-plot.js';
 import { FASHION_MNIST_DEBIAN_DIR } from '../src/runtime/data/idx-sources.js';
 import {
   epochsCsv,

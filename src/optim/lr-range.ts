@@ -5,7 +5,7 @@
  * The trainer runs the steps; this module picks the lrs, smooths the losses,
  * detects divergence, suggests bounds and renders CSV and SVG.
  */
-import { linePlot } from './svg-plot.js';
+import { linePlot } from '../plot/svg-plot.js';
 
 /** Defaults of the sweep: lr from LR_FIND_FROM to LR_FIND_TO over LR_FIND_STEPS steps. */
 export const LR_FIND_FROM = 1e-7;

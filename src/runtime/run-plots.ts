@@ -7,7 +7,7 @@
  * marks where each phase starts.
  */
 import path from 'node:path';
-import { dataDomain, linePlot, type AxisScale, type PlotMarker, type PlotSeries } from '../optim/svg-plot.js';
+import { dataDomain, linePlot, type AxisScale, type PlotMarker, type PlotSeries } from '../plot/svg-plot.js';
 import { writeFileAtomically } from './run-folder.js';
 import type { EpochMetrics } from './trainer.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { dataDomain, escapeXml, formatTick, labelRows, legendRows, linePlot, ticks } from '../../src/optim/svg-plot.js';
+import { dataDomain, escapeXml, formatTick, labelRows, legendRows, linePlot, ticks } from '../../src/plot/svg-plot.js';
 import { xmlProblems } from './well-formed.js';
 
 describe('ticks', () => {
