@@ -9,6 +9,7 @@ import { analyzePlan } from './semantics/analyze.js';
 import type { ParamOverride } from './semantics/params.js';
 import type { CheckRegistry } from './semantics/registry.js';
 import { Reporter } from './semantics/reporter.js';
+import type { ExpansionTrace } from './semantics/trace.js';
 import type { Plan } from './syntax/ast.js';
 import type { SourceRange } from './syntax/location.js';
 import { NO_RANGE } from './syntax/location.js';
@@ -19,6 +20,10 @@ export interface CompileOptions {
   set?: Record<string, string>;
   /** The per-node checks to run instead of the built-in ones (createCheckRegistry() plus a tool's own). */
   checks?: CheckRegistry;
+  /** Filled with what each layer item expanded to (nodes, shapes), also when the plan has errors elsewhere. */
+  trace?: ExpansionTrace;
+  /** false: stop after the checks, with no IR (an editor wants diagnostics only, fast). Default true. */
+  lower?: boolean;
 }
 
 export interface CompileResult {
@@ -46,9 +51,9 @@ export function compilePlan(text: string, file: string, options: CompileOptions 
     const reporter = new Reporter(file);
     const setReporter = new Reporter(SET_FILE);
     const overrides = parseOverrides(options.set ?? {}, plan, setReporter);
-    const analysis = analyzePlan(plan, overrides, reporter, options.checks);
+    const analysis = analyzePlan(plan, overrides, reporter, options.checks, options.trace);
     const diagnostics = [...parsed.diagnostics, ...setReporter.diagnostics, ...reporter.diagnostics];
-    if (analysis === undefined || hasErrors(diagnostics)) return result(plan, undefined, diagnostics);
+    if (analysis === undefined || hasErrors(diagnostics) || options.lower === false) return result(plan, undefined, diagnostics);
     const ir = lowerToIr(analysis, file, text);
     const validation = validateIr(ir);
     if (!validation.valid) {

@@ -5,6 +5,7 @@ import { compileCommand } from './compile.js';
 import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
+import { lspCommand } from './lsp.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, lspCommand, doctorCommand];
