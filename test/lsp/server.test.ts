@@ -3,6 +3,7 @@
  * for diagnostics, hover, definitions, references, completion, symbols, formatting
  * and quick fixes. One server process serves the whole file.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CodeActionRequest,
@@ -97,6 +98,23 @@ describe('mono lsp', () => {
     expect(capabilities.completionProvider).toBeDefined();
     expect(capabilities.codeActionProvider).toBeDefined();
     expect(client.initialize.serverInfo?.name).toBe('mono');
+  });
+
+  it('serves from a child Node with a 32 MB semi-space (Linux: read from /proc)', () => {
+    if (process.platform !== 'linux') return;
+    const children = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return parent === client.child.pid ? [readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')] : [];
+      } catch {
+        return []; // a process that ended meanwhile
+      }
+    });
+    // tsx's esbuild service is a child too: the server is the child that runs `lsp`.
+    const servers = children.filter((args) => args.includes('lsp'));
+    expect(servers).toHaveLength(1);
+    expect(servers[0]).toContain('--max-semi-space-size=32');
   });
 
   it('publishes the compiler diagnostics as the plan is edited, hints included', async () => {

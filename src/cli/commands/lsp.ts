@@ -59,7 +59,9 @@ sections, partitions), document symbols (declarations, sections, partitions,
 phases), completion (layers, blocks, argument names, data and phase settings,
 schedules, optimizers, sections, partitions, heads, params), formatting (as mono
 fmt) and quick fixes for "did you mean". It runs until the editor sends 'exit'
-or closes stdin. Nothing but protocol messages is written to stdout.
+or closes stdin. Nothing but protocol messages is written to stdout. The server
+runs in a child Node with a larger young generation (--max-semi-space-size=32,
+about twice as fast on large plans) unless NODE_OPTIONS or the command line sets one.
 
 Options:
   --stdio      accepted for language clients; stdin/stdout is the only transport
