@@ -19,7 +19,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { linePlot, type PlotMarker, type PlotSeries } from '../src/optim/svg-plot.js';
+import { renderChart, type MarkerSpec, type SeriesSpec } from '../src/plot/index.js';
 import { FASHION_MNIST_DEBIAN_DIR } from '../src/runtime/data/idx-sources.js';
 import {
   epochsCsv,
@@ -183,8 +183,8 @@ async function runAll(list: Job[], size: ExperimentSize, options: Options): Prom
   return results;
 }
 
-function phaseMarkers(size: ExperimentSize): PlotMarker[] {
-  const markers: PlotMarker[] = [];
+function phaseMarkers(size: ExperimentSize): MarkerSpec[] {
+  const markers: MarkerSpec[] = [];
   let start = 0;
   size.epochs.forEach((epochs, i) => {
     markers.push({ x: start + 0.5, label: PHASE_NAMES[i]!, color: '#999999' });
@@ -196,7 +196,7 @@ function phaseMarkers(size: ExperimentSize): PlotMarker[] {
 function accuracyPlot(dataset: Dataset, summaries: readonly ArmSummary[], size: ExperimentSize, seeds: number): string {
   const target = DATASET_INFO[dataset].target;
   const epochs = totalEpochs(size);
-  const series: PlotSeries[] = summaries.map((s) => ({
+  const series: SeriesSpec[] = summaries.map((s) => ({
     name: ARM_LABELS[s.arm as Arm] ?? s.arm,
     color: ARM_COLORS[s.arm as Arm],
     points: s.meanCurve.map((acc, i) => [i + 1, acc === null ? Number.NaN : 100 * acc] as const),
@@ -204,7 +204,7 @@ function accuracyPlot(dataset: Dataset, summaries: readonly ArmSummary[], size: 
   series.push({ name: `target ${100 * target}%`, color: '#888888', dashed: true, points: [[0.5, 100 * target], [epochs + 0.5, 100 * target]] });
   const values = summaries.flatMap((s) => s.meanCurve).filter((v): v is number => v !== null);
   const low = Math.max(0, Math.floor(Math.min(...values, target) * 10) * 10);
-  return linePlot({
+  return renderChart({
     title: `${DATASET_INFO[dataset].label}: hold-out accuracy of the trained head, mean of ${seeds} seed${seeds === 1 ? '' : 's'}`,
     width: 760,
     height: 440,

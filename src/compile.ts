@@ -2,20 +2,28 @@ import { readFileSync } from 'node:fs';
 import type { Diagnostic } from './diagnostics/diagnostic.js';
 import { hasErrors, sortDiagnostics } from './diagnostics/diagnostic.js';
 import { didYouMean } from './diagnostics/suggest.js';
-import { lowerToIr } from './ir/lower.js';
+import { lowerToIr } from './semantics/lower.js';
 import type { IR } from './ir/types.js';
 import { validateIr } from './ir/validate.js';
 import { analyzePlan } from './semantics/analyze.js';
 import type { ParamOverride } from './semantics/params.js';
+import type { CheckRegistry } from './semantics/registry.js';
 import { Reporter } from './semantics/reporter.js';
-import type { Expression, Plan } from './syntax/ast.js';
+import type { ExpansionTrace } from './semantics/trace.js';
+import type { Plan } from './syntax/ast.js';
 import type { SourceRange } from './syntax/location.js';
 import { NO_RANGE } from './syntax/location.js';
-import { parsePlan } from './syntax/parse.js';
+import { parseExpression, parsePlan } from './syntax/parse.js';
 
 export interface CompileOptions {
   /** Plan-param overrides from `--set NAME=VALUE`; VALUE is mono expression text. */
   set?: Record<string, string>;
+  /** The per-node checks to run instead of the built-in ones (createCheckRegistry() plus a tool's own). */
+  checks?: CheckRegistry;
+  /** Filled with what each layer item expanded to (nodes, shapes), also when the plan has errors elsewhere. */
+  trace?: ExpansionTrace;
+  /** false: stop after the checks, with no IR (an editor wants diagnostics only, fast). Default true. */
+  lower?: boolean;
 }
 
 export interface CompileResult {
@@ -43,9 +51,9 @@ export function compilePlan(text: string, file: string, options: CompileOptions 
     const reporter = new Reporter(file);
     const setReporter = new Reporter(SET_FILE);
     const overrides = parseOverrides(options.set ?? {}, plan, setReporter);
-    const analysis = analyzePlan(plan, overrides, reporter);
+    const analysis = analyzePlan(plan, overrides, reporter, options.checks, options.trace);
     const diagnostics = [...parsed.diagnostics, ...setReporter.diagnostics, ...reporter.diagnostics];
-    if (analysis === undefined || hasErrors(diagnostics)) return result(plan, undefined, diagnostics);
+    if (analysis === undefined || hasErrors(diagnostics) || options.lower === false) return result(plan, undefined, diagnostics);
     const ir = lowerToIr(analysis, file, text);
     const validation = validateIr(ir);
     if (!validation.valid) {
@@ -76,12 +84,10 @@ function internalError(code: string, message: string, file: string): Diagnostic 
   return { severity: 'error', code, message, file, range: NO_RANGE };
 }
 
-/** Source prefix for parsing an override: the text `NAME=VALUE` then starts line 2. */
-const OVERRIDE_PREFIX = 'plan set param\n';
-
 /**
- * Parses each `NAME=VALUE` as a param declaration. Locations are moved into the
- * `NAME=VALUE` text (line 1), so that diagnostics about it point into what the user typed.
+ * Parses each `NAME=VALUE` override's VALUE with the parser's expression rule, its
+ * locations starting after `NAME=` on line 1 of the `NAME=VALUE` text, so that
+ * diagnostics about it point into what the user typed.
  */
 function parseOverrides(set: Record<string, string>, plan: Plan, reporter: Reporter): Map<string, ParamOverride> {
   const overrides = new Map<string, ParamOverride>();
@@ -89,18 +95,24 @@ function parseOverrides(set: Record<string, string>, plan: Plan, reporter: Repor
   for (const name of Object.keys(set).sort()) {
     const value = set[name]!;
     const text = `${name}=${value}`;
-    const whole = lineRange(0, text.length);
     if (!declared.includes(name)) {
       reporter.error('unknown-param', `--set ${name}: the plan has no param '${name}'`, lineRange(0, name.length), didYouMean(name, declared));
       continue;
     }
-    const parsed = parsePlan(OVERRIDE_PREFIX + text, SET_FILE);
-    const declaration = parsed.plan?.declarations[0];
-    if (hasErrors(parsed.diagnostics) || parsed.plan?.declarations.length !== 1 || declaration?.kind !== 'Param') {
-      reporter.error('invalid-set', `--set ${text}: '${value}' is not a mono expression (a number, "string", true or false, ...)`, whole);
+    const valueStart = name.length + 1;
+    const parsed = parseExpression(value, SET_FILE, { offset: valueStart, line: 1, column: valueStart + 1 });
+    const problem = parsed.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+    if (parsed.expression === undefined || problem !== undefined) {
+      const reason = problem === undefined ? '' : `: ${problem.message}`;
+      reporter.error(
+        'invalid-set',
+        `--set ${text}: '${value}' is not a mono expression${reason}`,
+        problem?.range ?? lineRange(valueStart, text.length),
+        'VALUE is a mono expression: a number, a percentage, a "string", true or false, a list, or arithmetic on those and on earlier params',
+      );
       continue;
     }
-    overrides.set(name, { expression: shiftExpression(declaration.value, OVERRIDE_PREFIX.length), reporter });
+    overrides.set(name, { expression: parsed.expression, reporter });
   }
   return overrides;
 }
@@ -110,36 +122,4 @@ function lineRange(startColumn: number, endColumn: number): SourceRange {
     start: { offset: startColumn, line: 1, column: startColumn + 1 },
     end: { offset: endColumn, line: 1, column: endColumn + 1 },
   };
-}
-
-/** A copy of an expression with every location moved back by `offset` characters and one line. */
-function shiftExpression(expression: Expression, offset: number): Expression {
-  const loc = shiftRange(expression.loc, offset);
-  switch (expression.kind) {
-    case 'List':
-      return { ...expression, items: expression.items.map((item) => shiftExpression(item, offset)), loc };
-    case 'Call':
-      return {
-        ...expression,
-        callee: { ...expression.callee, loc: shiftRange(expression.callee.loc, offset) },
-        args: expression.args.map((arg) => ({
-          ...arg,
-          ...(arg.name ? { name: { ...arg.name, loc: shiftRange(arg.name.loc, offset) } } : {}),
-          value: shiftExpression(arg.value, offset),
-          loc: shiftRange(arg.loc, offset),
-        })),
-        loc,
-      };
-    case 'Binary':
-      return { ...expression, left: shiftExpression(expression.left, offset), right: shiftExpression(expression.right, offset), loc };
-    case 'Unary':
-      return { ...expression, operand: shiftExpression(expression.operand, offset), loc };
-    default:
-      return { ...expression, loc };
-  }
-}
-
-function shiftRange(range: SourceRange, offset: number): SourceRange {
-  const shift = (position: SourceRange['start']) => ({ offset: Math.max(0, position.offset - offset), line: Math.max(1, position.line - 1), column: position.column });
-  return { start: shift(range.start), end: shift(range.end) };
 }

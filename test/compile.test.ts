@@ -75,6 +75,26 @@ describe('--set overrides', () => {
   it('reports a value that is not an expression', () => {
     const result = compile(plan(), { set: { width: '2 +' } });
     expect(result.diagnostics.map((d) => [d.code, d.file])).toEqual([['invalid-set', SET_FILE]]);
+    // The parser's own words, at the end of the NAME=VALUE text.
+    expect(result.diagnostics[0]!.message).toBe("--set width=2 +: '2 +' is not a mono expression: expected an expression but found end of file");
+    expect(result.diagnostics[0]!.range.start).toEqual({ offset: 'width=2 +'.length, line: 1, column: 'width=2 +'.length + 1 });
+  });
+
+  it('points a syntax error inside the value at its token in the NAME=VALUE text', () => {
+    for (const [value, token, message] of [
+      ['2 3', '3', "expected the end of the expression but found '3'"],
+      ['[1, 2 $', '$', "unexpected character '$'"],
+      ['(4))', ')', "expected the end of the expression but found ')'"],
+    ] as const) {
+      const result = compile(plan(), { set: { width: value } });
+      const text = `width=${value}`;
+      expect(result.diagnostics.map((d) => d.code)).toEqual(['invalid-set']);
+      const diagnostic = result.diagnostics[0]!;
+      expect(diagnostic.message).toContain(message);
+      const at = text.lastIndexOf(token);
+      expect(diagnostic.range.start).toEqual({ offset: at, line: 1, column: at + 1 });
+      expect(diagnostic.range.end.offset).toBe(at + 1);
+    }
   });
 
   it('reports a value of the wrong type where it is used', () => {

@@ -5,7 +5,7 @@
  * The trainer runs the steps; this module picks the lrs, smooths the losses,
  * detects divergence, suggests bounds and renders CSV and SVG.
  */
-import { linePlot } from './svg-plot.js';
+import { renderChart } from '../plot/index.js';
 
 /** Defaults of the sweep: lr from LR_FIND_FROM to LR_FIND_TO over LR_FIND_STEPS steps. */
 export const LR_FIND_FROM = 1e-7;
@@ -204,7 +204,7 @@ export function lrFindSvg(points: readonly LrRangePoint[], bounds: SuggestedBoun
       yDomain = [lo - 0.02 * (hi - lo), hi];
     }
   }
-  return linePlot({
+  return renderChart({
     title: 'LR range test',
     x: { title: 'learning rate (log scale)', scale: 'log' },
     y: { title: 'training loss', scale: 'linear', ...(yDomain ? { domain: yDomain } : {}) },

@@ -7,7 +7,7 @@
  * marks where each phase starts.
  */
 import path from 'node:path';
-import { dataDomain, linePlot, type AxisScale, type PlotMarker, type PlotSeries } from '../optim/svg-plot.js';
+import { dataDomain, renderChart, type AxisScale, type MarkerSpec, type SeriesSpec } from '../plot/index.js';
 import { writeFileAtomically } from './run-folder.js';
 import type { EpochMetrics } from './trainer.js';
 
@@ -18,8 +18,8 @@ export const LR_PLOT_FILE = 'lr.svg';
 type Point = readonly [number, number];
 
 /** Phase starts as markers at the half epoch before each phase's first epoch. */
-function phaseMarkers(lines: readonly EpochMetrics[]): PlotMarker[] {
-  const markers: PlotMarker[] = [];
+function phaseMarkers(lines: readonly EpochMetrics[]): MarkerSpec[] {
+  const markers: MarkerSpec[] = [];
   lines.forEach((line, i) => {
     if (i === 0 || lines[i - 1]!.phase !== line.phase) markers.push({ x: i + 0.5, label: `${line.phase} (${line.head})`, color: '#999999' });
   });
@@ -32,7 +32,7 @@ const points = (lines: readonly EpochMetrics[], value: (line: EpochMetrics) => n
 const EPOCH_AXIS = 'epoch (across phases)';
 
 /** The data's range widened by 5% on each side (in log space on a log axis), so no dot sits on the frame. */
-function paddedDomain(series: readonly PlotSeries[], scale: AxisScale): [number, number] {
+function paddedDomain(series: readonly SeriesSpec[], scale: AxisScale): [number, number] {
   const [lo, hi] = dataDomain(series.flatMap((s) => s.points.map(([, y]) => y)), scale);
   if (scale === 'log') {
     const pad = 10 ** (0.05 * Math.log10(hi / lo));
@@ -42,8 +42,8 @@ function paddedDomain(series: readonly PlotSeries[], scale: AxisScale): [number,
   return [lo - pad, hi + pad];
 }
 
-function plot(lines: readonly EpochMetrics[], title: string, yTitle: string, series: PlotSeries[], scale: AxisScale = 'linear'): string {
-  return linePlot({
+function plot(lines: readonly EpochMetrics[], title: string, yTitle: string, series: SeriesSpec[], scale: AxisScale = 'linear'): string {
+  return renderChart({
     title,
     width: 760,
     height: 420,
@@ -73,7 +73,7 @@ export function lossSvg(lines: readonly EpochMetrics[]): string {
 }
 
 export function lrSvg(lines: readonly EpochMetrics[]): string {
-  const series: PlotSeries[] = [{ name: 'lr', points: points(lines, (l) => l.lr), color: '#333333' }];
+  const series: SeriesSpec[] = [{ name: 'lr', points: points(lines, (l) => l.lr), color: '#333333' }];
   // Per-group lines only when some group's lr differs from the phase lr (layerwise): else they would hide it.
   const groupsDiffer = lines.some((l) => Object.values(l.lr_groups ?? {}).some((lr) => lr !== l.lr));
   if (groupsDiffer) {

@@ -2,6 +2,8 @@ import type { DataSpec, IRNode, ParamSpec, PhaseSpec, Shape } from '../ir/types.
 import type { LayerItem, Plan, Section } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
 import { createCheckRegistry } from './checks/index.js';
+import type { CheckRegistry } from './registry.js';
+import type { ExpansionTrace } from './trace.js';
 import { resolveData } from './data.js';
 import { evaluate } from './evaluate.js';
 import type { Flow } from './expand.js';
@@ -48,15 +50,25 @@ export interface Analysis {
   phases: PhaseSpec[];
 }
 
+/** The built-in checks; they keep no state between runs, so one registry serves every compilation. */
+const defaultChecks = createCheckRegistry();
 
 /**
  * Resolves and checks a parsed plan: names, params (with overrides), block
  * expansion and shape inference, partitions and heads, data and schedule.
  * Reports every problem into `reporter`; returns the analysis when there were none.
+ * `checks` are the name-level checks run on every node (the built-in ones unless given);
+ * a `trace` records what each layer item expanded to.
  */
-export function analyzePlan(plan: Plan, overrides: ReadonlyMap<string, ParamOverride>, reporter: Reporter): Analysis | undefined {
+export function analyzePlan(
+  plan: Plan,
+  overrides: ReadonlyMap<string, ParamOverride>,
+  reporter: Reporter,
+  checks: CheckRegistry = defaultChecks,
+  trace?: ExpansionTrace,
+): Analysis | undefined {
   const symbols = collectSymbols(plan, reporter);
-  createCheckRegistry().run(plan, { symbols, reporter });
+  checks.run(plan, { symbols, reporter });
   const params = evaluatePlanParams(symbols, overrides, reporter);
   const layout = layoutPartitions(symbols, reporter);
   const network = symbols.network;
@@ -73,7 +85,7 @@ export function analyzePlan(plan: Plan, overrides: ReadonlyMap<string, ParamOver
   }
 
   // Sections, in order, into one node list; each section's node range is kept for the partitions.
-  const expander = new Expander(symbols, params.env, reporter);
+  const expander = new Expander(symbols, params.env, reporter, trace);
   const nodes: IRNode[] = [];
   const sectionRanges = new Map<string, { start: number; end: number; output: Flow }>();
   let flow: Flow = { id: 'input', shape: inputShape ?? null };

@@ -11,6 +11,7 @@ import { argumentLoc, bindArguments, booleanArg, defaults, optionalNumberArg } f
 import { formatShape, isFlat, isImage, sameShape, shapeSize } from './shapes.js';
 import type { SymbolTable } from './symbols.js';
 import { keywordRange } from './symbols.js';
+import type { ExpansionTrace } from './trace.js';
 import { coerce, T } from './types.js';
 import type { EvaluatedArgument } from './values.js';
 
@@ -106,7 +107,11 @@ export class Expander {
     private readonly symbols: SymbolTable,
     private readonly planEnv: Environment,
     private readonly reporter: Reporter,
-  ) {}
+    /** Records what each layer item produced (for tools); absent in a plain compilation. */
+    private readonly trace?: ExpansionTrace,
+  ) {
+    if (trace !== undefined) trace.parameters = this.parameters;
+  }
 
   /** Expands one network section into `nodes`, continuing from `input`. */
   expandSection(name: string, body: readonly LayerItem[], input: Flow, nodes: IRNode[], partition: string): Flow {
@@ -120,26 +125,37 @@ export class Expander {
     this.owner = { nodes, section, partition, head: instance, note: ` (in the proxy head of partition '${partition}')` };
     const env = this.bindDeclaration(head, call, this.planEnv);
     if (env === undefined) return { id: input.id, shape: null };
-    return this.expandItems(head.body, input, new Scope(instance, `${partition}/head:${head.name.name}`), env);
+    const start = nodes.length;
+    const output = this.expandItems(head.body, input, new Scope(instance, `${partition}/head:${head.name.name}`), env);
+    this.trace?.record(call, nodes.slice(start), output.shape);
+    return output;
   }
 
   private expandItems(items: readonly LayerItem[], input: Flow, scope: Scope, env: Environment): Flow {
     let flow = input;
     for (const item of items) {
       if (this.aborted) return { id: flow.id, shape: null };
-      switch (item.kind) {
-        case 'LayerCall':
-          flow = this.expandCall(item, flow, scope, env);
-          break;
-        case 'Repeat':
-          flow = this.deeper(flow, keywordRange(item.loc, 'repeat'), () => this.expandRepeat(item, flow, scope, env));
-          break;
-        case 'Residual':
-          flow = this.deeper(flow, keywordRange(item.loc, 'residual'), () => this.expandResidual(item, flow, scope, env));
-          break;
+      if (this.trace !== undefined) {
+        const nodes = this.owner.nodes;
+        const start = nodes.length;
+        flow = this.expandItem(item, flow, scope, env);
+        this.trace.record(item, nodes.slice(start), flow.shape);
+      } else {
+        flow = this.expandItem(item, flow, scope, env);
       }
     }
     return flow;
+  }
+
+  private expandItem(item: LayerItem, flow: Flow, scope: Scope, env: Environment): Flow {
+    switch (item.kind) {
+      case 'LayerCall':
+        return this.expandCall(item, flow, scope, env);
+      case 'Repeat':
+        return this.deeper(flow, keywordRange(item.loc, 'repeat'), () => this.expandRepeat(item, flow, scope, env));
+      case 'Residual':
+        return this.deeper(flow, keywordRange(item.loc, 'residual'), () => this.expandResidual(item, flow, scope, env));
+    }
   }
 
   /** Expands one nesting level (block call, repeat, residual) deeper, or reports the limit at `at` and stops. */

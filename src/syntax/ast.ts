@@ -261,6 +261,7 @@ export type AstNode =
   | Plan
   | Declaration
   | Section
+  | PhaseDeclaration
   | Setting
   | LayerItem
   | SharedClause

@@ -6,6 +6,7 @@
  * is incomplete is left out, so that a partial plan is still well formed.
  */
 import type { CstElement, CstNode, IToken } from './chevrotain.js';
+import type * as Cst from './cst-types.js';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type * as Ast from './ast.js';
 import type { Position, SourceRange } from './location.js';
@@ -37,55 +38,63 @@ function usable(token: IToken): boolean {
   return !token.isInsertedInRecovery && Number.isFinite(token.startOffset);
 }
 
+// The child names of a CST node, from the generated types (cst-types.ts): a name that
+// the rule does not have, or a token asked for as a node, fails the type check.
+type ChildrenOf<N extends CstNode> = N['children'];
+export type TokenName<N extends CstNode> = {
+  [K in keyof ChildrenOf<N>]-?: NonNullable<ChildrenOf<N>[K]> extends IToken[] ? K : never;
+}[keyof ChildrenOf<N>] &
+  string;
+export type NodeName<N extends CstNode> = {
+  [K in keyof ChildrenOf<N>]-?: NonNullable<ChildrenOf<N>[K]> extends CstNode[] ? K : never;
+}[keyof ChildrenOf<N>] &
+  string;
+type ChildNode<N extends CstNode, K extends NodeName<N>> = NonNullable<ChildrenOf<N>[K]> extends Array<infer C> ? C : never;
+
+function elements(node: CstNode, name: string): readonly CstElement[] {
+  return (node.children as Record<string, CstElement[] | undefined>)[name] ?? [];
+}
+
 // These helpers avoid intermediate arrays: plans with 10,000 blocks pass through here.
-function tokensOf(node: CstNode, name: string): IToken[] {
+function tokensOf<N extends CstNode>(node: N, name: TokenName<N>): IToken[] {
   const found: IToken[] = [];
-  for (const element of node.children[name] ?? []) if (isToken(element) && usable(element)) found.push(element);
+  for (const element of elements(node, name)) if (isToken(element) && usable(element)) found.push(element);
   return found;
 }
 
-function nthToken(node: CstNode, name: string, index: number): IToken | undefined {
+function nthToken<N extends CstNode>(node: N, name: TokenName<N>, index: number): IToken | undefined {
   let seen = 0;
-  for (const element of node.children[name] ?? []) {
+  for (const element of elements(node, name)) {
     if (isToken(element) && usable(element) && seen++ === index) return element;
   }
   return undefined;
 }
 
-function token(node: CstNode, name: string, index = 0): IToken {
+function token<N extends CstNode>(node: N, name: TokenName<N>, index = 0): IToken {
   const found = nthToken(node, name, index);
   if (found === undefined) throw new Incomplete(`missing ${name}`);
   return found;
 }
 
-function optionalToken(node: CstNode, name: string): IToken | undefined {
+function optionalToken<N extends CstNode>(node: N, name: TokenName<N>): IToken | undefined {
   return nthToken(node, name, 0);
 }
 
-function childNodes(node: CstNode, name: string): CstNode[] {
-  const found: CstNode[] = [];
-  for (const element of node.children[name] ?? []) if (!isToken(element)) found.push(element);
+function childNodes<N extends CstNode, K extends NodeName<N>>(node: N, name: K): ChildNode<N, K>[] {
+  const found: ChildNode<N, K>[] = [];
+  for (const element of elements(node, name)) if (!isToken(element)) found.push(element as ChildNode<N, K>);
   return found;
 }
 
-function optionalChild(node: CstNode, name: string): CstNode | undefined {
-  for (const element of node.children[name] ?? []) if (!isToken(element)) return element;
+function optionalChild<N extends CstNode, K extends NodeName<N>>(node: N, name: K): ChildNode<N, K> | undefined {
+  for (const element of elements(node, name)) if (!isToken(element)) return element as ChildNode<N, K>;
   return undefined;
 }
 
-function child(node: CstNode, name: string): CstNode {
+function child<N extends CstNode, K extends NodeName<N>>(node: N, name: K): ChildNode<N, K> {
   const found = optionalChild(node, name);
   if (found === undefined) throw new Incomplete(`missing ${name}`);
   return found;
-}
-
-/** The single element of a rule that holds one alternative (declaration, primary). */
-function onlyElement(node: CstNode): CstElement | undefined {
-  for (const name in node.children) {
-    const first = node.children[name]?.[0];
-    if (first !== undefined) return first;
-  }
-  return undefined;
 }
 
 export function tokenStart(token: IToken): Position {
@@ -112,12 +121,11 @@ function span(start: SourceRange | IToken, end: SourceRange | IToken): SourceRan
 }
 
 /** Tokens of several types in source order, for operator chains like `a + b - c`. */
-function operatorsInOrder(node: CstNode, names: readonly string[]): IToken[] {
-  if (names.every((name) => node.children[name] === undefined)) return [];
+function operatorsInOrder<N extends CstNode>(node: N, names: readonly TokenName<N>[]): IToken[] {
   return names.flatMap((name) => tokensOf(node, name)).sort((a, b) => a.startOffset - b.startOffset);
 }
 
-function keepComplete<T>(items: readonly CstNode[], build: (node: CstNode) => T): T[] {
+function keepComplete<N extends CstNode, T>(items: readonly N[], build: (node: N) => T): T[] {
   const built: T[] = [];
   for (const item of items) {
     try {
@@ -143,7 +151,8 @@ export class AstBuilder {
   constructor(private readonly file: string) {}
 
   /** The plan, or undefined when even its header is missing or it nests too deep. */
-  plan(cst: CstNode): Ast.Plan | undefined {
+  plan(root: CstNode): Ast.Plan | undefined {
+    const cst = root as Cst.PlanCstNode;
     try {
       const planToken = token(cst, 'Plan');
       const name = this.identifier(token(cst, 'Identifier'));
@@ -156,6 +165,16 @@ export class AstBuilder {
         comments: [],
         loc: span(planToken, last === undefined ? name.loc : last.loc),
       };
+    } catch (error) {
+      if (error instanceof Incomplete || error instanceof TooDeep) return undefined;
+      throw error;
+    }
+  }
+
+  /** A lone expression (the parser's `expression` rule invoked on its own), or undefined when incomplete or too deep. */
+  standaloneExpression(root: CstNode): Ast.Expression | undefined {
+    try {
+      return this.expression(root as Cst.ExpressionCstNode);
     } catch (error) {
       if (error instanceof Incomplete || error instanceof TooDeep) return undefined;
       throw error;
@@ -196,30 +215,25 @@ export class AstBuilder {
     return { kind: 'Identifier', name: token.image, loc: tokenRange(token) };
   }
 
-  private declaration(node: CstNode): Ast.Declaration {
-    const inner = onlyElement(node);
-    if (inner === undefined || isToken(inner)) throw new Incomplete('empty declaration');
-    switch (inner.name) {
-      case 'paramDeclaration':
-        return this.param(inner);
-      case 'dataDeclaration':
-        return this.data(inner);
-      case 'blockDeclaration':
-        return { kind: 'Block', ...this.layerDefinition(inner, 'Block') };
-      case 'headDeclaration':
-        return { kind: 'Head', ...this.layerDefinition(inner, 'Head') };
-      case 'networkDeclaration':
-        return this.network(inner);
-      case 'partitionDeclaration':
-        return this.partition(inner);
-      case 'scheduleDeclaration':
-        return this.schedule(inner);
-      default:
-        throw new Incomplete(`unknown declaration ${inner.name}`);
-    }
+  private declaration(node: Cst.DeclarationCstNode): Ast.Declaration {
+    const param = optionalChild(node, 'paramDeclaration');
+    if (param !== undefined) return this.param(param);
+    const data = optionalChild(node, 'dataDeclaration');
+    if (data !== undefined) return this.data(data);
+    const block = optionalChild(node, 'blockDeclaration');
+    if (block !== undefined) return { kind: 'Block', ...this.layerDefinition(block, token(block, 'Block')) };
+    const head = optionalChild(node, 'headDeclaration');
+    if (head !== undefined) return { kind: 'Head', ...this.layerDefinition(head, token(head, 'Head')) };
+    const network = optionalChild(node, 'networkDeclaration');
+    if (network !== undefined) return this.network(network);
+    const partition = optionalChild(node, 'partitionDeclaration');
+    if (partition !== undefined) return this.partition(partition);
+    const schedule = optionalChild(node, 'scheduleDeclaration');
+    if (schedule !== undefined) return this.schedule(schedule);
+    throw new Incomplete('empty declaration');
   }
 
-  private param(node: CstNode): Ast.ParamDeclaration {
+  private param(node: Cst.ParamDeclarationCstNode): Ast.ParamDeclaration {
     const value = this.expression(child(node, 'expression'));
     return {
       kind: 'Param',
@@ -229,7 +243,7 @@ export class AstBuilder {
     };
   }
 
-  private data(node: CstNode): Ast.DataDeclaration {
+  private data(node: Cst.DataDeclarationCstNode): Ast.DataDeclaration {
     const nameToken = token(node, 'Identifier');
     const argumentList = optionalChild(node, 'argumentList');
     const source: Ast.CallExpression | Ast.Reference =
@@ -245,11 +259,11 @@ export class AstBuilder {
     };
   }
 
-  private settings(body: CstNode): Ast.Setting[] {
+  private settings(body: Cst.SettingsBodyCstNode): Ast.Setting[] {
     return this.nested(optionalToken(body, 'LCurly'), () => this.settingList(body));
   }
 
-  private settingList(body: CstNode): Ast.Setting[] {
+  private settingList(body: Cst.SettingsBodyCstNode): Ast.Setting[] {
     return keepComplete(childNodes(body, 'setting'), (node) => {
       const values = childNodes(node, 'expression').map((expression) => this.expression(expression));
       const last = values[values.length - 1];
@@ -259,7 +273,7 @@ export class AstBuilder {
     });
   }
 
-  private layerDefinition(node: CstNode, keyword: 'Block' | 'Head') {
+  private layerDefinition(node: Cst.BlockDeclarationCstNode | Cst.HeadDeclarationCstNode, keyword: IToken) {
     const parameterList = optionalChild(node, 'parameterList');
     const params =
       parameterList === undefined
@@ -270,11 +284,11 @@ export class AstBuilder {
       name: this.identifier(token(node, 'Identifier')),
       params,
       body: this.layerItems(body),
-      loc: span(token(node, keyword), token(body, 'RCurly')),
+      loc: span(keyword, token(body, 'RCurly')),
     };
   }
 
-  private parameter(node: CstNode): Ast.ParameterDefinition {
+  private parameter(node: Cst.ParameterCstNode): Ast.ParameterDefinition {
     const nameToken = token(node, 'Identifier');
     const defaultNode = optionalChild(node, 'expression');
     const name = this.identifier(nameToken);
@@ -283,7 +297,7 @@ export class AstBuilder {
     return { kind: 'ParameterDefinition', name, default: value, loc: span(nameToken, value.loc) };
   }
 
-  private network(node: CstNode): Ast.NetworkDeclaration {
+  private network(node: Cst.NetworkDeclarationCstNode): Ast.NetworkDeclaration {
     const sections = keepComplete(childNodes(node, 'section'), (section): Ast.Section => {
       const nameToken = token(section, 'Identifier');
       const body = keepComplete(childNodes(section, 'layerItem'), (item) => this.layerItem(item));
@@ -303,7 +317,7 @@ export class AstBuilder {
     };
   }
 
-  private partition(node: CstNode): Ast.PartitionDeclaration {
+  private partition(node: Cst.PartitionDeclarationCstNode): Ast.PartitionDeclaration {
     const hasRange = optionalToken(node, 'DotDot') !== undefined;
     const proxyNode = optionalChild(node, 'layerCall');
     const proxy = proxyNode === undefined ? undefined : this.layerCall(proxyNode);
@@ -320,7 +334,7 @@ export class AstBuilder {
     };
   }
 
-  private schedule(node: CstNode): Ast.ScheduleDeclaration {
+  private schedule(node: Cst.ScheduleDeclarationCstNode): Ast.ScheduleDeclaration {
     return {
       kind: 'Schedule',
       phases: keepComplete(childNodes(node, 'phase'), (phase) => this.phase(phase)),
@@ -328,7 +342,7 @@ export class AstBuilder {
     };
   }
 
-  private phase(node: CstNode): Ast.PhaseDeclaration {
+  private phase(node: Cst.PhaseCstNode): Ast.PhaseDeclaration {
     const modeToken = optionalToken(node, 'Train') ?? token(node, 'Finetune');
     const mode = modeToken.image === 'train' ? 'train' : 'finetune';
     const target = this.identifier(token(node, 'Identifier', 0));
@@ -356,11 +370,11 @@ export class AstBuilder {
   // ------------------------------------------------------------ layer items
 
   /** The items of a `{ ... }` layer body, one level deeper. */
-  private layerItems(body: CstNode): Ast.LayerItem[] {
+  private layerItems(body: Cst.LayerBodyCstNode): Ast.LayerItem[] {
     return this.nested(optionalToken(body, 'LCurly'), () => keepComplete(childNodes(body, 'layerItem'), (item) => this.layerItem(item)));
   }
 
-  private layerItem(node: CstNode): Ast.LayerItem {
+  private layerItem(node: Cst.LayerItemCstNode): Ast.LayerItem {
     const call = optionalChild(node, 'layerCall');
     if (call !== undefined) return this.layerCall(call);
     const repeat = optionalChild(node, 'repeat');
@@ -368,18 +382,18 @@ export class AstBuilder {
     return this.residual(child(node, 'residual'));
   }
 
-  private layerCall(node: CstNode): Ast.LayerCall {
+  private layerCall(node: Cst.LayerCallCstNode): Ast.LayerCall {
     const nameToken = token(node, 'Identifier');
     const argumentList = optionalChild(node, 'argumentList');
     const { args, end } = argumentList === undefined ? { args: [], end: tokenEnd(nameToken) } : this.argumentList(argumentList);
     return { kind: 'LayerCall', callee: this.identifier(nameToken), args, loc: { start: tokenStart(nameToken), end } };
   }
 
-  private repeat(node: CstNode): Ast.Repeat {
+  private repeat(node: Cst.RepeatCstNode): Ast.Repeat {
     return this.nested(optionalToken(node, 'Repeat'), () => this.repeatLevel(node));
   }
 
-  private repeatLevel(node: CstNode): Ast.Repeat {
+  private repeatLevel(node: Cst.RepeatCstNode): Ast.Repeat {
     const count = this.expression(child(node, 'expression'));
     const sharedToken = optionalToken(node, 'Shared');
     let shared: Ast.SharedClause | undefined;
@@ -408,7 +422,7 @@ export class AstBuilder {
     };
   }
 
-  private residual(node: CstNode): Ast.Residual {
+  private residual(node: Cst.ResidualCstNode): Ast.Residual {
     const argumentList = optionalChild(node, 'argumentList');
     const body = child(node, 'layerBody');
     return {
@@ -421,11 +435,11 @@ export class AstBuilder {
 
   // ------------------------------------------------------------ expressions
 
-  private argumentList(node: CstNode): { args: Ast.Argument[]; end: Position } {
+  private argumentList(node: Cst.ArgumentListCstNode): { args: Ast.Argument[]; end: Position } {
     return this.nested(optionalToken(node, 'LParen'), () => this.argumentLevel(node));
   }
 
-  private argumentLevel(node: CstNode): { args: Ast.Argument[]; end: Position } {
+  private argumentLevel(node: Cst.ArgumentListCstNode): { args: Ast.Argument[]; end: Position } {
     const args = childNodes(node, 'argument').map((argument): Ast.Argument => {
       const value = this.expression(child(argument, 'expression'));
       const nameToken = optionalToken(argument, 'ArgumentName');
@@ -435,17 +449,17 @@ export class AstBuilder {
     return { args, end: tokenEnd(token(node, 'RParen')) };
   }
 
-  private call(nameToken: IToken, argumentList: CstNode): Ast.CallExpression {
+  private call(nameToken: IToken, argumentList: Cst.ArgumentListCstNode): Ast.CallExpression {
     const { args, end } = this.argumentList(argumentList);
     return { kind: 'Call', callee: this.identifier(nameToken), args, loc: { start: tokenStart(nameToken), end } };
   }
 
-  expression(node: CstNode): Ast.Expression {
-    return this.binaryChain(node, 'product', ['Plus', 'Minus'], (operand) => this.product(operand));
+  private expression(node: Cst.ExpressionCstNode): Ast.Expression {
+    return this.binaryChain(childNodes(node, 'product'), () => operatorsInOrder(node, ['Plus', 'Minus']), (operand) => this.product(operand));
   }
 
-  private product(node: CstNode): Ast.Expression {
-    return this.binaryChain(node, 'unary', ['Star', 'Slash'], (operand) => this.unary(operand));
+  private product(node: Cst.ProductCstNode): Ast.Expression {
+    return this.binaryChain(childNodes(node, 'unary'), () => operatorsInOrder(node, ['Star', 'Slash']), (operand) => this.unary(operand));
   }
 
   /**
@@ -453,15 +467,13 @@ export class AstBuilder {
    * operand sits k levels deeper and operand j >= 1 sits k - j + 1 deeper; a chain too
    * long for its depth is reported at its first operator past the limit.
    */
-  private binaryChain(
-    node: CstNode,
-    operandName: string,
-    operatorNames: readonly string[],
-    buildOperand: (operand: CstNode) => Ast.Expression,
+  private binaryChain<N extends CstNode>(
+    operandNodes: readonly N[],
+    operatorsOf: () => IToken[],
+    buildOperand: (operand: N) => Ast.Expression,
   ): Ast.Expression {
-    const operandNodes = childNodes(node, operandName);
     if (operandNodes.length === 1) return buildOperand(operandNodes[0]!);
-    const operators = operatorsInOrder(node, operatorNames);
+    const operators = operatorsOf();
     const chain = operandNodes.length - 1;
     const outer = this.depth;
     if (outer + chain > MAX_NESTING) {
@@ -480,53 +492,48 @@ export class AstBuilder {
     return result;
   }
 
-  private unary(node: CstNode): Ast.Expression {
+  private unary(node: Cst.UnaryCstNode): Ast.Expression {
     const minus = optionalToken(node, 'Minus');
     if (minus === undefined) return this.primary(child(node, 'primary'));
     const operand = this.nested(minus, () => this.unary(child(node, 'unary')));
     return { kind: 'Unary', op: '-', operand, loc: span(minus, operand.loc) };
   }
 
-  private primary(node: CstNode): Ast.Expression {
-    const inner = onlyElement(node);
-    if (inner === undefined) throw new Incomplete('empty expression');
-    if (isToken(inner)) {
-      if (!usable(inner)) throw new Incomplete('recovered token');
-      const loc = tokenRange(inner);
-      switch (inner.tokenType.name) {
-        case 'NumberLiteral':
-          return { kind: 'Number', value: this.finite(Number(inner.image), loc), loc };
-        case 'PercentLiteral':
-          return { kind: 'Percent', value: this.finite(Number(inner.image.slice(0, -1)), loc), loc };
-        case 'StringLiteral':
-          return { kind: 'String', value: this.unescape(inner), loc };
-        case 'True':
-          return { kind: 'Boolean', value: true, loc };
-        case 'False':
-          return { kind: 'Boolean', value: false, loc };
-        default:
-          throw new Incomplete(`unexpected token ${inner.tokenType.name}`);
-      }
+  private primary(node: Cst.PrimaryCstNode): Ast.Expression {
+    const number = optionalToken(node, 'NumberLiteral');
+    if (number !== undefined) {
+      const loc = tokenRange(number);
+      return { kind: 'Number', value: this.finite(Number(number.image), loc), loc };
     }
-    switch (inner.name) {
-      case 'list': {
-        const items = this.nested(optionalToken(inner, 'LBracket'), () => childNodes(inner, 'expression').map((item) => this.expression(item)));
-        return { kind: 'List', items, loc: span(token(inner, 'LBracket'), token(inner, 'RBracket')) };
-      }
-      case 'parenthesized': {
-        // The parentheses belong to the expression's range, so that enclosing ranges cover them.
-        const expression = this.nested(optionalToken(inner, 'LParen'), () => this.expression(child(inner, 'expression')));
-        return { ...expression, loc: span(token(inner, 'LParen'), token(inner, 'RParen')) };
-      }
-      case 'nameOrCall': {
-        const nameToken = token(inner, 'Identifier');
-        const argumentList = optionalChild(inner, 'argumentList');
-        if (argumentList === undefined) return { kind: 'Ref', name: nameToken.image, loc: tokenRange(nameToken) };
-        return this.call(nameToken, argumentList);
-      }
-      default:
-        throw new Incomplete(`unknown expression ${inner.name}`);
+    const percent = optionalToken(node, 'PercentLiteral');
+    if (percent !== undefined) {
+      const loc = tokenRange(percent);
+      return { kind: 'Percent', value: this.finite(Number(percent.image.slice(0, -1)), loc), loc };
     }
+    const string = optionalToken(node, 'StringLiteral');
+    if (string !== undefined) return { kind: 'String', value: this.unescape(string), loc: tokenRange(string) };
+    const truth = optionalToken(node, 'True') ?? optionalToken(node, 'False');
+    if (truth !== undefined) return { kind: 'Boolean', value: truth.image === 'true', loc: tokenRange(truth) };
+    const list = optionalChild(node, 'list');
+    if (list !== undefined) {
+      const items = this.nested(optionalToken(list, 'LBracket'), () => childNodes(list, 'expression').map((item) => this.expression(item)));
+      return { kind: 'List', items, loc: span(token(list, 'LBracket'), token(list, 'RBracket')) };
+    }
+    const parenthesized = optionalChild(node, 'parenthesized');
+    if (parenthesized !== undefined) {
+      // The parentheses belong to the expression's range, so that enclosing ranges cover them.
+      const expression = this.nested(optionalToken(parenthesized, 'LParen'), () => this.expression(child(parenthesized, 'expression')));
+      return { ...expression, loc: span(token(parenthesized, 'LParen'), token(parenthesized, 'RParen')) };
+    }
+    const nameOrCall = optionalChild(node, 'nameOrCall');
+    if (nameOrCall !== undefined) {
+      const nameToken = token(nameOrCall, 'Identifier');
+      const argumentList = optionalChild(nameOrCall, 'argumentList');
+      if (argumentList === undefined) return { kind: 'Ref', name: nameToken.image, loc: tokenRange(nameToken) };
+      return this.call(nameToken, argumentList);
+    }
+    // Nothing, or only a token inserted by recovery (already reported).
+    throw new Incomplete('empty expression');
   }
 
   /** Decodes `\"` and `\\`; any other escape is an error (the language has no others). */

@@ -20,6 +20,7 @@ export const {
   Alternation,
   Alternative,
   createSyntaxDiagramsCode,
+  generateCstDts,
   createToken,
   CstParser,
   EOF,

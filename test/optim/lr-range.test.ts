@@ -3,7 +3,7 @@ import { fc, test } from '@fast-check/vitest';
 import {
   LR_FIND_MIN_DESCENT, LR_FIND_MIN_STEPS, LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, sweepProblem, type LrRangePoint,
 } from '../../src/optim/lr-range.js';
-import { xmlProblems } from './well-formed.js';
+import { xmlProblems } from '../plot/well-formed.js';
 
 /** A typical sweep: flat at 2.3, falls around lr = 1e-3 to ~0.3, blows up past ~0.3. */
 function idealLoss(lr: number): number {

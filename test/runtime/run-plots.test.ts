@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accuracySvg, lrSvg, writeRunPlots } from '../../src/runtime/run-plots.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
-import { xmlProblems } from '../optim/well-formed.js';
+import { xmlProblems } from '../plot/well-formed.js';
 
 function line(phase: string, epoch: number, lr: number, groups: Record<string, number>, valAcc: number | null = 0.5): EpochMetrics {
   return {

@@ -6,6 +6,7 @@ import { dataCommand } from './data.js';
 import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
+import { lspCommand } from './lsp.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, lspCommand, doctorCommand];

@@ -73,10 +73,10 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
   for (const warning of warnings) io.stderr.write(`mono lr-find: warning: ${warning}\n`);
   let network: Network | undefined;
   try {
-    // Data first: a data failure is reported before TensorFlow.js is loaded.
-    const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
+    // The memory check first: it allocates nothing, the data set may be large.
     const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
     assertPhasesFit(ir, backend.name, [phase]);
+    const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
     const seed = seedArg ?? ir.data.seed;
     network = new Network(ir, runRngs(seed).init);
     if (values['init-from'] !== undefined) {

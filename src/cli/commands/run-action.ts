@@ -70,11 +70,12 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
   const ir: IR = compiled.ir;
   const given = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
 
-  // Before the run folder exists (missing, malformed or mismatched data leaves nothing
-  // behind) and before TensorFlow.js is loaded (such a failure is reported at once).
-  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
+  // A phase too big for the backend is refused before anything is allocated, the data
+  // included; the data is loaded before the run folder exists (missing, malformed or
+  // mismatched data leaves nothing behind).
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
   assertPhasesFit(ir, backend.name);
+  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   // The folder: the resumed one, the --out one, or a new default one (unique); locked before anything in it is read or written.
   let dir: string;

@@ -1,5 +1,5 @@
 /** The IDX-based sources of a plan: `idx("folder")` and `fashion_mnist("folder")`. */
-import { DEFAULT_FASHION_MNIST_PATH } from '../../semantics/catalog/data.js';
+import { DEFAULT_FASHION_MNIST_PATH } from '../../ir/defaults.js';
 import { cachedDataFolder } from './cache.js';
 import { DataUnavailableError } from './errors.js';
 import { loadIdxFolder } from './idx.js';

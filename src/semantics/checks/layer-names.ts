@@ -1,5 +1,5 @@
 import { didYouMean } from '../../diagnostics/suggest.js';
-import type { LayerCall, LayerItem } from '../../syntax/ast.js';
+import type { AstNode, LayerCall, LayerItem } from '../../syntax/ast.js';
 import { layerCatalog } from '../catalog/layers.js';
 import type { CheckContext } from '../registry.js';
 
@@ -11,16 +11,18 @@ export function forEachLayerCall(items: readonly LayerItem[], visit: (call: Laye
   }
 }
 
-/** Every name called as a layer is a built-in layer or a block (heads only serve as proxies). */
-export function checkLayerNames(items: readonly LayerItem[], context: CheckContext): void {
+/**
+ * A name called as a layer is a built-in layer or a block (heads only serve as
+ * proxies). A partition's proxy is a LayerCall too: the partition check names heads.
+ */
+export function checkLayerName(call: LayerCall, context: CheckContext, parent: AstNode | undefined): void {
+  if (parent?.kind === 'Partition') return;
   const { symbols, reporter } = context;
-  forEachLayerCall(items, (call) => {
-    const name = call.callee.name;
-    if (layerCatalog.has(name) || symbols.blocks.has(name)) return;
-    if (symbols.heads.has(name)) {
-      reporter.error('head-as-layer', `'${name}' is a head; a head can only be a partition's proxy`, call.callee.loc);
-      return;
-    }
-    reporter.error('unknown-layer', `unknown layer or block '${name}'`, call.callee.loc, didYouMean(name, [...layerCatalog.keys(), ...symbols.blocks.keys()]));
-  });
+  const name = call.callee.name;
+  if (layerCatalog.has(name) || symbols.blocks.has(name)) return;
+  if (symbols.heads.has(name)) {
+    reporter.error('head-as-layer', `'${name}' is a head; a head can only be a partition's proxy`, call.callee.loc);
+    return;
+  }
+  reporter.error('unknown-layer', `unknown layer or block '${name}'`, call.callee.loc, didYouMean(name, [...layerCatalog.keys(), ...symbols.blocks.keys()]));
 }

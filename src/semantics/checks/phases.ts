@@ -1,31 +1,29 @@
 import { didYouMean } from '../../diagnostics/suggest.js';
-import type { ScheduleDeclaration, Setting } from '../../syntax/ast.js';
+import type { PhaseDeclaration, Setting } from '../../syntax/ast.js';
 import { optimizerCatalog, PHASE_SETTINGS } from '../catalog/optimizers.js';
 import type { CheckContext } from '../registry.js';
 
-/** Phase targets, optimizer names and phase-setting names. */
-export function checkPhaseNames(schedule: ScheduleDeclaration, context: CheckContext): void {
+/** A phase's target, optimizer name and setting names. */
+export function checkPhaseNames(phase: PhaseDeclaration, context: CheckContext): void {
   const { symbols, reporter } = context;
-  for (const phase of schedule.phases) {
-    const target = phase.target;
-    if (phase.mode === 'finetune') {
-      if (target.name !== 'all')
-        reporter.error('finetune-target', `finetune trains the whole network: write 'finetune all', not 'finetune ${target.name}'`, target.loc, "did you mean 'all'?");
-    } else if (!symbols.partitionsByName.has(target.name) && !(symbols.partitions.length === 0 && target.name === IMPLICIT_PARTITION)) {
-      const candidates = symbols.partitions.length === 0 ? [IMPLICIT_PARTITION] : symbols.partitionsByName.keys();
-      reporter.error('unknown-partition', `unknown partition '${target.name}'`, target.loc, didYouMean(target.name, candidates));
-    }
-    const optimizer = phase.optimizer.callee;
-    if (!optimizerCatalog.has(optimizer.name)) {
-      reporter.error(
-        'unknown-optimizer',
-        `unknown optimizer '${optimizer.name}'; expected one of ${[...optimizerCatalog.keys()].join(', ')}`,
-        optimizer.loc,
-        didYouMean(optimizer.name, optimizerCatalog.keys()),
-      );
-    }
-    checkSettingNames(phase.settings, PHASE_SETTINGS, 'phase', ['lr_mult'], context);
+  const target = phase.target;
+  if (phase.mode === 'finetune') {
+    if (target.name !== 'all')
+      reporter.error('finetune-target', `finetune trains the whole network: write 'finetune all', not 'finetune ${target.name}'`, target.loc, "did you mean 'all'?");
+  } else if (!symbols.partitionsByName.has(target.name) && !(symbols.partitions.length === 0 && target.name === IMPLICIT_PARTITION)) {
+    const candidates = symbols.partitions.length === 0 ? [IMPLICIT_PARTITION] : symbols.partitionsByName.keys();
+    reporter.error('unknown-partition', `unknown partition '${target.name}'`, target.loc, didYouMean(target.name, candidates));
   }
+  const optimizer = phase.optimizer.callee;
+  if (!optimizerCatalog.has(optimizer.name)) {
+    reporter.error(
+      'unknown-optimizer',
+      `unknown optimizer '${optimizer.name}'; expected one of ${[...optimizerCatalog.keys()].join(', ')}`,
+      optimizer.loc,
+      didYouMean(optimizer.name, optimizerCatalog.keys()),
+    );
+  }
+  checkSettingNames(phase.settings, PHASE_SETTINGS, 'phase', ['lr_mult'], context);
 }
 
 /** The name of the single partition of a plan without partition declarations. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IR } from '../../src/ir/types.js';
-import { compileOk, plan } from '../semantics/helpers.js';
+import { compileOk, plan } from './helpers.js';
 
 const single = (input: string, layers: string) =>
   compileOk(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { dataDomain, escapeXml, formatTick, labelRows, legendRows, linePlot, ticks } from '../../src/optim/svg-plot.js';
+import { dataDomain, escapeXml, formatTick, labelRows, layoutChart, legendRows, renderChart, ticks } from '../../src/plot/index.js';
 import { xmlProblems } from './well-formed.js';
 
 describe('ticks', () => {
@@ -43,6 +43,8 @@ describe('helpers', () => {
   it('pads a degenerate domain and skips unusable values', () => {
     expect(dataDomain([2, 2], 'linear')).toEqual([1, 3]);
     expect(dataDomain([0, -1, Number.NaN, 10, 100], 'log')).toEqual([10, 100]);
+    // Subnormal spans get their ends as ticks (d3's step underflows there).
+    expect(ticks([5e-324, 1.5e-323], 'linear').map((t) => t.value)).toEqual([5e-324, 1.5e-323]);
     expect(dataDomain([], 'log')).toEqual([1, 10]);
   });
 
@@ -51,8 +53,8 @@ describe('helpers', () => {
   });
 });
 
-describe('linePlot', () => {
-  const svg = linePlot({
+describe('renderChart', () => {
+  const svg = renderChart({
     title: 'loss <vs> lr & more',
     x: { title: 'lr', scale: 'log' },
     y: { title: 'loss' },
@@ -81,7 +83,7 @@ describe('linePlot', () => {
   });
 
   it('maps the domain ends to the plot edges', () => {
-    const plot = linePlot({ width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] }] });
+    const plot = renderChart({ width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] }] });
     // Margins: left 72, right 24, top 44, bottom 56.
     expect(plot).toContain('<path d="M72,244 L376,44"');
   });
@@ -89,13 +91,13 @@ describe('linePlot', () => {
   it('places the legend in the corner asked for', () => {
     const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 'ab', points: [[0, 0], [1, 1]] as [number, number][] }] };
     // Legend box: 16 + 7 * 2 + 34 = 64 wide, 26 high.
-    expect(linePlot(base)).toContain('<rect x="304" y="52" width="64" height="26"');
-    expect(linePlot({ ...base, legend: 'bottom-left' })).toContain('<rect x="80" y="210" width="64" height="26"');
+    expect(renderChart(base)).toContain('<rect x="304" y="52" width="64" height="26"');
+    expect(renderChart({ ...base, legend: 'bottom-left' })).toContain('<rect x="80" y="210" width="64" height="26"');
   });
 
   it('puts a below legend under the plot, outside the plot area, and grows the document', () => {
     const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 'ab', points: [[0, 0], [1, 1]] as [number, number][] }] };
-    const plot = linePlot({ ...base, legend: 'below' });
+    const plot = renderChart({ ...base, legend: 'below' });
     expect(plot).toContain('height="330" viewBox="0 0 400 330"');
     // Sample line starts at the plot's left edge, below the plot area (bottom at 244).
     expect(plot).toContain('<line x1="72" y1="308" x2="96" y2="308"');
@@ -111,7 +113,7 @@ describe('linePlot', () => {
   });
 
   it('draws a dot per usable point when asked', () => {
-    const plot = linePlot({ x: { title: 'x' }, y: { title: 'y', scale: 'log' }, series: [{ name: 's', dots: true, points: [[1, 1], [2, 0], [3, 10]] }] });
+    const plot = renderChart({ x: { title: 'x' }, y: { title: 'y', scale: 'log' }, series: [{ name: 's', dots: true, points: [[1, 1], [2, 0], [3, 10]] }] });
     expect(plot.match(/<circle /g)).toHaveLength(2);
   });
 });
@@ -127,12 +129,70 @@ describe('marker labels', () => {
   it('above the plot area, the plot area makes room for them', () => {
     const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] as [number, number][] }] };
     const markers = [{ x: 0.5, label: 'phase two' }];
-    const inside = linePlot({ ...base, markers });
+    const inside = renderChart({ ...base, markers });
     expect(inside).toContain('<path d="M72,244 L376,44"');
     expect(inside).toContain('y="58" fill="#555555">phase two<');
-    const above = linePlot({ ...base, markers, markerLabels: 'above' });
+    const above = renderChart({ ...base, markers, markerLabels: 'above' });
     // One row of labels at y 40: the plot area starts at 48.
     expect(above).toContain('<path d="M72,244 L376,48"');
     expect(above).toContain('y="40" fill="#555555">phase two<');
+  });
+});
+
+describe('layoutChart (positions without SVG)', () => {
+  const base = { width: 400, height: 300, x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 0], [1, 1]] as [number, number][] }] };
+
+  it('maps a log axis by decades and breaks runs at unusable points', () => {
+    const layout = layoutChart({
+      ...base,
+      x: { title: 'lr', scale: 'log', domain: [1e-3, 1e1] },
+      series: [{ name: 's', points: [[1e-3, 0], [1e-1, 0.5], [-1, 0.5], [1e1, 1]] }],
+    });
+    // Four decades over 72..376: 76 px a decade.
+    const runs = layout.series[0]!.runs.map((run) => run.map(([x]) => Math.round(x * 1e6) / 1e6));
+    expect(runs).toEqual([[72, 224], [376]]);
+    expect(layout.xTicks.map((t) => t.label)).toEqual(['0.001', '0.01', '0.1', '1', '10']);
+    layout.xTicks.forEach((tick, i) => expect(tick.position).toBeCloseTo(72 + 76 * i, 9));
+  });
+
+  test.prop([fc.array(fc.tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 30 })], { numRuns: 100 })(
+    'with domains from the data, every point lies in the plot area and every tick on its axis',
+    (points) => {
+      const layout = layoutChart({ ...base, series: [{ name: 's', points }] });
+      const { left, right, top, bottom } = layout.plot;
+      for (const [x, y] of layout.series[0]!.runs.flat()) {
+        expect(x).toBeGreaterThanOrEqual(left - 1e-6);
+        expect(x).toBeLessThanOrEqual(right + 1e-6);
+        expect(y).toBeGreaterThanOrEqual(top - 1e-6);
+        expect(y).toBeLessThanOrEqual(bottom + 1e-6);
+      }
+      for (const tick of layout.xTicks) expect(tick.position).toBeGreaterThanOrEqual(left - 1e-6);
+      for (const tick of layout.yTicks) expect(tick.position).toBeLessThanOrEqual(bottom + 1e-6);
+    },
+  );
+
+  it('clips bands to the x range, drops those outside it, and labels them like markers', () => {
+    const layout = layoutChart({
+      ...base,
+      x: { title: 'epoch', domain: [0, 4] },
+      bands: [
+        { from: -1, to: 1, label: 'warm-up' },
+        { from: 3, to: 5, label: 'p2', color: '#d62728' },
+        { from: 6, to: 8, label: 'never' },
+      ],
+    });
+    // 76 px an epoch from x = 72.
+    expect(layout.bands).toEqual([
+      { x0: 72, x1: 148, color: '#999999' },
+      { x0: 300, x1: 376, color: '#d62728' },
+    ]);
+    expect(layout.labels.map((l) => [l.text, l.x])).toEqual([['warm-up', 76], ['p2', 304]]);
+    const svg = renderChart({ ...base, x: { title: 'epoch', domain: [0, 4] }, bands: [{ from: 1, to: 2, label: 'p1' }], legend: 'none' });
+    expect(svg).toContain('<rect x="148" y="44" width="76" height="200" fill="#999999" fill-opacity="0.12"/>');
+    expect(svg).toContain('>p1<');
+    // No legend: neither a box nor a sample line.
+    expect(svg).not.toContain('fill-opacity="0.85"');
+    expect(svg).not.toContain('>s<');
+    expect(xmlProblems(svg)).toEqual([]);
   });
 });

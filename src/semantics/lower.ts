@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Analysis, AnalyzedPartition } from '../semantics/analyze.js';
-import { shapeSize } from '../semantics/shapes.js';
-import type { HeadSpec, IR, ParamSpec, PartitionSpec } from './types.js';
-import { IR_VERSION } from './types.js';
+import type { Analysis, AnalyzedPartition } from './analyze.js';
+import { shapeSize } from './shapes.js';
+import type { HeadSpec, IR, ParamSpec, PartitionSpec } from '../ir/types.js';
+import { IR_VERSION } from '../ir/types.js';
 
 /**
  * Assembles the IR from a checked plan. The network was already expanded into
