@@ -185,6 +185,19 @@ export interface PhaseSpec {
   lr: ScheduleSpec;
   momentum: ScheduleSpec;
   lrMultipliers: LrMultiplier[];
+  /** `probe noise(...)`: measure the gradient noise at the end of some epochs (absent: never). */
+  noiseProbe?: NoiseProbeSpec;
+}
+
+/**
+ * The covariance of per-example gradients of each trained partition, on the first
+ * `examples` training examples, after epochs every, 2 every, ... and the phase's last.
+ */
+export interface NoiseProbeSpec {
+  examples: number;
+  /** Eigenvalues reported per partition. */
+  top: number;
+  every: number;
 }
 
 export interface IR {

@@ -7,6 +7,7 @@
 import { constants } from 'node:buffer';
 import os from 'node:os';
 import type { IR, PhaseSpec } from '../ir/types.js';
+import { formatBytes, summarizeIR } from '../summary/index.js';
 import { describeOverLimit, machineLimit, phasesOverLimit, tightest, wasmLimit, type MemoryLimit } from '../summary/limits.js';
 import type { BackendChoice } from './backend-choices.js';
 import { RuntimeFailure } from './errors.js';
@@ -38,7 +39,9 @@ export function memoryLimitOf(backend: BackendChoice, machineBytes: number = os.
  * do not fit either. `phases`: the ones that will run (all of them by default).
  */
 export function assertPhasesFit(ir: IR, backend: BackendChoice, phases: readonly PhaseSpec[] = ir.phases, machineBytes?: number): void {
-  const over = phasesOverLimit(ir, memoryLimitOf(backend, machineBytes), phases);
+  const limit = memoryLimitOf(backend, machineBytes);
+  assertNoiseProbesFit(ir, limit, phases);
+  const over = phasesOverLimit(ir, limit, phases);
   const first = over[0];
   if (first === undefined) return;
   const others = over.slice(1).map((o) => o.phase.name);
@@ -47,4 +50,23 @@ export function assertPhasesFit(ir: IR, backend: BackendChoice, phases: readonly
     `${describeOverLimit(first)}${also}; estimated peak of one training step on the ${backend} backend, ` +
       `per phase in: mono compile ${ir.source.file} (docs/runtime.md, "Memory")`,
   );
+}
+
+/**
+ * A `probe noise(...)` holds every example's gradient of the trained parameters at once
+ * (then a copy stacked into one matrix): refused when that alone exceeds the limit.
+ */
+function assertNoiseProbesFit(ir: IR, limit: MemoryLimit, phases: readonly PhaseSpec[]): void {
+  const names = new Set(phases.map((phase) => phase.name));
+  for (const phase of summarizeIR(ir).phases) {
+    const probe = phase.noiseProbe;
+    if (!probe || !names.has(phase.name)) continue;
+    const values = probe.gradientBytes / 4;
+    const bytes = 2 * probe.gradientBytes;
+    if (bytes <= limit.bytes && values <= limit.maxTensorValues) continue;
+    throw new PlanTooLargeError(
+      `phase ${phase.name}: its noise probe holds ${probe.examples} per-example gradients of ${phase.trainableParams} parameters ` +
+        `(${formatBytes(bytes)} with the stacked copy); ${bytes > limit.bytes ? limit.reason : `one tensor holds at most ${limit.maxTensorValues} values`}; lower 'examples' in its 'probe noise(...)'`,
+    );
+  }
 }

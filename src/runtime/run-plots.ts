@@ -3,6 +3,7 @@
  *   metrics.svg  train and hold-out accuracy against the epoch, across phases
  *   loss.svg     train and hold-out loss
  *   lr.svg       the lr (log axis), and each group's lr when they differ (layerwise)
+ *   noise.svg    with a `probe noise(...)`: tr(C) and lambda_1 of each partition's gradient covariance
  * Epochs are counted across phases; a dashed line labelled with the phase name
  * marks where each phase starts.
  */
@@ -14,6 +15,7 @@ import type { EpochMetrics } from './trainer.js';
 export const METRICS_PLOT_FILE = 'metrics.svg';
 export const LOSS_PLOT_FILE = 'loss.svg';
 export const LR_PLOT_FILE = 'lr.svg';
+export const NOISE_PLOT_FILE = 'noise.svg';
 
 type Point = readonly [number, number];
 
@@ -83,13 +85,34 @@ export function lrSvg(lines: readonly EpochMetrics[]): string {
   return plot(lines, 'Learning rate at the end of each epoch (before lr multipliers)', 'lr (log scale)', series, 'log');
 }
 
-/** Redraws the three plots of a run folder from its metrics lines; returns their paths. */
+/**
+ * The size and the shape of the gradient noise: each partition's total variance tr(C)
+ * (solid) and its largest eigenvalue (dashed), log axis. The gap between the two is
+ * the anisotropy: they meet when the noise lies along one direction.
+ */
+export function noiseSvg(lines: readonly EpochMetrics[]): string {
+  const partitions = [...new Set(lines.flatMap((l) => Object.keys(l.noise ?? {})))];
+  const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+  const series: SeriesSpec[] = partitions.flatMap((partition, i) => {
+    const color = palette[i % palette.length]!;
+    // A zero variance has no place on a log axis.
+    const positive = (v: number | undefined) => (v !== undefined && v > 0 ? v : undefined);
+    return [
+      { name: `${partition} tr(C)`, points: points(lines, (l) => positive(l.noise?.[partition]?.trace)), color },
+      { name: `${partition} λ1`, points: points(lines, (l) => positive(l.noise?.[partition]?.top[0])), color, dashed: true },
+    ];
+  });
+  return plot(lines, 'Gradient noise: total variance tr(C) and largest eigenvalue λ1 per partition', 'variance (log scale)', series, 'log');
+}
+
+/** Redraws the plots of a run folder from its metrics lines; returns their paths. */
 export async function writeRunPlots(dir: string, lines: readonly EpochMetrics[]): Promise<string[]> {
   const files: [string, string][] = [
     [METRICS_PLOT_FILE, accuracySvg(lines)],
     [LOSS_PLOT_FILE, lossSvg(lines)],
     [LR_PLOT_FILE, lrSvg(lines)],
   ];
+  if (lines.some((l) => l.noise && Object.values(l.noise).some((n) => n.trace > 0))) files.push([NOISE_PLOT_FILE, noiseSvg(lines)]);
   for (const [name, text] of files) await writeFileAtomically(path.join(dir, name), text);
   return files.map(([name]) => path.join(dir, name));
 }

@@ -1,4 +1,5 @@
 import type { IR, PhaseSpec } from '../ir/types.js';
+import type { GradientNoiseStatistics } from '../optim/gradient-covariance.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
@@ -8,6 +9,7 @@ import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
+import { assertProbeFits, probeGradientNoise } from './noise-probe.js';
 import { Rng } from './rng.js';
 import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStep, type Evaluation, type PhaseGraph } from './step.js';
 
@@ -48,6 +50,13 @@ export interface EpochMetrics {
   lr_find_rejected?: string;
   seconds: number;
   examples_per_s: number;
+  /**
+   * On the epochs of a phase's `probe noise(...)`: the covariance of per-example
+   * gradients of each trained partition (src/runtime/noise-probe.ts), and the seconds
+   * the probe took (not part of `seconds`).
+   */
+  noise?: Record<string, GradientNoiseStatistics>;
+  noise_seconds?: number;
 }
 
 export interface BatchProgress {
@@ -176,6 +185,7 @@ export class Trainer {
     this.data = options.data;
     // Data that was not loaded by loadDataFor (tests, embedders) gets the same check before any step.
     checkDataFitsNetwork(this.data, networkExpectation(this.ir));
+    for (const phase of this.ir.phases) if (phase.noiseProbe) assertProbeFits(this.data.train, phase.noiseProbe.examples, phase.name);
     this.hooks = options.hooks ?? {};
     this.evalBatch = options.evalBatch ?? 500;
     this.seed = options.seed;
@@ -402,6 +412,13 @@ export class Trainer {
     const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
     // The test split is looked at once per phase, at its end: never while choosing anything.
     const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
+    const probe = spec.noiseProbe;
+    let noise: Pick<EpochMetrics, 'noise' | 'noise_seconds'> = {};
+    if (probe && ((epoch + 1) % probe.every === 0 || epoch === spec.epochs - 1)) {
+      const probeStarted = performance.now();
+      const statistics = probeGradientNoise(this.network, graph, train, probe);
+      noise = { noise: statistics, noise_seconds: (performance.now() - probeStarted) / 1000 };
+    }
     return {
       phase: spec.name,
       epoch: epoch + 1,
@@ -421,6 +438,7 @@ export class Trainer {
       ...this.lrBoundsMetrics(spec),
       seconds,
       examples_per_s: examples / seconds,
+      ...noise,
     };
   }
 

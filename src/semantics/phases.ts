@@ -1,7 +1,8 @@
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { LrMultiplier, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
+import type { LrMultiplier, NoiseProbeSpec, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
 import type { PhaseDeclaration } from '../syntax/ast.js';
 import { optimizerCatalog } from './catalog/optimizers.js';
+import { PROBE_VALUE, probeCatalog } from './catalog/probes.js';
 import { SCHEDULE_VALUE } from './catalog/schedules.js';
 import type { Environment } from './environment.js';
 import { evaluate, evaluateArguments } from './evaluate.js';
@@ -10,7 +11,7 @@ import type { Reporter } from './reporter.js';
 import { resolveSchedule } from './schedules.js';
 import { settingValues } from './settings.js';
 import type { BoundArguments } from './signature.js';
-import { bindArguments, numberArg } from './signature.js';
+import { argumentLoc, bindArguments, numberArg } from './signature.js';
 import type { SymbolTable } from './symbols.js';
 import { coerce, T } from './types.js';
 import type { CallValue } from './values.js';
@@ -78,7 +79,8 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
   }
 
   const optimizer = resolveOptimizer(declaration, epochs ?? 1, context);
-  if (epochs === undefined || optimizer === undefined) return undefined;
+  const noiseProbe = resolveNoiseProbe(declaration, epochs ?? 1, context);
+  if (epochs === undefined || optimizer === undefined || noiseProbe === null) return undefined;
   return {
     name: declaration.mode === 'train' ? partition! : 'finetune',
     kind: declaration.mode,
@@ -91,7 +93,38 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
     lr: optimizer.lr,
     momentum: optimizer.momentum,
     lrMultipliers: optimizer.lrMultipliers,
+    ...(noiseProbe ? { noiseProbe } : {}),
   };
+}
+
+/** `probe noise(examples:, top:, every:)`: undefined without one, null after reporting a problem. */
+function resolveNoiseProbe(declaration: PhaseDeclaration, epochs: number, context: PhaseContext): NoiseProbeSpec | undefined | null {
+  const { reporter, env } = context;
+  const setting = declaration.settings.find((s) => s.name.name === 'probe');
+  if (setting === undefined) return undefined;
+  const values = settingValues(setting, [PROBE_VALUE], env, reporter);
+  const call = values?.[0];
+  if (call?.kind !== 'call') return null;
+  const args = bindArguments(probeCatalog.get(call.callee)!, call.args, call.calleeLoc, reporter);
+  if (args === undefined) return null;
+  const spec = { examples: numberArg(args, 'examples'), top: numberArg(args, 'top'), every: numberArg(args, 'every') };
+  let ok = true;
+  if (spec.examples < 2) {
+    reporter.error('value-out-of-range', `the noise probe needs at least 2 examples for a covariance, but got ${spec.examples}`, argumentLoc(args, 'examples', call.calleeLoc), 'the default, 256, is the smallest sample whose spectrum is more than sampling noise');
+    ok = false;
+  }
+  if (spec.top > spec.examples) {
+    reporter.error(
+      'value-out-of-range',
+      `top: ${spec.top} asks for more eigenvalues than ${spec.examples} examples give (the covariance has rank at most ${spec.examples - 1})`,
+      argumentLoc(args, 'top', call.calleeLoc),
+    );
+    ok = false;
+  }
+  if (spec.every > epochs) {
+    reporter.warning('probe-every', `every: ${spec.every} is longer than the phase's ${epochs} epoch(s): the probe runs once, after the last epoch`, argumentLoc(args, 'every', call.calleeLoc));
+  }
+  return ok ? spec : null;
 }
 
 interface ResolvedOptimizer {

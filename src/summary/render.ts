@@ -1,5 +1,5 @@
 /** The dry-run summary as readable text (what `mono compile --dry-run` prints). */
-import type { MemorySummary, PlanSummary } from './summarize.js';
+import type { MemorySummary, PhaseSummary, PlanSummary } from './summarize.js';
 import { renderTable } from './table.js';
 import { formatBytes, formatCount, formatFlops, formatShape, formatValue } from './units.js';
 
@@ -119,6 +119,7 @@ export function renderSummary(summary: PlanSummary): string {
           ['lr', phase.lr],
           ['momentum', phase.momentum],
           ...phase.lrMultipliers.map((m) => ['lr_mult', `"${m.pattern}" x${formatValue(m.factor)}`]),
+          ...(phase.noiseProbe ? [['noise probe', describeNoiseProbe(phase.noiseProbe, phase.epochs)]] : []),
           ['activations', formatBytes(phase.activationBytes)],
         ],
         { indent: '       ', header: false },
@@ -128,6 +129,14 @@ export function renderSummary(summary: PlanSummary): string {
   out.push('');
   out.push(...renderMemory(summary.memory));
   return out.join('\n') + '\n';
+}
+
+/** `256 examples after epochs 2, 4 and 5, top 8 eigenvalues; per-example gradients 12.3 MiB` */
+function describeNoiseProbe(probe: NonNullable<PhaseSummary['noiseProbe']>, epochs: number): string {
+  const at: number[] = [];
+  for (let epoch = 1; epoch <= epochs; epoch++) if (epoch % probe.every === 0 || epoch === epochs) at.push(epoch);
+  const list = at.length === 1 ? `epoch ${at[0]}` : `epochs ${at.slice(0, -1).join(', ')} and ${at[at.length - 1]}`;
+  return `${probe.examples} examples after ${list}, top ${probe.top} eigenvalues; per-example gradients ${formatBytes(probe.gradientBytes)}`;
 }
 
 const LIMIT_WORDS: Record<MemorySummary['limit']['source'], string> = {

@@ -73,6 +73,8 @@ export interface PhaseSummary {
   lr: string;
   momentum: string;
   lrMultipliers: { pattern: string; factor: number }[];
+  /** `probe noise(...)`: its settings and the per-example gradients it holds at once (float32). */
+  noiseProbe?: { examples: number; top: number; every: number; gradientBytes: number };
 }
 
 /** The estimated peak of one training step of a phase, and whether it fits the limit. */
@@ -222,6 +224,9 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
           ? `adam beta1 ${formatValue(phase.optimizer.beta1)}`
           : describeSchedule(phase.momentum, phase.optimizer.momentum),
       lrMultipliers: phase.lrMultipliers.map(({ pattern, factor }) => ({ pattern, factor })),
+      ...(phase.noiseProbe
+        ? { noiseProbe: { ...phase.noiseProbe, gradientBytes: phase.noiseProbe.examples * (sumOf(trained, (p) => p.params) + (proxy?.params ?? 0)) * 4 } }
+        : {}),
     };
   });
   const peak = phases

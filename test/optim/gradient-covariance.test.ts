@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { fc, test } from '@fast-check/vitest';
+import { noiseStatistics, symmetricEigenvalues } from '../../src/optim/gradient-covariance.js';
+
+/** A reference: the cyclic Jacobi method, slow and simple (eigenvalues of a symmetric matrix). */
+function jacobiEigenvalues(matrix: Float64Array, n: number): number[] {
+  const a = Float64Array.from(matrix);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!;
+          const akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!;
+          const aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Array.from({ length: n }, (_, i) => a[i * n + i]!).sort((x, y) => x - y);
+}
+
+const sorted = (values: Float64Array): number[] => Array.from(values).sort((x, y) => x - y);
+
+/** Q diag(values) Q^T for a rotation Q built from plane rotations by the given angles. */
+function withSpectrum(values: number[], angles: number[]): Float64Array {
+  const n = values.length;
+  const a = new Float64Array(n * n);
+  values.forEach((value, i) => (a[i * n + i] = value));
+  angles.forEach((angle, index) => {
+    const p = index % n;
+    const q = (index * 7 + 1) % n;
+    if (p === q) return;
+    const c = Math.cos(angle);
+    const s = Math.sin(angle);
+    for (let k = 0; k < n; k++) {
+      const akp = a[k * n + p]!;
+      const akq = a[k * n + q]!;
+      a[k * n + p] = c * akp - s * akq;
+      a[k * n + q] = s * akp + c * akq;
+    }
+    for (let k = 0; k < n; k++) {
+      const apk = a[p * n + k]!;
+      const aqk = a[q * n + k]!;
+      a[p * n + k] = c * apk - s * aqk;
+      a[q * n + k] = s * apk + c * aqk;
+    }
+  });
+  return a;
+}
+
+describe('symmetricEigenvalues', () => {
+  it('handles 0 x 0, 1 x 1, 2 x 2 and diagonal matrices', () => {
+    expect(sorted(symmetricEigenvalues(new Float64Array(0), 0))).toEqual([]);
+    expect(sorted(symmetricEigenvalues(Float64Array.of(3), 1))).toEqual([3]);
+    const two = sorted(symmetricEigenvalues(Float64Array.of(2, 1, 1, 2), 2));
+    expect(two[0]).toBeCloseTo(1, 14);
+    expect(two[1]).toBeCloseTo(3, 14);
+    expect(sorted(symmetricEigenvalues(Float64Array.of(5, 0, 0, 0, -1, 0, 0, 0, 2), 3))).toEqual([-1, 2, 5]);
+    expect(sorted(symmetricEigenvalues(new Float64Array(16), 4))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('does not modify its input', () => {
+    const matrix = Float64Array.of(4, 1, 2, 1, 3, 0, 2, 0, 1);
+    const copy = Float64Array.from(matrix);
+    symmetricEigenvalues(matrix, 3);
+    expect(matrix).toEqual(copy);
+  });
+
+  it('keeps repeated eigenvalues (a rotated spectrum with multiplicities)', () => {
+    const spectrum = [4, 4, 4, 1, 1, 0, 0, 0, -2];
+    const angles = Array.from({ length: 40 }, (_, i) => 0.3 + i * 0.37);
+    const values = sorted(symmetricEigenvalues(withSpectrum(spectrum, angles), spectrum.length));
+    const expected = [...spectrum].sort((x, y) => x - y);
+    values.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 10));
+  });
+
+  test.prop([
+    fc.integer({ min: 1, max: 14 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: n * n, maxLength: n * n }))),
+  ])('agrees with the Jacobi method on random symmetric matrices', ([n, entries]) => {
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = entries[i * n + j]!;
+    const ours = sorted(symmetricEigenvalues(a, n));
+    const reference = jacobiEigenvalues(a, n);
+    const scale = Math.max(1, ...reference.map(Math.abs));
+    ours.forEach((value, i) => expect(Math.abs(value - reference[i]!)).toBeLessThan(1e-9 * scale));
+  });
+});
+
+describe('noiseStatistics', () => {
+  it('reports trace, top eigenvalues, the share of the first and the effective rank', () => {
+    // K = diag(3, 1, 0): trace 4, lambda1/trace 0.75, entropy of (0.75, 0.25).
+    const stats = noiseStatistics(Float64Array.of(3, 0, 0, 0, 1, 0, 0, 0, 0), 3, 10, 0.5, 2);
+    expect(stats.examples).toBe(3);
+    expect(stats.params).toBe(10);
+    expect(stats.trace).toBeCloseTo(4, 12);
+    expect(stats.top).toEqual([3, 1]);
+    expect(stats.lambda1_share).toBeCloseTo(0.75, 12);
+    expect(stats.effective_rank).toBeCloseTo(Math.exp(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25))), 12);
+    expect(stats.mean_sq_norm).toBe(0.5);
+  });
+
+  it('isotropic noise over r directions has effective rank r and lambda1 share 1/r', () => {
+    const n = 5;
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < 4; i++) k[i * n + i] = 2;
+    const stats = noiseStatistics(k, n, 100, 0, 10);
+    expect(stats.effective_rank).toBeCloseTo(4, 10);
+    expect(stats.lambda1_share).toBeCloseTo(0.25, 12);
+    expect(stats.top).toHaveLength(5);
+  });
+
+  it('all-zero gradients give zeros, not NaN', () => {
+    const stats = noiseStatistics(new Float64Array(4), 2, 3, 0, 2);
+    expect(stats).toMatchObject({ trace: 0, lambda1_share: 0, effective_rank: 0 });
+  });
+
+  it('refuses a Gram matrix of the wrong size', () => {
+    expect(() => noiseStatistics(new Float64Array(5), 2, 3, 0, 1)).toThrow(/4 entries/);
+  });
+});
