@@ -20,8 +20,9 @@ export interface GradientNoiseStatistics {
   /** lambda_1 / tr(C): 1/d for isotropic noise, 1 when it lies along one direction. */
   lambda1_share: number;
   /**
-   * exp(entropy of lambda_i / tr(C)) (Roy and Vetterli, 2007): the number of directions
-   * the noise is spread over; at most min(n - 1, d).
+   * tr(C)^2 / ||C||_F^2 = (sum lambda_i)^2 / sum lambda_i^2 (the participation ratio):
+   * the number of directions the noise is spread over, r for r equal eigenvalues; at
+   * most min(n - 1, d).
    */
   effective_rank: number;
   /** |mean gradient|^2: the signal, beside the noise's trace. */
@@ -38,20 +39,14 @@ export function noiseStatistics(gram: Float64Array, n: number, params: number, m
   const eigenvalues = symmetricEigenvalues(gram, n).map((value) => Math.max(0, value));
   eigenvalues.sort((a, b) => b - a);
   const trace = eigenvalues.reduce((sum, value) => sum + value, 0);
-  let entropy = 0;
-  if (trace > 0) {
-    for (const value of eigenvalues) {
-      const p = value / trace;
-      if (p > 0) entropy -= p * Math.log(p);
-    }
-  }
+  const squares = eigenvalues.reduce((sum, value) => sum + value * value, 0);
   return {
     examples: n,
     params,
     trace,
     top: Array.from(eigenvalues.subarray(0, Math.min(top, n))),
     lambda1_share: trace > 0 ? eigenvalues[0]! / trace : 0,
-    effective_rank: trace > 0 ? Math.exp(entropy) : 0,
+    effective_rank: trace > 0 ? (trace * trace) / squares : 0,
     mean_sq_norm: meanSqNorm,
   };
 }

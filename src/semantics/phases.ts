@@ -110,7 +110,7 @@ function resolveNoiseProbe(declaration: PhaseDeclaration, epochs: number, contex
   const spec = { examples: numberArg(args, 'examples'), top: numberArg(args, 'top'), every: numberArg(args, 'every') };
   let ok = true;
   if (spec.examples < 2) {
-    reporter.error('value-out-of-range', `the noise probe needs at least 2 examples for a covariance, but got ${spec.examples}`, argumentLoc(args, 'examples', call.calleeLoc), 'the default, 256, is the smallest sample whose spectrum is more than sampling noise');
+    reporter.error('value-out-of-range', `the noise probe needs at least 2 examples for a covariance, but got ${spec.examples}`, argumentLoc(args, 'examples', call.calleeLoc), 'the covariance of n examples has rank at most n - 1; the default is 256');
     ok = false;
   }
   if (spec.top > spec.examples) {

@@ -104,14 +104,14 @@ describe('symmetricEigenvalues', () => {
 
 describe('noiseStatistics', () => {
   it('reports trace, top eigenvalues, the share of the first and the effective rank', () => {
-    // K = diag(3, 1, 0): trace 4, lambda1/trace 0.75, entropy of (0.75, 0.25).
+    // K = diag(3, 1, 0): trace 4, lambda1/trace 0.75, effective rank 4^2 / (9 + 1).
     const stats = noiseStatistics(Float64Array.of(3, 0, 0, 0, 1, 0, 0, 0, 0), 3, 10, 0.5, 2);
     expect(stats.examples).toBe(3);
     expect(stats.params).toBe(10);
     expect(stats.trace).toBeCloseTo(4, 12);
     expect(stats.top).toEqual([3, 1]);
     expect(stats.lambda1_share).toBeCloseTo(0.75, 12);
-    expect(stats.effective_rank).toBeCloseTo(Math.exp(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25))), 12);
+    expect(stats.effective_rank).toBeCloseTo(16 / 10, 12);
     expect(stats.mean_sq_norm).toBe(0.5);
   });
 

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compilePlan } from '../../src/compile.js';
 import type { IR } from '../../src/ir/types.js';
@@ -9,8 +12,10 @@ import { RuntimeFailure } from '../../src/runtime/errors.js';
 import { Network } from '../../src/runtime/graph.js';
 import { assertPhasesFit } from '../../src/runtime/memory-check.js';
 import { probeGradientNoise } from '../../src/runtime/noise-probe.js';
+import { readMetrics } from '../../src/runtime/run-folder.js';
 import { phaseGraph } from '../../src/runtime/step.js';
 import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
+import { mono } from '../cli/harness.js';
 import { tinyIR } from './tiny-ir.js';
 
 beforeAll(async () => {
@@ -68,8 +73,8 @@ schedule {
     expect(main.trace).toBeCloseTo(((K - 1) / K) * (s.reduce((a, b) => a + b) + 1), 5);
     expect(main.lambda1_share).toBeCloseTo(4 / K / main.trace, 5);
     expect(main.mean_sq_norm).toBeLessThan(1e-10);
-    const p = expected.filter((v) => v > 0).map((v) => v / main.trace);
-    expect(main.effective_rank).toBeCloseTo(Math.exp(-p.reduce((h, q) => h + q * Math.log(q), 0)), 4);
+    const squares = expected.reduce((sum, v) => sum + v * v, 0);
+    expect(main.effective_rank).toBeCloseTo(main.trace ** 2 / squares, 4);
     network.dispose();
   });
 
@@ -142,5 +147,44 @@ describe('the noise probe in training', () => {
     const ir = tinyIR();
     ir.phases[0]!.noiseProbe = { examples: 100_000, top: 4, every: 1 };
     expect(() => assertPhasesFit(ir, 'cpu', ir.phases, 64 * 2 ** 20)).toThrow(/phase p1: its noise probe holds 100000 per-example gradients of 479 parameters/);
+  });
+});
+
+describe('mono run with a noise probe', () => {
+  it('logs the probe in metrics.jsonl, plots noise.svg and shows it in the dry run', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'mono-noise-'));
+    try {
+      await writeFile(
+        path.join(root, 'noise.mono'),
+        `plan noise
+data synthetic(examples: 160, classes: 3, shape: [6, 6, 1], noise: 0.3) { batch 16 holdout 40 }
+network input [6, 6, 1] {
+  stem: conv(4, 3) bn relu
+  out: global_avg_pool dense(3)
+}
+partition p1 = stem proxy gap(3)
+partition p2 = out
+head gap(classes) { global_avg_pool dense(classes) }
+schedule {
+  train p1 for 2 epochs with msgd(lr: 0.05, momentum: 0.9) { probe noise(examples: 64, top: 3) }
+  train p2 for 1 epoch with msgd(lr: 0.05, momentum: 0.9)
+}
+`,
+      );
+      const dry = await mono(['compile', 'noise.mono'], { cwd: root });
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/noise probe +64 examples after epochs 1 and 2, top 3 eigenvalues; per-example gradients/);
+      const result = await mono(['run', 'noise.mono', '--backend', 'cpu', '--out', 'run'], { cwd: root });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const lines = await readMetrics(path.join(root, 'run'));
+      expect(lines.map((l) => Object.keys(l.noise ?? {}))).toEqual([['p1'], ['p1'], []]);
+      expect(lines[0]!.noise!['p1']!.top).toHaveLength(3);
+      const svg = await readFile(path.join(root, 'run', 'noise.svg'), 'utf8');
+      expect(svg).toContain('p1 tr(C)');
+      expect(svg).toContain('p1 λ1');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

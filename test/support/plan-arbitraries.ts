@@ -45,6 +45,7 @@ function optimizer(pick: Pick): string {
     'msgd(lr: 0.1) { lr cosine(to: 1e-3) momentum anneal(to: 0.5, from: 80%) }',
     'msgd(lr: 0.1, lars: 0.001) { lr warmup(epochs: 1, then: step(every: 2)) lr_mult "*.bias", 2 }',
     'msgd(lr: 0.2) { lr layerwise(mi) }',
+    'sgd(lr: 0.05) { probe noise(examples: 64, top: 4, every: 2) }',
   ]);
 }
 

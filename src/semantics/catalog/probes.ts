@@ -7,8 +7,8 @@ export const PROBE_VALUE = T.call('probe', 'noise');
 
 /**
  * `probe noise(examples:, top:, every:)`: the covariance of per-example gradients of the
- * trained partitions (docs/noise-probe.md). 256 examples by default: fewer make the
- * spectrum's tail mostly sampling noise (C has rank at most examples - 1).
+ * trained partitions (docs/noise-probe.md). 256 examples by default: the covariance of
+ * n examples has rank at most n - 1, so fewer see fewer directions of the noise.
  */
 export const probeCatalog: ReadonlyMap<string, Signature> = new Map([
   [
