@@ -14,15 +14,16 @@ import {
   type ExpectedTensor,
   type TensorToSave,
 } from './checkpoint.js';
-import { loadDataFor, type LoadedData } from './data/dataset.js';
+import type { LoadedData } from './data/dataset.js';
 import { faultPoint } from './fault-points.js';
-import { Network, type NamedWeights } from './graph.js';
+import type { Network, NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
 import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
 import { optimizedParams, phaseGraph } from './step.js';
-import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
+import { setUpRun } from './run-setup.js';
+import { Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
   ir: IR;
@@ -83,10 +84,12 @@ export interface SessionResult {
  */
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { ir, dir, seed, signal } = options;
-  signal?.throwIfAborted();
-  const data = options.data ?? (await loadDataFor(ir, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
-  signal?.throwIfAborted();
-  const network = new Network(ir, runRngs(seed).init);
+  const { data, network } = await setUpRun(ir, {
+    seed,
+    ...(options.data ? { data: options.data } : {}),
+    ...(options.dataBaseDir !== undefined ? { dataBaseDir: options.dataBaseDir } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const hash = planHash(ir);
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };
   try {

@@ -132,10 +132,14 @@ export interface TrainerOptions {
   lrFind?: Omit<LrFindOptions, 'onStep'>;
 }
 
-/** The data and dropout streams of a run, both derived from its seed. Stream 1 initialises the network. */
-export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng } {
+/**
+ * The random streams of a run, all derived from its seed: 1 initialises the network,
+ * 2 orders and augments the data, 3 drops out, and 4 (forked by phase index) drives
+ * the LR range test of a phase, in `mono run` and `mono lr-find` alike.
+ */
+export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng; lrFind(phaseIndex: number): Rng } {
   const root = new Rng(seed);
-  return { init: root.fork(1), data: root.fork(2), dropout: root.fork(3) };
+  return { init: root.fork(1), data: root.fork(2), dropout: root.fork(3), lrFind: (phaseIndex) => new Rng(seed).fork(4).fork(phaseIndex) };
 }
 
 interface ActivePhase {
@@ -304,7 +308,7 @@ export class Trainer {
     if (given) {
       event = { phase: phase.name, bounds: { ...given }, source: 'given' };
     } else {
-      const rng = new Rng(this.seed).fork(4).fork(this.phaseIndex);
+      const rng = runRngs(this.seed).lrFind(this.phaseIndex);
       let result: LrFindResult;
       try {
         // The sweep shows on the progress bar as its own pseudo-epoch.

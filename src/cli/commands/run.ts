@@ -1,5 +1,5 @@
 /** `mono run PLAN`: train a plan partition by partition into a run folder. */
-import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
+import { BACKEND_CHOICES } from '../../runtime/index.js';
 import type { Command, CommandIO } from '../command.js';
 
 export const runCommand: Command = {

@@ -1,0 +1,88 @@
+/**
+ * The runtime's one entry point: everything the CLI (src/cli/) uses of src/runtime/
+ * comes from here (test/architecture/imports.test.ts checks it).
+ *
+ * Importing this module is light: it loads no TensorFlow.js, so `mono compile`, `check`,
+ * `fmt` and `lsp` start without it. What it exports statically is the error classes,
+ * types and helpers without tensors (run-folder files, progress lines, the data cache).
+ * Each operation that needs TensorFlow.js (train, find the lr, evaluate, predict, the
+ * backend probes) is an async function here that loads its modules with a dynamic
+ * import() when called; `export` needs no tensors but loads protobufjs the same way.
+ * docs/design-notes.md, "The runtime's entry point", says why it is one light module
+ * rather than a second, heavy one.
+ */
+import type { BackendChoice } from './backend-choices.js';
+import type { BackendProbe } from './backend.js';
+import type { KernelStatus } from './kernels/index.js';
+import type { DownloadableName } from './data/cache.js';
+import type { GetDataOptions, GetDataResult } from './data/get.js';
+import type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
+import type { TrainOptions, TrainOutcome } from './train-run.js';
+
+// ------------------------------------------------------------------ light: errors, types, helpers
+
+export { describeFailure, EXIT_ON_SIGNAL, RunInterrupted, RuntimeFailure, WriteFailure } from './errors.js';
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+export { formatLrBoundsLine, ProgressReporter } from './progress.js';
+export { dataCacheRoot } from './data/cache.js';
+export { DOWNLOADABLE, DOWNLOADABLE_NAMES, isDownloadable } from './data/downloadable.js';
+export { defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, type RunInfo } from './run-folder.js';
+export { LR_FIND_FROM, LR_FIND_TO } from '../optim/lr-range.js';
+export type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
+export type { TrainEvents, TrainOptions, TrainOutcome, TrainStart } from './train-run.js';
+export type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
+export type { BackendProbe } from './backend.js';
+export type { TransferProgress } from './data/download.js';
+export type { KernelStatus } from './kernels/index.js';
+
+// ------------------------------------------------------------------ heavy: loaded when called
+
+/** Trains a compiled plan into a run folder, new or resumed (`mono run`); train-run.ts. */
+export async function train(options: TrainOptions): Promise<TrainOutcome> {
+  const { trainRun } = await import('./train-run.js');
+  return trainRun(options);
+}
+
+/** Continues the run in `options.resume.dir` from its checkpoint (`mono run --resume`): train with `resume` set. */
+export async function resume(options: TrainOptions & { resume: NonNullable<TrainOptions['resume']> }): Promise<TrainOutcome> {
+  return train(options);
+}
+
+/** The LR range test of one phase (`mono lr-find`); lr-find-run.ts. */
+export async function findLr(options: FindLrOptions): Promise<FindLrOutcome> {
+  const { findLr: run } = await import('./lr-find-run.js');
+  return run(options);
+}
+
+/**
+ * The phase and bounds of a `mono lr-find --out DIR` summary (`mono run --lr-find DIR`);
+ * throws the fs error when DIR has none, a RuntimeFailure when it is malformed.
+ */
+export async function readLrFindBounds(dir: string): Promise<{ file: string; phase: string; bounds: { min: number; max: number }; problem: string | null }> {
+  const { readLrFindSummary } = await import('./lr-find.js');
+  return readLrFindSummary(dir);
+}
+
+/** Refuses (RuntimeFailure) lr-find bounds whose sweep was unusable. */
+export async function requireUsableLrFindBounds(found: { file: string; phase: string; problem: string | null }): Promise<void> {
+  const { requireUsableLrFind } = await import('./lr-find.js');
+  requireUsableLrFind(found);
+}
+
+/** Every backend tried in order of preference, the one chosen, its threads (`mono doctor`). */
+export async function probeBackends(): Promise<{ probes: BackendProbe[]; chosen: BackendChoice | null; threads: number }> {
+  const { probeAllBackends } = await import('./backend.js');
+  return probeAllBackends();
+}
+
+/** Who supplies each kernel and gradient training needs on wasm (`mono doctor`). */
+export async function wasmKernels(): Promise<KernelStatus[]> {
+  const { wasmKernelReport } = await import('./kernels/index.js');
+  return wasmKernelReport();
+}
+
+/** Downloads a data set into the data cache (`mono data get`); loads the tar reader when called. */
+export async function getDataSet(name: DownloadableName, options: GetDataOptions): Promise<GetDataResult> {
+  const { getDataSet: get } = await import('./data/get.js');
+  return get(name, options);
+}
