@@ -153,7 +153,7 @@ describe('parser: declarations', () => {
   });
 
   test('a phase between schedule settings is a syntax error: settings come first', () => {
-    const result = parsePlan(`plan p\nschedule {\n  train p1 for 1 epoch with sgd(lr: 0.1)\n  best val_acc\n}\n`);
+    const result = parsePlan(`plan p\nschedule {\n  train p1 for 1 epoch with sgd(lr: 0.1)\n  best val_acc\n}\n`, 'test.mono');
     expect(result.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`)).toEqual([expect.stringMatching(/^4: expected/)]);
   });
 });
