@@ -18,6 +18,9 @@ import type { DownloadableName } from './data/cache.js';
 import type { GetDataOptions, GetDataResult } from './data/get.js';
 import type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
 import type { TrainOptions, TrainOutcome } from './train-run.js';
+import type { EvaluateOptions, RunEvaluation } from './model/evaluate.js';
+import type { ExportOptions, ExportResult } from './export/index.js';
+import type { PredictOptions, Prediction } from './model/predict.js';
 
 // ------------------------------------------------------------------ light: errors, types, helpers
 
@@ -28,11 +31,16 @@ export { dataCacheRoot } from './data/cache.js';
 export { DOWNLOADABLE, DOWNLOADABLE_NAMES, isDownloadable } from './data/downloadable.js';
 export { defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, type RunInfo } from './run-folder.js';
 export { LR_FIND_FROM, LR_FIND_TO } from '../optim/lr-range.js';
+/** Formats `mono export` writes (export/index.ts would load the writers: the list is here). */
+export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
 export type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
 export type { TrainEvents, TrainOptions, TrainOutcome, TrainStart } from './train-run.js';
 export type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
 export type { BackendProbe } from './backend.js';
 export type { TransferProgress } from './data/download.js';
+export type { CheckpointChoice, ClassScores, EvaluateOptions, HeadInformation, RunEvaluation, SplitChoice } from './model/evaluate.js';
+export type { PredictOptions, Prediction, PredictionInput } from './model/predict.js';
+export type { ExportFormat, ExportOptions, ExportResult } from './export/index.js';
 export type { KernelStatus } from './kernels/index.js';
 
 // ------------------------------------------------------------------ heavy: loaded when called
@@ -67,6 +75,27 @@ export async function readLrFindBounds(dir: string): Promise<{ file: string; pha
 export async function requireUsableLrFindBounds(found: { file: string; phase: string; problem: string | null }): Promise<void> {
   const { requireUsableLrFind } = await import('./lr-find.js');
   requireUsableLrFind(found);
+}
+
+/** A trained run measured on its test or hold-out split (`mono evaluate`); model/evaluate.ts. */
+export async function evaluateRun(options: EvaluateOptions): Promise<RunEvaluation> {
+  const { evaluateRun: run } = await import('./model/evaluate.js');
+  return run(options);
+}
+
+/** A trained run's top classes for images and batches of examples (`mono predict`); model/predict.ts. */
+export async function predict(options: PredictOptions): Promise<Prediction[]> {
+  const { predictFiles } = await import('./model/predict.js');
+  return predictFiles(options);
+}
+
+/**
+ * A trained run written as a TensorFlow.js LayersModel or an ONNX model (`mono export`);
+ * export/index.ts. It makes no tensors, so it loads no TensorFlow.js; protobufjs only for ONNX.
+ */
+export async function exportModel(options: ExportOptions): Promise<ExportResult> {
+  const { exportRun } = await import('./export/index.js');
+  return exportRun(options);
 }
 
 /** Every backend tried in order of preference, the one chosen, its threads (`mono doctor`). */

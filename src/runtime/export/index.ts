@@ -14,7 +14,6 @@ import { encodeOnnx, ONNX_MODEL_FILE, onnxExpressible, toOnnxModel } from './onn
 import { TFJS_MODEL_FILE, tfjsExpressible, toLayersModel } from './tfjs.js';
 
 export type ExportFormat = 'tfjs' | 'onnx';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['tfjs', 'onnx'];
 
 export interface ExportOptions {
   /** The run folder (absolute). */

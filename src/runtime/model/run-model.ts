@@ -22,7 +22,7 @@ export interface RunModel {
   /** Which checkpoint was read, and its file. */
   which: CheckpointChoice;
   file: string;
-  /** The epoch its weights are from, in words: `finetune epoch 4 (val_acc 97.60%)`, `after p2 epoch 3`. */
+  /** The epoch its weights are from, in words: `finetune epoch 4, val_acc 97.60%`, `p2 epoch 3`, `after phase p1`. */
   epoch: string;
   /** Why the best checkpoint was not used when it was the default (the run has none yet). */
   note?: string;
@@ -74,7 +74,7 @@ const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
 function describeEpoch(ir: IR, checkpoint: Checkpoint, which: CheckpointChoice): string {
   const best = checkpoint.state.best;
   const { phaseIndex, nextEpoch } = checkpoint.state;
-  if (which === 'best' && best) return `${best.phase} epoch ${best.epoch} (${best.metric} ${best.metric === 'val_acc' ? percent(best.value) : best.value.toFixed(4)})`;
+  if (which === 'best' && best) return `${best.phase} epoch ${best.epoch}, ${best.metric} ${best.metric === 'val_acc' ? percent(best.value) : best.value.toFixed(4)}`;
   if (phaseIndex >= ir.phases.length) return `the end of the run (${ir.phases[ir.phases.length - 1]?.name ?? 'no phase'})`;
   const phase = ir.phases[phaseIndex]!;
   if (nextEpoch === 0) return phaseIndex === 0 ? 'the start of the run' : `after phase ${ir.phases[phaseIndex - 1]!.name}`;
