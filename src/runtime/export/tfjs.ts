@@ -8,7 +8,8 @@
  * Conv2D, batchnorm -> BatchNormalization (inference uses the moving statistics), add
  * -> Add, with a Rescaling on the branch for a residual scale other than 1 (the 1/N of
  * a shared stack), crop -> Cropping2D, pools, dense (a Flatten first when its input is
- * not flat), activations -> Activation/LeakyReLU/ELU. A parameter used by several
+ * not flat), activations -> Activation/LeakyReLU/ELU (gelu as Multiply, Rescaling, Add
+ * and tanh layers: tfjs cannot load its own 'gelu_new' from JSON). A parameter used by several
  * nodes (a `repeat N shared`) is one layer called once per use: its weights are shared
  * in the model too. The step activation `binary` has no layer and is refused.
  */
@@ -146,10 +147,22 @@ export function toLayersModel(graph: ExportGraph, metadata: Record<string, unkno
       case 'swish':
         out = activation(node.op);
         break;
-      case 'gelu':
-        // mono's gelu is the tanh approximation (layers.ts): tfjs's gelu_new.
-        out = activation('gelu_new');
+      case 'gelu': {
+        // mono's gelu is the tanh approximation (layers.ts), tfjs's 'gelu_new'; but
+        // tf.loadLayersModel camel-cases activation names ('geluNew', unregistered) and
+        // cannot load it, so it is spelled out in layers:
+        // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+        const part = (suffix: string, className: string, config: Record<string, unknown>, inputs: TensorRef[]) => call(className, `${node.id}_${suffix}`, config, inputs);
+        // A Multiply of a tensor with itself fails in predict (tfjs disposes it after its
+        // first use): the square is x times 0.044715 x.
+        const scaled = part('scaled', 'Rescaling', { scale: 0.044715, offset: 0 }, [x[0]!]);
+        const cubic = part('cubic', 'Multiply', {}, [part('square', 'Multiply', {}, [x[0]!, scaled]), x[0]!]);
+        const sum = part('sum', 'Add', {}, [x[0]!, cubic]);
+        const tanh = part('tanh', 'Activation', { activation: 'tanh' }, [part('inner', 'Rescaling', { scale: Math.sqrt(2 / Math.PI), offset: 0 }, [sum])]);
+        const half = part('half_one_plus', 'Rescaling', { scale: 0.5, offset: 0.5 }, [tanh]);
+        out = call('Multiply', node.id, {}, [x[0]!, half]);
         break;
+      }
       case 'leaky_relu':
         out = call('LeakyReLU', node.id, { alpha: numberAttr(node, 'alpha', 0.2) }, x);
         break;
