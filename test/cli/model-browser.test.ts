@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium, type Browser } from 'playwright-core';
+import pngjs from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_OK } from '../../src/cli/command.js';
 import type { IR } from '../../src/ir/types.js';
@@ -64,6 +65,7 @@ const PAGE = `<!doctype html>
 `;
 
 const N = 100;
+const CLASSIFY_PAGE = path.resolve(import.meta.dirname, '../../docs/examples/classify.html');
 const TFJS_BUNDLE = path.join(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs/package.json')), 'dist', 'tf.min.js');
 
 describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
@@ -85,6 +87,12 @@ describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
     const raw = await loadData({ ...ir.data, normalize: { type: 'none' } });
     holdout = { values: raw.holdout.images.slice(0, N * 100), shape: [N, 10, 10, 1] };
     await writeFile(path.join(root, 'holdout.npy'), encodeNpy(holdout.shape, holdout.values));
+    const png = new pngjs.PNG({ width: 10, height: 10 });
+    for (let i = 0; i < 100; i++) {
+      const v = Math.round(holdout.values[i]! * 255);
+      png.data.set([v, v, v, 255], i * 4);
+    }
+    await writeFile(path.join(root, 'first.png'), pngjs.PNG.sync.write(png));
 
     const model = JSON.parse(await readFile(path.join(root, 'web-tfjs', 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
     const files: Record<string, Uint8Array> = {
@@ -93,6 +101,10 @@ describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
       '/model/model.json': await readFile(path.join(root, 'web-tfjs', 'model.json')),
       '/holdout.json': new TextEncoder().encode(JSON.stringify({ shape: holdout.shape, data: Array.from(holdout.values) })),
     };
+    // docs/examples/classify.html, the page the README's quick start opens, with an image of the first hold-out example.
+    files['/classify.html'] = await readFile(CLASSIFY_PAGE);
+    files['/tf.min.js'] = files['/tfjs/tf.min.js']!;
+    files['/digit-7.png'] = await readFile(path.join(root, 'first.png'));
     for (const shard of model.weightsManifest.flatMap((group) => group.paths)) files[`/model/${shard}`] = await readFile(path.join(root, 'web-tfjs', shard));
     server = await startFileServer(files);
     browser = await chromium.launch({ executablePath: CHROMIUM! });
@@ -130,6 +142,22 @@ describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
     expect(max).toBeLessThan(1e-4);
     // Not a degenerate model: the probabilities differ between examples.
     expect(new Set(result.probabilities.map((row) => row[0]!.toFixed(4))).size).toBeGreaterThan(10);
+    await page.close();
+  }, 60_000);
+
+  it("docs/examples/classify.html classifies an image as mono predict does", async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${server!.origin}/classify.html?backend=cpu`);
+    const result = await page.evaluate(() => (window as unknown as { classified: Promise<{ backend: string; probabilities: number[] }> }).classified);
+    expect(result.backend).toBe('cpu');
+    const predicted = await run(['predict', 'web', 'first.png', '--json', '--top', '3', '--backend', 'cpu']);
+    expect(predicted.code, predicted.stderr).toBe(EXIT_OK);
+    const top = (JSON.parse(predicted.stdout) as Prediction).top;
+    for (const t of top) expect(Math.abs(result.probabilities[t.class]! - t.probability)).toBeLessThan(1e-4);
+    // The page shows the top classes as mono predict ranks them.
+    const shown = (await page.textContent('#result'))!;
+    expect(shown).toMatch(/^\d \([\d.]+%\)  \d \([\d.]+%\)  \d \([\d.]+%\)$/);
+    expect([...shown.matchAll(/(\d) \(/g)].map((m) => Number(m[1]))).toEqual(top.map((t) => t.class));
     await page.close();
   }, 60_000);
 });
