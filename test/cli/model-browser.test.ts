@@ -121,7 +121,7 @@ describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${server!.origin}/`);
-    const result = await page.evaluate(() => (window as unknown as { predictions: Promise<{ backend: string; version: string; probabilities: number[][]; metadata: Record<string, unknown> }> }).predictions);
+    const result = await page.evaluate(() => (globalThis as unknown as { predictions: Promise<{ backend: string; version: string; probabilities: number[][]; metadata: Record<string, unknown> }> }).predictions);
     expect(errors).toEqual([]);
     expect(result.backend).toBe('cpu');
     expect(result.metadata).toMatchObject({ plan: 'web', head: 'network' });
@@ -148,7 +148,7 @@ describe.skipIf(skip)('a tfjs export in headless Chromium', () => {
   it("docs/examples/classify.html classifies an image as mono predict does", async () => {
     const page = await browser!.newPage();
     await page.goto(`${server!.origin}/classify.html?backend=cpu`);
-    const result = await page.evaluate(() => (window as unknown as { classified: Promise<{ backend: string; probabilities: number[] }> }).classified);
+    const result = await page.evaluate(() => (globalThis as unknown as { classified: Promise<{ backend: string; probabilities: number[] }> }).classified);
     expect(result.backend).toBe('cpu');
     const predicted = await run(['predict', 'web', 'first.png', '--json', '--top', '3', '--backend', 'cpu']);
     expect(predicted.code, predicted.stderr).toBe(EXIT_OK);
