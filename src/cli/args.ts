@@ -79,3 +79,10 @@ export function optionalNumber(text: string | undefined, option: string, { integ
 export function optionalInteger(text: string | undefined, option: string, min = 0): number | undefined {
   return optionalNumber(text, option, { integer: true, min });
 }
+
+/** An option whose value is one of `allowed`, or undefined when not given; anything else is a usage error naming them. */
+export function optionalChoice<T extends string>(value: string | undefined, option: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${option} expects one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}

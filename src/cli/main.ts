@@ -6,7 +6,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { didYouMean } from '../diagnostics/suggest.js';
-import { RuntimeFailure } from '../runtime/errors.js';
+import { describeFailure } from '../runtime/index.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, UsageError, type Command, type CommandIO } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -75,28 +75,17 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError)
       return usageFailure(io, `mono ${command.name}`, error.message, `mono ${command.name} --help`);
-    const failure = runtimeFailureMessage(error);
+    // The one place where runtime failures become messages and exit codes (3; 130/143 for an interrupted run).
+    const failure = describeFailure(error);
     if (failure !== undefined) {
-      io.stderr.write(`mono ${command.name}: ${failure}\n`);
-      return EXIT_RUNTIME;
+      io.stderr.write(`mono ${command.name}: ${failure.message}\n${failure.hint !== undefined ? `  ${failure.hint}\n` : ''}`);
+      return failure.exitCode;
     }
     // Anything else is a bug or an environment failure: say so, with the stack for a report.
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     io.stderr.write(`mono ${command.name}: unexpected failure: ${detail}\n`);
     return EXIT_RUNTIME;
   }
-}
-
-/**
- * The one-line message of a failure that is not a bug: a RuntimeFailure (its message is
- * written for the user), or an I/O error from the system (ENOSPC, EACCES, ...), whose
- * message names the call and the path. Undefined for anything else.
- */
-export function runtimeFailureMessage(error: unknown): string | undefined {
-  if (error instanceof RuntimeFailure) return error.message;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `I/O error: ${(error as Error).message}`;
-  return undefined;
 }
 
 function findCommand(name: string): Command | undefined {

@@ -187,6 +187,13 @@ export interface PhaseSpec {
   lrMultipliers: LrMultiplier[];
   /** `probe noise(...)`: measure the gradient noise at the end of some epochs (absent: never). */
   noiseProbe?: NoiseProbeSpec;
+  /**
+   * `stop early(...)`: end the phase once its head's hold-out `monitor` has not improved
+   * (by more than `minDelta`) for `patience` epochs; with `restore`, the weights of its
+   * best epoch go back into the trained partitions (and head) before the next phase.
+   * Absent: the phase runs all its epochs.
+   */
+  earlyStop?: EarlyStopSpec;
 }
 
 /**
@@ -198,6 +205,16 @@ export interface NoiseProbeSpec {
   /** Eigenvalues reported per partition. */
   top: number;
   every: number;
+}
+
+/** A hold-out metric that chooses or stops: val_loss is better when lower, val_acc when higher. */
+export type MonitoredMetric = 'val_acc' | 'val_loss';
+
+export interface EarlyStopSpec {
+  monitor: MonitoredMetric;
+  patience: number;
+  minDelta: number;
+  restore: boolean;
 }
 
 export interface IR {
@@ -216,4 +233,10 @@ export interface IR {
   parameters: ParamSpec[];
   partitions: PartitionSpec[];
   phases: PhaseSpec[];
+  /**
+   * The hold-out metric that decides which epoch's weights `best.bin` keeps (among the
+   * epochs measured on the network's own output): the schedule's `best` setting. The
+   * compiler always writes it; IRs from before it existed lack it (= val_acc).
+   */
+  best?: { metric: MonitoredMetric };
 }

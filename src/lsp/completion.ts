@@ -10,6 +10,7 @@ import { CompletionItemKind, type CompletionItem } from 'vscode-languageserver';
 import { dataSourceCatalog, DATA_SETTINGS } from '../semantics/catalog/data.js';
 import { layerCatalog } from '../semantics/catalog/layers.js';
 import { optimizerCatalog, PHASE_SETTINGS } from '../semantics/catalog/optimizers.js';
+import { MONITORED_METRICS, SCHEDULE_SETTINGS, stoppingCatalog } from '../semantics/catalog/stopping.js';
 import { SCHEDULE_NAMES, scheduleCatalog } from '../semantics/catalog/schedules.js';
 import type { ParamSignature } from '../semantics/signature.js';
 import type { ValueType } from '../semantics/types.js';
@@ -214,10 +215,12 @@ export function completions(document: PlanDocument, offset: number): CompletionI
       if (setting === 'lr' || setting === 'momentum') {
         return [...SCHEDULE_NAMES.map((name) => item(name, CompletionItemKind.Function, signatureText(name, scheduleCatalog.get(name)?.params ?? []))), ...scope];
       }
+      if (setting === 'stop') return [...[...stoppingCatalog.values()].map((s) => item(s.name, CompletionItemKind.Function, signatureText(s.name, s.params))), ...scope];
       return scope;
     }
     case 'schedule':
-      if (context.lineStart) return keywords(['train', 'finetune']);
+      if (context.lineStart) return [...keywords(['train', 'finetune']), ...SCHEDULE_SETTINGS.map((name) => item(name, CompletionItemKind.Property, 'schedule setting'))];
+      if (context.lineFirst?.image === 'best') return MONITORED_METRICS.map((name) => item(name, CompletionItemKind.EnumMember));
       if (last === T.Train) return [...(resolution?.partitions.values() ?? [])].map((d) => item(d.name, CompletionItemKind.Struct, 'partition'));
       if (last === T.Finetune) return keywords(['all']);
       if (last === T.Epochs || last === T.Epoch) return keywords(['with']);

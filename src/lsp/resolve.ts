@@ -148,6 +148,7 @@ export function resolvePlan(plan: Ast.Plan): Resolution {
         if (declaration.proxy) layerCall(declaration.proxy, none);
         break;
       case 'Schedule':
+        settings(declaration.settings);
         for (const phase of declaration.phases) {
           if (phase.mode === 'train') use(partitions.get(phase.target.name), phase.target.loc);
           expression(phase.epochs, none);

@@ -3,7 +3,8 @@
  * vertical markers, shaded bands, a legend), an SVG document out. layoutChart
  * places everything (scales and ticks from d3-scale), drawChart draws the layout;
  * renderChart does both. Used for the run folder's plots, the LR range test and the
- * experiment's figures.
+ * experiment's figures. renderHeatmap (./heatmap.ts) draws a grid of counts: the
+ * confusion matrix of `mono evaluate`.
  */
 import { drawChart } from './draw.js';
 import { layoutChart } from './layout.js';
@@ -15,6 +16,7 @@ export type { Tick } from './scales.js';
 export { drawChart, escapeXml } from './draw.js';
 export { labelRows, layoutChart, legendRows, PALETTE } from './layout.js';
 export { dataDomain, formatTick, ticks } from './scales.js';
+export { renderHeatmap, type HeatmapSpec } from './heatmap.js';
 
 export function renderChart(spec: ChartSpec): string {
   return drawChart(layoutChart(spec));

@@ -39,6 +39,12 @@ import type { TrainerScalars, TrainerState } from './trainer.js';
  * read, with their weaker check.
  */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
+/**
+ * The weights of the run's best epoch by the plan's `best` metric (trainer.ts, BestEpoch),
+ * in the same format, written by the same atomic writer when that metric improves; its
+ * header's `state.best` says which epoch it holds.
+ */
+export const BEST_CHECKPOINT_FILE = 'best.bin';
 export const CHECKPOINT_VERSION = 2;
 const MAGIC = 'MONOCKPT';
 const PREFIX_BYTES = 16;
@@ -57,9 +63,22 @@ export interface Checkpoint {
   metricsBytes: number;
   state: TrainerState;
   weights: NamedWeights[];
+  /** What the run's data was normalised with (absent in checkpoints from before it was recorded). */
+  normalization?: InputNormalization;
 }
 
-export type TensorKind = 'weight' | 'slot';
+/**
+ * The per-channel (per-feature) statistics the run normalised its examples with,
+ * x -> (x - mean) / std, after scaling pixels to [0, 1]: what `mono predict` and an
+ * exported model apply to new inputs.
+ */
+export interface InputNormalization {
+  mean: number[];
+  std: number[];
+}
+
+/** `weight`: a parameter; `slot`: an optimizer slot; `best`: a parameter at the phase's best epoch (`stop early(restore: true)`). */
+export type TensorKind = 'weight' | 'slot' | 'best';
 
 /** One tensor to save; its values are asked for only when the writer reaches it, and dropped after. */
 export interface TensorToSave {
@@ -75,11 +94,14 @@ export interface CheckpointToSave {
   metricsBytes: number;
   state: TrainerScalars;
   tensors: readonly TensorToSave[];
+  normalization?: InputNormalization;
 }
 
 export interface CheckpointIoOptions {
   /** Bytes per read/write call (a multiple of 4; default 1 MiB). Tests force small chunks. */
   chunkBytes?: number;
+  /** The file in the run folder: CHECKPOINT_FILE (default) or BEST_CHECKPOINT_FILE. */
+  file?: string;
 }
 
 export interface ReadCheckpointOptions extends CheckpointIoOptions {
@@ -102,6 +124,7 @@ interface Header {
   state: TrainerScalars;
   tensors: TensorEntry[];
   savedAt: string;
+  normalization?: InputNormalization;
   /** Version 1 only: the sha256 of the values. */
   valuesSha256?: string;
 }
@@ -114,14 +137,16 @@ export function planHash(ir: Pick<IR, 'source' | 'params'>): string {
 
 /** A checkpoint held in memory (tests, tools) as something writeCheckpoint can save. */
 export function checkpointToSave(checkpoint: Checkpoint): CheckpointToSave {
-  const { optimizer, ...rest } = checkpoint.state;
+  const { optimizer, earlyStop, ...rest } = checkpoint.state;
   const { slots, ...scalars } = optimizer ?? { slots: [] as OptimizerState['slots'] };
+  const { weights: bestWeights = [], ...watch } = earlyStop ?? {};
   const tensor = (kind: TensorKind) => (t: NamedWeights): TensorToSave => ({ name: t.name, kind, shape: t.shape, values: () => t.values });
   return {
     planHash: checkpoint.planHash,
     metricsBytes: checkpoint.metricsBytes,
-    state: { ...rest, optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null },
-    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot'))],
+    state: { ...rest, optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null, ...(earlyStop ? { earlyStop: watch as Omit<typeof earlyStop, 'weights'> } : {}) },
+    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot')), ...bestWeights.map(tensor('best'))],
+    ...(checkpoint.normalization ? { normalization: checkpoint.normalization } : {}),
   };
 }
 
@@ -139,6 +164,12 @@ const headerSchema = {
     metricsBytes: integer,
     savedAt: { type: 'string' },
     valuesSha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    normalization: {
+      type: 'object',
+      required: ['mean', 'std'],
+      additionalProperties: false,
+      properties: { mean: { type: 'array', items: { type: 'number' } }, std: { type: 'array', items: { type: 'number' } } },
+    },
     state: {
       type: 'object',
       required: ['phaseIndex', 'nextEpoch', 'optimizer', 'schedules', 'rng'],
@@ -183,6 +214,18 @@ const headerSchema = {
             },
           },
         },
+        best: {
+          type: 'object',
+          required: ['metric', 'value', 'phase', 'epoch'],
+          additionalProperties: false,
+          properties: { metric: { enum: ['val_acc', 'val_loss'] }, value: { type: 'number' }, phase: { type: 'string' }, epoch: integer },
+        },
+        earlyStop: {
+          type: ['object', 'null'],
+          required: ['best', 'bestEpoch', 'stalled'],
+          additionalProperties: false,
+          properties: { best: { type: 'number' }, bestEpoch: integer, stalled: integer },
+        },
       },
     },
     tensors: {
@@ -193,7 +236,7 @@ const headerSchema = {
         additionalProperties: false,
         properties: {
           name: { type: 'string', minLength: 1 },
-          kind: { enum: ['weight', 'slot'] },
+          kind: { enum: ['weight', 'slot', 'best'] },
           shape: { type: 'array', items: integer },
           offset: integer,
           length: integer,
@@ -288,7 +331,14 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
     entries.push({ name: t.name, kind: t.kind, shape: [...t.shape], offset, length });
     offset += length;
   }
-  const header: Header = { planHash: contents.planHash, metricsBytes: contents.metricsBytes, state: contents.state, tensors: entries, savedAt: new Date().toISOString() };
+  const header: Header = {
+    planHash: contents.planHash,
+    metricsBytes: contents.metricsBytes,
+    state: contents.state,
+    tensors: entries,
+    savedAt: new Date().toISOString(),
+    ...(contents.normalization ? { normalization: contents.normalization } : {}),
+  };
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   if (json.length % 4 !== 0) json = Buffer.concat([json, Buffer.alloc(4 - (json.length % 4), 0x20)]);
   const head = Buffer.alloc(PREFIX_BYTES + json.length);
@@ -333,14 +383,14 @@ function fileSink(fd: number): ByteSink {
 }
 
 /**
- * Replaces `dir/checkpoint.bin` atomically: the bytes go to a temporary file in the
- * same folder, are fsynced, and the file is renamed over the old one (then the folder
- * is fsynced so the rename itself survives a power cut). A crash at any point leaves
- * either the old checkpoint or the new one, never a mix; a failed write (a full disk)
- * removes its temporary file and is a WriteFailure naming checkpoint.bin.
+ * Replaces `dir/checkpoint.bin` (or `options.file`: best.bin) atomically: the bytes go
+ * to a temporary file in the same folder, are fsynced, and the file is renamed over the
+ * old one (then the folder is fsynced so the rename itself survives a power cut). A
+ * crash at any point leaves either the old file or the new one, never a mix; a failed
+ * write (a full disk) removes its temporary file and is a WriteFailure naming the file.
  */
 export async function writeCheckpoint(dir: string, contents: CheckpointToSave, options: CheckpointIoOptions = {}): Promise<void> {
-  const target = path.join(dir, CHECKPOINT_FILE);
+  const target = path.join(dir, options.file ?? CHECKPOINT_FILE);
   const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let fd: number | undefined;
   try {
@@ -451,6 +501,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   }
   const weights: NamedWeights[] = [];
   const slots: OptimizerState['slots'] = [];
+  const bestWeights: NamedWeights[] = [];
   let scratch: Uint8Array | undefined;
   let position = valuesStart;
   for (const entry of header.tensors) {
@@ -466,7 +517,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), checked as they arrive.
     const views = values ? chunksOf(values, chunk) : scratchChunks(entry.length * 4, chunk, (scratch ??= new Uint8Array(chunk)));
     position = await readChecked(source, views, position, checksum);
-    if (values) (entry.kind === 'weight' ? weights : slots).push({ name: entry.name, shape: entry.shape, values });
+    if (values) (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : bestWeights).push({ name: entry.name, shape: entry.shape, values });
   }
   if (version === 1) {
     if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
@@ -478,7 +529,15 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     }
   }
   const optimizer = header.state.optimizer ? { ...header.state.optimizer, slots } : null;
-  return { planHash: header.planHash, metricsBytes: header.metricsBytes, state: { ...header.state, optimizer }, weights };
+  const { earlyStop: watch, ...scalars } = header.state;
+  const earlyStop = watch ? { ...watch, ...(bestWeights.length > 0 ? { weights: bestWeights } : {}) } : watch;
+  return {
+    planHash: header.planHash,
+    metricsBytes: header.metricsBytes,
+    state: { ...scalars, optimizer, ...(earlyStop !== undefined ? { earlyStop } : {}) },
+    weights,
+    ...(header.normalization ? { normalization: header.normalization } : {}),
+  };
 }
 
 /** `bytes` bytes in chunks, all read into the same scratch memory (a tensor whose values are not kept). */
@@ -498,20 +557,21 @@ async function readChecked(source: ByteSource, views: Iterable<Uint8Array>, posi
   return position;
 }
 
-export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return fs.access(path.join(dir, CHECKPOINT_FILE)).then(
+export async function hasCheckpoint(dir: string, file: string = CHECKPOINT_FILE): Promise<boolean> {
+  return fs.access(path.join(dir, file)).then(
     () => true,
     () => false,
   );
 }
 
 export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
-  const file = path.join(dir, CHECKPOINT_FILE);
+  const file = path.join(dir, options.file ?? CHECKPOINT_FILE);
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (error) {
-    throw new RuntimeFailure(`no checkpoint in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const what = options.file === undefined || options.file === CHECKPOINT_FILE ? 'checkpoint' : options.file;
+    throw new RuntimeFailure(`no ${what} in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
     return await decodeCheckpoint(fileSource(fd, fstatSync(fd).size), file, options);
@@ -526,7 +586,8 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
 /** Removes temporary files a killed writer left behind (the caller holds the run folder's lock). */
 export async function removeStaleTemporaries(dir: string): Promise<void> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`${CHECKPOINT_FILE}.tmp-`)).map((n) => fs.rm(path.join(dir, n), { force: true })));
+  const temporary = (n: string) => n.startsWith(`${CHECKPOINT_FILE}.tmp-`) || n.startsWith(`${BEST_CHECKPOINT_FILE}.tmp-`);
+  await Promise.all(names.filter(temporary).map((n) => fs.rm(path.join(dir, n), { force: true })));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -546,6 +607,7 @@ export function tensorMismatches(checkpoint: Pick<Checkpoint, 'weights' | 'state
   const actual = new Map<string, readonly number[]>();
   for (const w of checkpoint.weights) actual.set(`weight ${w.name}`, w.shape);
   for (const s of checkpoint.state.optimizer?.slots ?? []) actual.set(`slot ${s.name}`, s.shape);
+  for (const b of checkpoint.state.earlyStop?.weights ?? []) actual.set(`best ${b.name}`, b.shape);
   const wanted = new Map(expected.map((e) => [`${e.kind} ${e.name}`, e.shape]));
   const problems: string[] = [];
   for (const [key, shape] of wanted) {

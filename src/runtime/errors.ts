@@ -1,12 +1,29 @@
+/** Exit code of a runtime failure (src/cli/command.ts has the same value as EXIT_RUNTIME). */
+export const RUNTIME_FAILURE_EXIT = 3;
+
 /**
  * The base of every runtime failure that is not the plan's fault nor the user's
  * arguments: a NaN loss, an unreadable checkpoint, a missing or malformed data file,
- * an unavailable backend. Its message is complete and meant for the user: the CLI
- * (src/cli/main.ts) prints it on one line and exits 3 (EXIT_RUNTIME), in one place
- * for every command. Anything else that escapes a command is a bug (stack trace).
+ * an unavailable backend, a layer an export format cannot express. Its message is
+ * complete and meant for the user; `hint`, when there is one, says what to do next.
+ * The CLI (src/cli/main.ts) prints `mono <cmd>: <message>` and the hint, indented, on
+ * the next line, and exits with `exitCode` (3; an interrupted run 130 or 143), in one
+ * place for every command. Anything else that escapes a command is a bug (stack trace).
  */
 export class RuntimeFailure extends Error {
   override name = 'RuntimeFailure';
+  /** What to do about it, one line (printed under the message), or undefined. */
+  hint: string | undefined;
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.hint = options.hint;
+  }
+
+  /** The process exit code for this failure. */
+  get exitCode(): number {
+    return RUNTIME_FAILURE_EXIT;
+  }
 }
 
 /** The loss became NaN or infinite; names where, so the run can be inspected or resumed. */
@@ -67,10 +84,36 @@ export function writeFailure(file: string, error: unknown): unknown {
   return new WriteFailure(file, code, reason);
 }
 
-/** SIGINT or SIGTERM asked the run to stop; it stops at the next step, keeping the last checkpoint. */
+/** Exit codes of a process stopped by a signal, as a shell reports one killed by it (128 + signal number). */
+export const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * SIGINT or SIGTERM asked the run to stop; it stops at the next step, keeping the last
+ * checkpoint. The run rethrows it with a message saying how to continue; it exits 130
+ * (SIGINT) or 143 (SIGTERM).
+ */
 export class RunInterrupted extends RuntimeFailure {
   override name = 'RunInterrupted';
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
-    super(`interrupted by ${signal}`);
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message = `interrupted by ${signal}`,
+  ) {
+    super(message);
   }
+
+  override get exitCode(): number {
+    return EXIT_ON_SIGNAL[this.signal];
+  }
+}
+
+/**
+ * The one-line message, hint and exit code of a failure that is not a bug: a
+ * RuntimeFailure, or an I/O error from the system (ENOSPC, EACCES, ...), whose message
+ * names the call and the path (exit 3). Undefined for anything else.
+ */
+export function describeFailure(error: unknown): { message: string; hint: string | undefined; exitCode: number } | undefined {
+  if (error instanceof RuntimeFailure) return { message: error.message, hint: error.hint, exitCode: error.exitCode };
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { message: `I/O error: ${(error as Error).message}`, hint: undefined, exitCode: RUNTIME_FAILURE_EXIT };
+  return undefined;
 }

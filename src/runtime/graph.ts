@@ -110,8 +110,14 @@ export class Network {
     );
   }
 
-  getWeights(): NamedWeights[] {
-    return this.paramSpecs().map((spec) => ({
+  /** Copies of the parameters' values: all of them, or the ones named. */
+  getWeights(names?: readonly string[]): NamedWeights[] {
+    const specs = names === undefined ? this.paramSpecs() : names.map((name) => {
+      const spec = this.specs.get(name);
+      if (!spec) throw new GraphError(`unknown parameter '${name}'`);
+      return spec;
+    });
+    return specs.map((spec) => ({
       name: spec.name,
       shape: [...spec.shape],
       // A copy: the cpu backend hands out its own buffer.

@@ -23,8 +23,18 @@ export function formatEpochLine(m: EpochMetrics): string {
     (m.test_acc !== null && m.test_acc !== undefined ? `test_loss ${fixed(m.test_loss, 4)}  test_acc ${percent(m.test_acc)}  ` : '') +
     `mi ${fixed(m.mi, 3)}  ` +
     `lr ${m.lr.toPrecision(3)}  mom ${fixed(m.momentum, 3)}  ${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s` +
-    groupLine(m)
+    (m.best ? '  best' : '') +
+    groupLine(m) +
+    earlyStopLine(m)
   );
+}
+
+/** The end of a phase with `stop early`: stopped before its last epoch, and whose weights it ends with. */
+function earlyStopLine(m: EpochMetrics): string {
+  const stop = m.early_stop;
+  if (!stop || (!stop.stopped && !stop.restored)) return '';
+  const restored = stop.restored ? `; its weights are back from epoch ${stop.best_epoch}, its best` : '';
+  return stop.stopped ? `\n  ${m.phase} stopped early after epoch ${m.epoch} of ${m.epochs}${restored || ` (its best: epoch ${stop.best_epoch})`}` : `\n  ${m.phase}: weights back from epoch ${stop.best_epoch}, its best`;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import type { IR } from '../ir/types.js';
+import { validateIr } from '../ir/validate.js';
 import { hasCheckpoint } from './checkpoint.js';
 import { RuntimeFailure, writeFailure } from './errors.js';
 import { faultPoint } from './fault-points.js';
@@ -161,6 +162,29 @@ export async function readRunInfo(dir: string): Promise<RunInfo> {
     throw damaged(error ? `${error.instancePath === '' ? 'the object' : error.instancePath} ${error.message ?? 'is invalid'}` : 'invalid');
   }
   return info as RunInfo;
+}
+
+/**
+ * The IR a run folder was trained from (ir.json, checked against the IR schema); missing
+ * or damaged: a RuntimeFailure naming the file.
+ */
+export async function readRunIr(dir: string): Promise<IR> {
+  const file = path.join(dir, IR_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new RuntimeFailure(`${dir} is not a mono run folder (cannot read ${IR_FILE}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let ir: unknown;
+  try {
+    ir = JSON.parse(text);
+  } catch (error) {
+    throw new RuntimeFailure(`${file} is damaged (not JSON: ${(error as Error).message})`);
+  }
+  const { valid, errors } = validateIr(ir);
+  if (!valid) throw new RuntimeFailure(`${file} is damaged (${errors[0] ?? 'not a mono IR'})`);
+  return ir as IR;
 }
 
 export async function readRunPlan(dir: string): Promise<string> {

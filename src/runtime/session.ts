@@ -4,6 +4,7 @@ import type { IR } from '../ir/types.js';
 import { slotKinds } from '../optim/optimizers.js';
 import type { LrBounds } from '../optim/schedule.js';
 import {
+  BEST_CHECKPOINT_FILE,
   CHECKPOINT_FILE,
   planHash,
   removeStaleTemporaries,
@@ -12,17 +13,19 @@ import {
   type Checkpoint,
   type CheckpointIoOptions,
   type ExpectedTensor,
+  type InputNormalization,
   type TensorToSave,
 } from './checkpoint.js';
-import { loadDataFor, type LoadedData } from './data/dataset.js';
+import type { LoadedData } from './data/dataset.js';
 import { faultPoint } from './fault-points.js';
-import { Network, type NamedWeights } from './graph.js';
+import type { Network, NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
 import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
 import { optimizedParams, phaseGraph } from './step.js';
-import { runRngs, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
+import { setUpRun } from './run-setup.js';
+import { phaseParameterNames, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
   ir: IR;
@@ -83,11 +86,14 @@ export interface SessionResult {
  */
 export async function runSession(options: SessionOptions): Promise<SessionResult> {
   const { ir, dir, seed, signal } = options;
-  signal?.throwIfAborted();
-  const data = options.data ?? (await loadDataFor(ir, options.dataBaseDir !== undefined ? { baseDir: options.dataBaseDir } : {}));
-  signal?.throwIfAborted();
-  const network = new Network(ir, runRngs(seed).init);
+  const { data, network } = await setUpRun(ir, {
+    seed,
+    ...(options.data ? { data: options.data } : {}),
+    ...(options.dataBaseDir !== undefined ? { dataBaseDir: options.dataBaseDir } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const hash = planHash(ir);
+  const normalization: InputNormalization = { mean: data.mean, std: data.std };
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };
   try {
     const trainer = new Trainer({
@@ -107,9 +113,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           await recordLrBounds(dir, event);
           options.onLrBounds?.({ ...event, files });
         },
+        // Before the epoch's metrics line and checkpoint: a kill between them repeats the
+        // epoch on resume, which reaches the same weights and writes best.bin again.
+        onBest: async (_best, trainer) => {
+          await saveCheckpoint(dir, { planHash: hash, metricsBytes: 0, network, trainer, normalization, weightsOnly: true }, { ...options.checkpoint, file: BEST_CHECKPOINT_FILE });
+        },
         onEpoch: async (metrics) => {
           const metricsBytes = await appendMetrics(dir, metrics);
-          await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer }, options.checkpoint);
+          await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer, normalization }, options.checkpoint);
           faultPoint('checkpoint-written');
           // After the checkpoint, so the plots never delay what a crash would lose; from the whole file, so a resumed run's plots include the earlier epochs.
           result.plots = await writeRunPlots(dir, await readMetrics(dir));
@@ -147,16 +158,28 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
  */
 export async function saveCheckpoint(
   dir: string,
-  what: { planHash: string; metricsBytes: number; network: Network; trainer: Trainer },
+  what: {
+    planHash: string;
+    metricsBytes: number;
+    network: Network;
+    trainer: Trainer;
+    normalization?: InputNormalization;
+    /** The parameters alone (best.bin): no optimizer slots, no early-stop copies. */
+    weightsOnly?: boolean;
+  },
   options: CheckpointIoOptions = {},
 ): Promise<void> {
   const { network, trainer } = what;
   const { state, slots } = trainer.stateForCheckpoint();
   const tensors: TensorToSave[] = [
     ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).dataSync() as Float32Array })),
-    ...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })),
   ];
-  await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state, tensors }, options);
+  if (!what.weightsOnly) {
+    tensors.push(...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })));
+    tensors.push(...trainer.earlyStopWeights().map((w): TensorToSave => ({ name: w.name, kind: 'best', shape: w.shape, values: () => w.values })));
+  }
+  const saved = what.weightsOnly ? { ...state, optimizer: null, schedules: null, earlyStop: null } : state;
+  await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state: saved, tensors, ...(what.normalization ? { normalization: what.normalization } : {}) }, options);
 }
 
 /**
@@ -176,6 +199,10 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
     for (const param of optimizedParams(network, phaseGraph(network, phase))) {
       for (const kind of slotKinds(phase.optimizer.type)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
     }
+  }
+  // `stop early(restore: true)` mid-phase: the parameters of the phase's best epoch so far.
+  if (phase && state.earlyStop && phase.earlyStop?.restore) {
+    for (const name of phaseParameterNames(network, phaseGraph(network, phase))) tensors.push({ name, kind: 'best', shape: network.variable(name).shape });
   }
   return { tensors, problems };
 }

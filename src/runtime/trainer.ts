@@ -1,4 +1,4 @@
-import type { IR, PhaseSpec } from '../ir/types.js';
+import type { IR, MonitoredMetric, PhaseSpec } from '../ir/types.js';
 import type { GradientNoiseStatistics } from '../optim/gradient-covariance.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
@@ -7,7 +7,7 @@ import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData } from './data/dataset.js';
 import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
-import type { Network } from './graph.js';
+import type { NamedWeights, Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { assertProbeFits, probeGradientNoise } from './noise-probe.js';
 import { Rng } from './rng.js';
@@ -57,6 +57,13 @@ export interface EpochMetrics {
    */
   noise?: Record<string, GradientNoiseStatistics>;
   noise_seconds?: number;
+  /** This epoch is the run's best so far by the plan's `best` metric: best.bin now holds its weights. */
+  best?: true;
+  /**
+   * On the last line of a phase with `stop early`: whether it stopped before its last
+   * epoch, and (with `restore: true`) the 1-based epoch whose weights it ended with.
+   */
+  early_stop?: { stopped: boolean; best_epoch: number; restored: boolean };
 }
 
 export interface BatchProgress {
@@ -81,6 +88,34 @@ export interface TrainerState {
   rng: { data: number[]; dropout: number[] };
   /** lr bounds resolved for `mi(bounds: lr_find)` phases, by phase name (absent in older checkpoints). */
   lrBounds?: Record<string, ResolvedLrBounds>;
+  /** The run's best epoch so far by the plan's `best` metric (absent until one is measured on the network's output). */
+  best?: BestEpoch;
+  /** The current phase's `stop early` watch (absent or null before its first epoch ends, and between phases). */
+  earlyStop?: EarlyStopState | null;
+}
+
+/** Which epoch best.bin holds: the best value of the plan's `best` metric, measured on the network's own output. */
+export interface BestEpoch {
+  metric: MonitoredMetric;
+  value: number;
+  phase: string;
+  /** 1-based epoch within the phase. */
+  epoch: number;
+}
+
+/** Where a phase with `stop early` stands after an epoch. */
+export interface EarlyStopState {
+  /** The best value of the monitored metric in this phase so far. */
+  best: number;
+  /** Its 0-based epoch within the phase. */
+  bestEpoch: number;
+  /** Epochs since it improved. */
+  stalled: number;
+  /**
+   * With `restore: true`: the trained partitions' (and head's) parameters at the best
+   * epoch, BatchNorm statistics included; a checkpoint stores them as `best` tensors.
+   */
+  weights?: NamedWeights[];
 }
 
 /** The bounds an `mi(bounds: lr_find)` phase runs with, and where they came from. */
@@ -95,8 +130,11 @@ export interface ResolvedLrBounds extends LrBounds {
   rejected?: string;
 }
 
-/** A TrainerState without the optimizer's slot values: what a checkpoint's header holds. */
-export type TrainerScalars = Omit<TrainerState, 'optimizer'> & { optimizer: Omit<OptimizerState, 'slots'> | null };
+/** A TrainerState without the optimizer's slot values and the early-stop weights: what a checkpoint's header holds. */
+export type TrainerScalars = Omit<TrainerState, 'optimizer' | 'earlyStop'> & {
+  optimizer: Omit<OptimizerState, 'slots'> | null;
+  earlyStop?: Omit<EarlyStopState, 'weights'> | null;
+};
 
 /** One optimizer slot for a checkpoint; `values()` reads it when called (the cpu backend's own buffer: do not keep or change it). */
 export interface SlotSource {
@@ -122,6 +160,11 @@ export interface LrBoundsEvent {
 
 export interface TrainerHooks {
   onBatch?(progress: BatchProgress): void;
+  /**
+   * An epoch measured on the network's own output beat the run's best (`best` in the
+   * state already says so), before anything else moves the weights: save them (best.bin).
+   */
+  onBest?(best: BestEpoch, trainer: Trainer): Promise<void> | void;
   /** After every epoch, state already advanced; return 'stop' to end the run there (tests, --max-epochs). */
   onEpoch?(metrics: EpochMetrics, trainer: Trainer): Promise<void | 'stop'> | void | 'stop';
   /** When a phase's lr_find bounds are settled, before its first step. */
@@ -141,10 +184,31 @@ export interface TrainerOptions {
   lrFind?: Omit<LrFindOptions, 'onStep'>;
 }
 
-/** The data and dropout streams of a run, both derived from its seed. Stream 1 initialises the network. */
-export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng } {
+/** Whether `value` of `metric` beats `best` by more than `minDelta` (val_loss: lower is better). */
+export function improves(metric: MonitoredMetric, value: number, best: number, minDelta: number): boolean {
+  return metric === 'val_loss' ? value < best - minDelta : value > best + minDelta;
+}
+
+/**
+ * The parameters a phase changes: those of its trained partitions and of the head that
+ * gives its loss (BatchNorm statistics included), what `stop early(restore: true)` keeps.
+ */
+export function phaseParameterNames(network: Network, graph: PhaseGraph): string[] {
+  const head = graph.headPartition ? network.partition(graph.headPartition).head?.name : undefined;
+  return network
+    .paramSpecs()
+    .filter((s) => graph.trainable.includes(s.partition) && (s.head === undefined || s.head === head))
+    .map((s) => s.name);
+}
+
+/**
+ * The random streams of a run, all derived from its seed: 1 initialises the network,
+ * 2 orders and augments the data, 3 drops out, and 4 (forked by phase index) drives
+ * the LR range test of a phase, in `mono run` and `mono lr-find` alike.
+ */
+export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng; lrFind(phaseIndex: number): Rng } {
   const root = new Rng(seed);
-  return { init: root.fork(1), data: root.fork(2), dropout: root.fork(3) };
+  return { init: root.fork(1), data: root.fork(2), dropout: root.fork(3), lrFind: (phaseIndex) => new Rng(seed).fork(4).fork(phaseIndex) };
 }
 
 interface ActivePhase {
@@ -178,6 +242,8 @@ export class Trainer {
   private nextEpoch = 0;
   private active: ActivePhase | null = null;
   private pending: Pick<TrainerState, 'optimizer' | 'schedules'> | null = null;
+  private best: BestEpoch | undefined;
+  private earlyStop: EarlyStopState | null = null;
 
   constructor(options: TrainerOptions) {
     this.network = options.network;
@@ -203,7 +269,16 @@ export class Trainer {
 
   getState(): TrainerState {
     const { state, slots } = this.stateForCheckpoint();
-    return { ...state, optimizer: state.optimizer ? { ...state.optimizer, slots: slots.map((s) => ({ name: s.name, shape: s.shape, values: Float32Array.from(s.values()) })) } : null };
+    return {
+      ...state,
+      optimizer: state.optimizer ? { ...state.optimizer, slots: slots.map((s) => ({ name: s.name, shape: s.shape, values: Float32Array.from(s.values()) })) } : null,
+      ...(this.earlyStop ? { earlyStop: { ...this.earlyStop } } : {}),
+    };
+  }
+
+  /** The early-stop weights of the current phase (`restore: true`), for a checkpoint's `best` tensors. */
+  earlyStopWeights(): NamedWeights[] {
+    return this.earlyStop?.weights ?? [];
   }
 
   /** The state with the optimizer's slots left on the backend, for a checkpoint writer to read one at a time. */
@@ -227,6 +302,8 @@ export class Trainer {
         : null,
       rng: { data: this.dataRng.getState(), dropout: this.dropoutRng.getState() },
       lrBounds: { ...this.lrBounds },
+      ...(this.best ? { best: { ...this.best } } : {}),
+      ...(this.earlyStop ? { earlyStop: { best: this.earlyStop.best, bestEpoch: this.earlyStop.bestEpoch, stalled: this.earlyStop.stalled } } : {}),
     };
     return { state, slots };
   }
@@ -240,6 +317,8 @@ export class Trainer {
     this.dropoutRng = Rng.fromState(state.rng.dropout);
     this.lrBounds = { ...(state.lrBounds ?? {}) };
     this.pending = state.optimizer || state.schedules ? { optimizer: state.optimizer, schedules: state.schedules } : null;
+    this.best = state.best ? { ...state.best } : undefined;
+    this.earlyStop = state.earlyStop ? { ...state.earlyStop } : null;
   }
 
   async run(): Promise<void> {
@@ -248,8 +327,14 @@ export class Trainer {
         const phase = this.ir.phases[this.phaseIndex]!;
         const active = this.active ?? (await this.startPhase(phase));
         const metrics = await this.runEpoch(active, this.nextEpoch);
+        if (this.recordBest(metrics)) {
+          metrics.best = true;
+          await this.hooks.onBest?.(this.best!, this);
+        }
+        const stopped = phase.earlyStop ? this.watchEarlyStop(phase, active.graph, metrics) : false;
         this.nextEpoch++;
-        if (this.nextEpoch >= phase.epochs) {
+        if (stopped || this.nextEpoch >= phase.epochs) {
+          if (phase.earlyStop) metrics.early_stop = this.endEarlyStop(phase, stopped);
           this.disposeActive();
           this.phaseIndex++;
           this.nextEpoch = 0;
@@ -314,7 +399,7 @@ export class Trainer {
     if (given) {
       event = { phase: phase.name, bounds: { ...given }, source: 'given' };
     } else {
-      const rng = new Rng(this.seed).fork(4).fork(this.phaseIndex);
+      const rng = runRngs(this.seed).lrFind(this.phaseIndex);
       let result: LrFindResult;
       try {
         // The sweep shows on the progress bar as its own pseudo-epoch.
@@ -498,6 +583,52 @@ export class Trainer {
       if (evaluation) reports.set(group, { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) });
     }
     return reports;
+  }
+
+  /**
+   * Whether this epoch beats the run's best by the plan's `best` metric. Only epochs
+   * measured on the network's own output count (a proxy head's accuracy is not the
+   * network's), and only with hold-out data.
+   */
+  private recordBest(metrics: EpochMetrics): boolean {
+    const metric = this.ir.best?.metric ?? 'val_acc';
+    const value = metrics[metric];
+    if (metrics.head !== 'network' || value === null) return false;
+    if (this.best !== undefined && this.best.metric === metric && !improves(metric, value, this.best.value, 0)) return false;
+    this.best = { metric, value, phase: metrics.phase, epoch: metrics.epoch };
+    return true;
+  }
+
+  /**
+   * `stop early`: after an epoch of the phase, whether its monitored metric has now not
+   * improved for `patience` epochs. An improvement restarts the count and, with
+   * `restore`, keeps a copy of the phase's parameters.
+   */
+  private watchEarlyStop(phase: PhaseSpec, graph: PhaseGraph, metrics: EpochMetrics): boolean {
+    const rule = phase.earlyStop!;
+    const value = metrics[rule.monitor];
+    if (value === null) return false;
+    const watch = this.earlyStop;
+    if (watch === null || improves(rule.monitor, value, watch.best, rule.minDelta)) {
+      this.earlyStop = {
+        best: value,
+        bestEpoch: this.nextEpoch,
+        stalled: 0,
+        ...(rule.restore ? { weights: this.network.getWeights(phaseParameterNames(this.network, graph)) } : {}),
+      };
+      return false;
+    }
+    watch.stalled++;
+    return watch.stalled >= rule.patience;
+  }
+
+  /** The end of a phase with `stop early`: with `restore`, its best epoch's parameters go back in; what the metrics line says. */
+  private endEarlyStop(phase: PhaseSpec, stopped: boolean): NonNullable<EpochMetrics['early_stop']> {
+    const watch = this.earlyStop;
+    this.earlyStop = null;
+    const restored = phase.earlyStop!.restore && watch?.weights !== undefined;
+    if (restored) this.network.setWeights(watch!.weights!);
+    return { stopped, best_epoch: (watch?.bestEpoch ?? phase.epochs - 1) + 1, restored };
   }
 
   private disposeActive(): void {

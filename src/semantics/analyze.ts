@@ -1,4 +1,4 @@
-import type { DataSpec, IRNode, ParamSpec, PhaseSpec, Shape } from '../ir/types.js';
+import type { DataSpec, IRNode, MonitoredMetric, ParamSpec, PhaseSpec, Shape } from '../ir/types.js';
 import type { LayerItem, Plan, Section } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
 import { createCheckRegistry } from './checks/index.js';
@@ -12,7 +12,7 @@ import { globToRegExp } from '../ir/glob.js';
 import { layoutPartitions } from './layout.js';
 import type { ParamOverride } from './params.js';
 import { evaluatePlanParams } from './params.js';
-import { resolvePhases } from './phases.js';
+import { resolveBestMetric, resolvePhases } from './phases.js';
 import type { Reporter } from './reporter.js';
 import { formatShape, isFlat, sameShape } from './shapes.js';
 import { collectSymbols, keywordRange } from './symbols.js';
@@ -48,6 +48,7 @@ export interface Analysis {
   partitions: AnalyzedPartition[];
   data: DataSpec;
   phases: PhaseSpec[];
+  best: { metric: MonitoredMetric };
 }
 
 /** The built-in checks; they keep no state between runs, so one registry serves every compilation. */
@@ -159,7 +160,16 @@ export function analyzePlan(
   const data = resolveData(symbols.data, dataInterface, params.env, reporter);
 
   const parameters = expander.parameters;
-  const phases = resolvePhases({ symbols, layout, env: params.env, reporter, matchesAnyParameter: parameterMatcher(parameters, nodes, layout.partitions.map((p) => p.name)) });
+  const phaseContext = {
+    symbols,
+    layout,
+    env: params.env,
+    reporter,
+    matchesAnyParameter: parameterMatcher(parameters, nodes, layout.partitions.map((p) => p.name)),
+    holdout: data?.spec.holdout,
+  };
+  const bestMetric = resolveBestMetric(phaseContext);
+  const phases = resolvePhases(phaseContext, bestMetric);
 
   if (reporter.errors > 0 || inputShape === undefined || data === undefined || classes === undefined) return undefined;
   return {
@@ -173,6 +183,7 @@ export function analyzePlan(
     partitions,
     data: data.spec,
     phases,
+    best: { metric: bestMetric },
   };
 }
 

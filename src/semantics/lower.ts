@@ -32,6 +32,7 @@ export function lowerToIr(analysis: Analysis, file: string, text: string): IR {
     parameters: analysis.parameters as ParamSpec[],
     partitions,
     phases: analysis.phases,
+    best: analysis.best,
   };
 }
 

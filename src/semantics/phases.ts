@@ -1,17 +1,18 @@
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { LrMultiplier, NoiseProbeSpec, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
+import type { EarlyStopSpec, LrMultiplier, MonitoredMetric, NoiseProbeSpec, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
 import type { PhaseDeclaration } from '../syntax/ast.js';
 import { optimizerCatalog } from './catalog/optimizers.js';
 import { PROBE_VALUE, probeCatalog } from './catalog/probes.js';
 import { SCHEDULE_VALUE } from './catalog/schedules.js';
+import { DEFAULT_BEST_METRIC, MONITORED_METRICS, STOP_VALUE, stoppingCatalog } from './catalog/stopping.js';
 import type { Environment } from './environment.js';
 import { evaluate, evaluateArguments } from './evaluate.js';
 import type { Layout } from './layout.js';
 import type { Reporter } from './reporter.js';
 import { resolveSchedule } from './schedules.js';
-import { settingValues } from './settings.js';
+import { firstSettings, settingValues } from './settings.js';
 import type { BoundArguments } from './signature.js';
-import { argumentLoc, bindArguments, numberArg } from './signature.js';
+import { argumentLoc, bindArguments, booleanArg, numberArg, wordArg } from './signature.js';
 import type { SymbolTable } from './symbols.js';
 import { coerce, T } from './types.js';
 import type { CallValue } from './values.js';
@@ -23,10 +24,32 @@ export interface PhaseContext {
   reporter: Reporter;
   /** Whether a glob (or section/partition name) matches any parameter: unmatched ones get a warning. */
   matchesAnyParameter(pattern: string): boolean;
+  /** Examples the data block holds out (undefined when it has errors): what `best` and `stop early` watch. */
+  holdout: number | undefined;
 }
 
-/** Resolves every phase of the schedule to its IR spec (trainable sets, optimizer, schedules). */
-export function resolvePhases(context: PhaseContext): PhaseSpec[] {
+/**
+ * The schedule's `best METRIC`: the hold-out metric that chooses the epoch best.bin
+ * keeps (val_acc when absent). Needs hold-out data when written.
+ */
+export function resolveBestMetric(context: PhaseContext): MonitoredMetric {
+  const setting = context.symbols.schedule === undefined ? undefined : firstSettings(context.symbols.schedule.settings).get('best');
+  if (setting === undefined) return DEFAULT_BEST_METRIC;
+  const values = settingValues(setting, [T.enum(...MONITORED_METRICS)], context.env, context.reporter);
+  const metric = values?.[0]?.kind === 'word' ? (values[0].name as MonitoredMetric) : DEFAULT_BEST_METRIC;
+  if (values !== undefined && context.holdout === 0) {
+    context.reporter.error(
+      'no-holdout',
+      `'best ${metric}' chooses the best epoch by the hold-out ${metric === 'val_acc' ? 'accuracy' : 'loss'}, but the data block holds out no examples (holdout 0)`,
+      setting.values[0]!.loc,
+      "hold out examples with 'holdout N' in the data block, or remove 'best'",
+    );
+  }
+  return metric;
+}
+
+/** Resolves every phase of the schedule to its IR spec (trainable sets, optimizer, schedules, early stop). */
+export function resolvePhases(context: PhaseContext, bestMetric: MonitoredMetric = DEFAULT_BEST_METRIC): PhaseSpec[] {
   const schedule = context.symbols.schedule;
   if (schedule === undefined) return [];
   const seen = new Map<string, number>();
@@ -34,7 +57,7 @@ export function resolvePhases(context: PhaseContext): PhaseSpec[] {
   const partitionNames = context.layout.partitions.map((partition) => partition.name);
   const trained = new Set<string>();
   for (const declaration of schedule.phases) {
-    const phase = resolvePhase(declaration, partitionNames, trained, context);
+    const phase = resolvePhase(declaration, partitionNames, trained, context, bestMetric);
     if (phase === undefined) continue;
     const count = (seen.get(phase.name) ?? 0) + 1;
     seen.set(phase.name, count);
@@ -44,7 +67,7 @@ export function resolvePhases(context: PhaseContext): PhaseSpec[] {
   return phases;
 }
 
-function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], trained: Set<string>, context: PhaseContext): PhaseSpec | undefined {
+function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], trained: Set<string>, context: PhaseContext, bestMetric: MonitoredMetric): PhaseSpec | undefined {
   const { reporter, env } = context;
   const epochsValue = coerce(evaluate(declaration.epochs, env, reporter), T.positiveInt, 'the number of epochs', reporter);
   const epochs = epochsValue?.kind === 'number' ? epochsValue.value : undefined;
@@ -80,7 +103,9 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
 
   const optimizer = resolveOptimizer(declaration, epochs ?? 1, context);
   const noiseProbe = resolveNoiseProbe(declaration, epochs ?? 1, context);
-  if (epochs === undefined || optimizer === undefined || noiseProbe === null) return undefined;
+  const stopSetting = firstSettings(declaration.settings).get('stop');
+  const earlyStop = stopSetting === undefined ? undefined : resolveEarlyStop(stopSetting, bestMetric, context);
+  if (epochs === undefined || optimizer === undefined || earlyStop === null || noiseProbe === null) return undefined;
   return {
     name: declaration.mode === 'train' ? partition! : 'finetune',
     kind: declaration.mode,
@@ -94,6 +119,7 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
     momentum: optimizer.momentum,
     lrMultipliers: optimizer.lrMultipliers,
     ...(noiseProbe ? { noiseProbe } : {}),
+    ...(earlyStop ? { earlyStop } : {}),
   };
 }
 
@@ -125,6 +151,29 @@ function resolveNoiseProbe(declaration: PhaseDeclaration, epochs: number, contex
     reporter.warning('probe-every', `every: ${spec.every} is longer than the phase's ${epochs} epoch(s): the probe runs once, after the last epoch`, argumentLoc(args, 'every', call.calleeLoc));
   }
   return ok ? spec : null;
+}
+
+/** `stop early(monitor:, patience:, restore:, min_delta:)`; null after reporting a problem. */
+function resolveEarlyStop(setting: PhaseDeclaration['settings'][number], bestMetric: MonitoredMetric, context: PhaseContext): EarlyStopSpec | null {
+  const { env, reporter } = context;
+  const values = settingValues(setting, [STOP_VALUE], env, reporter);
+  const call = values?.[0];
+  if (call?.kind !== 'call') return null;
+  const signature = stoppingCatalog.get(call.callee);
+  if (signature === undefined) return null;
+  const args = bindArguments(signature, call.args, call.calleeLoc, reporter);
+  if (args === undefined) return null;
+  const monitor = (wordArg(args, 'monitor') as MonitoredMetric | undefined) ?? bestMetric;
+  if (context.holdout === 0) {
+    reporter.error(
+      'no-holdout',
+      `stop early watches the hold-out ${monitor === 'val_acc' ? 'accuracy' : 'loss'} (${monitor}), but the data block holds out no examples (holdout 0)`,
+      argumentLoc(args, 'monitor', call.calleeLoc),
+      "hold out examples with 'holdout N' in the data block",
+    );
+    return null;
+  }
+  return { monitor, patience: numberArg(args, 'patience'), minDelta: numberArg(args, 'min_delta'), restore: booleanArg(args, 'restore') };
 }
 
 interface ResolvedOptimizer {

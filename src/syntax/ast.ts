@@ -232,8 +232,10 @@ export interface PhaseDeclaration {
   loc: SourceRange;
 }
 
+/** `schedule { best val_loss  train p1 ... }`: plan-wide settings, then the phases. */
 export interface ScheduleDeclaration {
   kind: 'Schedule';
+  settings: Setting[];
   phases: PhaseDeclaration[];
   loc: SourceRange;
 }

@@ -263,7 +263,7 @@ export class AstBuilder {
     return this.nested(optionalToken(body, 'LCurly'), () => this.settingList(body));
   }
 
-  private settingList(body: Cst.SettingsBodyCstNode): Ast.Setting[] {
+  private settingList(body: Cst.SettingsBodyCstNode | Cst.ScheduleDeclarationCstNode): Ast.Setting[] {
     return keepComplete(childNodes(body, 'setting'), (node) => {
       const values = childNodes(node, 'expression').map((expression) => this.expression(expression));
       const last = values[values.length - 1];
@@ -337,6 +337,7 @@ export class AstBuilder {
   private schedule(node: Cst.ScheduleDeclarationCstNode): Ast.ScheduleDeclaration {
     return {
       kind: 'Schedule',
+      settings: this.settingList(node),
       phases: keepComplete(childNodes(node, 'phase'), (phase) => this.phase(phase)),
       loc: span(token(node, 'Schedule'), token(node, 'RCurly')),
     };

@@ -168,6 +168,7 @@ export interface ScheduleDeclarationCstNode extends CstNode {
 export type ScheduleDeclarationCstChildren = {
   Schedule: IToken[];
   LCurly: IToken[];
+  setting?: SettingCstNode[];
   phase?: PhaseCstNode[];
   RCurly: IToken[];
 };

@@ -234,10 +234,12 @@ export class MonoParser extends CstParser {
     });
   });
 
+  /** schedule { setting* phase* }: plan-wide settings (`best val_loss`) come before the phases. */
   private readonly scheduleDeclaration = this.RULE('scheduleDeclaration', () => {
     this.CONSUME(T.Schedule);
     this.CONSUME(T.LCurly);
-    this.MANY(() => this.SUBRULE(this.phase));
+    this.MANY(() => this.SUBRULE(this.setting));
+    this.MANY2(() => this.SUBRULE(this.phase));
     this.CONSUME(T.RCurly);
   });
 

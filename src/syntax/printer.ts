@@ -246,11 +246,12 @@ class PlanPrinter {
   }
 
   private schedule(schedule: Ast.ScheduleDeclaration): void {
-    if (schedule.phases.length === 0) {
+    if (schedule.phases.length === 0 && schedule.settings.length === 0) {
       this.line('schedule {}', 0, schedule.loc.start.offset);
       return;
     }
     this.line('schedule {', 0, schedule.loc.start.offset);
+    for (const setting of schedule.settings) this.line(printSetting(setting), 1, setting.loc.start.offset);
     for (const phase of schedule.phases) {
       const unit = phase.epochs.kind === 'Number' && phase.epochs.value === 1 ? 'epoch' : 'epochs';
       const header = `${phase.mode} ${phase.target.name} for ${printExpression(phase.epochs)} ${unit} with ${printExpression(phase.optimizer)}`;

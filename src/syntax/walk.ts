@@ -44,7 +44,7 @@ export function childrenOf(node: AstNode): AstNode[] {
       if (node.proxy) children.push(node.proxy);
       break;
     case 'Schedule':
-      children.push(...node.phases);
+      children.push(...node.settings, ...node.phases);
       break;
     case 'Phase':
       children.push(node.target, node.epochs, node.optimizer, ...node.settings);

@@ -65,9 +65,10 @@ describe('mono run', () => {
     // Train and hold-out accuracy: one dot each per epoch.
     expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(4);
 
-    const changed = capture();
-    expect(await runCommand.run(['wider.mono', '--resume', 'r1', '--backend', 'cpu'], changed.io)).toBe(EXIT_RUNTIME);
-    expect(changed.err()).toMatch(/plan changed.*--force/s);
+    // Through main(), which turns the failure into its message, its hint and exit 3.
+    const changed = await mono(['run', 'wider.mono', '--resume', 'r1', '--backend', 'cpu'], { cwd: root });
+    expect(changed.code).toBe(EXIT_RUNTIME);
+    expect(changed.stderr).toMatch(/^mono run: the plan changed since r1 was checkpointed.*\n  Resume it unchanged, start a new run \(--init-from r1 keeps its weights\), or pass --force\.\n$/s);
 
     const resumed = capture();
     expect(await runCommand.run(['--resume', 'r1', '--backend', 'cpu'], resumed.io)).toBe(EXIT_OK);

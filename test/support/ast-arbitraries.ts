@@ -153,7 +153,7 @@ export const declarationArbitrary: fc.Arbitrary<Ast.Declaration> = fc.oneof(
     },
     { requiredKeys: ['kind', 'name', 'from', 'loc'] },
   ),
-  fc.record({ kind: fc.constant('Schedule' as const), phases: fc.array(phaseArbitrary, { maxLength: 3 }), loc }),
+  fc.record({ kind: fc.constant('Schedule' as const), settings: settingsArbitrary, phases: fc.array(phaseArbitrary, { maxLength: 3 }), loc }),
 );
 
 export const planArbitrary: fc.Arbitrary<Ast.Plan> = fc.record({

@@ -9,6 +9,7 @@ const id = (name: string) => ({ kind: 'Identifier', name });
 const num = (value: number) => ({ kind: 'Number', value });
 const ref = (name: string) => ({ kind: 'Ref', name });
 const str = (value: string) => ({ kind: 'String', value });
+const bool = (value: boolean) => ({ kind: 'Boolean', value });
 const arg = (value: object, name?: string) => (name === undefined ? { kind: 'Argument', value } : { kind: 'Argument', name: id(name), value });
 const call = (name: string, ...args: object[]) => ({ kind: 'Call', callee: id(name), args });
 const layer = (name: string, ...args: object[]) => ({ kind: 'LayerCall', callee: id(name), args });
@@ -120,15 +121,17 @@ describe('parser: declarations', () => {
     ]);
   });
 
-  test('schedule phases: train and finetune, epoch and epochs, optional settings', () => {
+  test('schedule settings, then phases: train and finetune, epoch and epochs, optional settings', () => {
     const text = `schedule {
-      train p1 for 30 epochs with msgd(lr: 0.1, decay: 5e-4) { lr cosine(to: 1e-3) lr_mult "stage1/*", 0.1 }
+      best val_loss
+      train p1 for 30 epochs with msgd(lr: 0.1, decay: 5e-4) { lr cosine(to: 1e-3) lr_mult "stage1/*", 0.1 stop early(patience: 3, restore: true) }
       train p2 for 1 epoch with msgd(lr: mi(max: 0.1))
       finetune all for 5 epochs with adam
     }`;
     expect(declarations(text)).toEqual([
       {
         kind: 'Schedule',
+        settings: [setting('best', ref('val_loss'))],
         phases: [
           {
             kind: 'Phase',
@@ -136,13 +139,22 @@ describe('parser: declarations', () => {
             target: id('p1'),
             epochs: num(30),
             optimizer: call('msgd', arg(num(0.1), 'lr'), arg(num(5e-4), 'decay')),
-            settings: [setting('lr', call('cosine', arg(num(1e-3), 'to'))), setting('lr_mult', str('stage1/*'), num(0.1))],
+            settings: [
+              setting('lr', call('cosine', arg(num(1e-3), 'to'))),
+              setting('lr_mult', str('stage1/*'), num(0.1)),
+              setting('stop', call('early', arg(num(3), 'patience'), arg(bool(true), 'restore'))),
+            ],
           },
           { kind: 'Phase', mode: 'train', target: id('p2'), epochs: num(1), optimizer: call('msgd', arg(call('mi', arg(num(0.1), 'max')), 'lr')), settings: [] },
           { kind: 'Phase', mode: 'finetune', target: id('all'), epochs: num(5), optimizer: call('adam'), settings: [] },
         ],
       },
     ]);
+  });
+
+  test('a phase between schedule settings is a syntax error: settings come first', () => {
+    const result = parsePlan(`plan p\nschedule {\n  train p1 for 1 epoch with sgd(lr: 0.1)\n  best val_acc\n}\n`, 'test.mono');
+    expect(result.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`)).toEqual([expect.stringMatching(/^4: expected/)]);
   });
 });
 

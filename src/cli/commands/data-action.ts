@@ -1,9 +1,6 @@
 /** The body of `mono data` (src/cli/commands/data.ts holds its name, summary and help). */
 import path from 'node:path';
-import { dataCacheRoot } from '../../runtime/data/cache.js';
-import { DOWNLOADABLE, DOWNLOADABLE_NAMES, isDownloadable } from '../../runtime/data/downloadable.js';
-import { getDataSet } from '../../runtime/data/get.js';
-import { ProgressReporter } from '../../runtime/progress.js';
+import { dataCacheRoot, DOWNLOADABLE, DOWNLOADABLE_NAMES, getDataSet, isDownloadable, ProgressReporter } from '../../runtime/index.js';
 import { didYouMean } from '../../diagnostics/suggest.js';
 import { expectPositionals, parseCommandArgs } from '../args.js';
 import { EXIT_OK, UsageError, type CommandIO } from '../command.js';

@@ -1,5 +1,5 @@
 /** The work of `mono doctor`: which tfjs backends this machine can run, which one mono picks, and why. */
-import { probeAllBackends } from '../../runtime/backend.js';
+import { probeBackends, wasmKernels } from '../../runtime/index.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_OK, UsageError, type CommandIO } from '../command.js';
 
@@ -9,9 +9,8 @@ const options = { json: { type: 'boolean' } } as const;
 export async function doctorAction(args: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseCommandArgs(args, options);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const { probes, chosen, threads } = await probeAllBackends();
-  const { wasmKernelReport } = await import('../../runtime/kernels/index.js');
-  const kernels = wasmKernelReport();
+  const { probes, chosen, threads } = await probeBackends();
+  const kernels = await wasmKernels();
   if (values.json) {
     io.stdout.write(JSON.stringify({ backends: probes, chosen, threads, wasmKernels: kernels }, null, 2) + '\n');
     return EXIT_OK;

@@ -4,9 +4,24 @@ import { checkCommand } from './check.js';
 import { compileCommand } from './compile.js';
 import { dataCommand } from './data.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommand } from './evaluate.js';
+import { exportCommand } from './export.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
 import { lspCommand } from './lsp.js';
+import { predictCommand } from './predict.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, lspCommand, doctorCommand];
+export const commands: readonly Command[] = [
+  compileCommand,
+  checkCommand,
+  runCommand,
+  evaluateCommand,
+  predictCommand,
+  exportCommand,
+  lrFindCommand,
+  fmtCommand,
+  dataCommand,
+  lspCommand,
+  doctorCommand,
+];

@@ -2,17 +2,7 @@
 import path from 'node:path';
 import { compilePlan } from '../../compile.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
-import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
-import { readCheckpoint } from '../../runtime/checkpoint.js';
-import { dataCacheRoot } from '../../runtime/data/cache.js';
-import { loadDataFor } from '../../runtime/data/dataset.js';
-import { Network } from '../../runtime/graph.js';
-import { assertPhasesFit } from '../../runtime/memory-check.js';
-import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
-import { ProgressReporter } from '../../runtime/progress.js';
-import { Rng } from '../../runtime/rng.js';
-import { defaultRunDir } from '../../runtime/run-folder.js';
-import { runRngs } from '../../runtime/trainer.js';
+import { BACKEND_CHOICES, dataCacheRoot, defaultRunDir, findLr, LR_FIND_FROM, LR_FIND_TO, ProgressReporter, type BackendChoice } from '../../runtime/index.js';
 import { expectPositionals, optionalInteger, optionalNumber, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
@@ -71,53 +61,50 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     );
   }
   for (const warning of warnings) io.stderr.write(`mono lr-find: warning: ${warning}\n`);
-  let network: Network | undefined;
+  const seed = seedArg ?? ir.data.seed;
+  const dir = values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(`${ir.plan}-lr-find`, io.cwd);
+  let outcome;
   try {
-    // The memory check first: it allocates nothing, the data set may be large.
-    const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-    assertPhasesFit(ir, backend.name, [phase]);
-    const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
-    const seed = seedArg ?? ir.data.seed;
-    network = new Network(ir, runRngs(seed).init);
-    if (values['init-from'] !== undefined) {
-      const { loaded } = network.setWeights((await readCheckpoint(path.resolve(io.cwd, values['init-from']))).weights);
-      messages.message(`mono lr-find: --init-from loaded ${loaded.length} parameters`);
-    }
-    const dir = values.out !== undefined ? path.resolve(io.cwd, values.out) : defaultRunDir(`${ir.plan}-lr-find`, io.cwd);
-    messages.message(`mono lr-find: phase ${phase.name} of ${ir.plan} on ${backend.name}, seed ${seed}`);
-    // Same sweep stream as `mono run` uses for this phase (stream 4, forked by phase index).
-    const rng = new Rng(seed).fork(4).fork(ir.phases.indexOf(phase));
-    const result = lrRangeTest(network, data, phase, rng, {
-      ...(steps !== undefined ? { steps } : {}),
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-      onStep: (p) => messages.batch({ phase: `lr-find ${phase.name}`, epoch: 1, epochs: 1, step: p.step, steps: p.steps, loss: p.smoothed, examplesPerSecond: p.examplesPerSecond }),
+    outcome = await findLr({
+      ir,
+      phase,
+      planFile: path.resolve(io.cwd, planArg),
+      out: dir,
+      seed,
+      ...(values.backend !== undefined ? { backend: values.backend as BackendChoice } : {}),
+      ...(values['init-from'] !== undefined ? { initFrom: path.resolve(io.cwd, values['init-from']) } : {}),
+      sweep: { ...(steps !== undefined ? { steps } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) },
+      cacheDir: dataCacheRoot(io.env),
+      events: {
+        ready: ({ backend, loaded }) => {
+          if (loaded !== undefined) messages.message(`mono lr-find: --init-from loaded ${loaded} parameters`);
+          messages.message(`mono lr-find: phase ${phase.name} of ${ir.plan} on ${backend}, seed ${seed}`);
+        },
+        step: (p) => messages.batch({ phase: `lr-find ${phase.name}`, epoch: 1, epochs: 1, step: p.step, steps: p.steps, loss: p.smoothed, examplesPerSecond: p.examplesPerSecond }),
+      },
     });
-    const files = await writeLrFindFiles(dir, result);
-    const summary = lrFindSummary(result);
-    const last = result.points[result.points.length - 1]!;
-    const where = (file: string) => shownPath(io.cwd, file);
-    messages.message(
-      `${summary.recorded} of ${summary.steps} steps, lr ${fmt(result.from)} -> ${fmt(last.lr)}${result.diverged ? ' (loss diverged)' : ''}\n` +
-        `${summary.usable ? 'suggested' : 'unusable'} lr bounds: min ${fmt(summary.suggested.min)}, max ${fmt(summary.suggested.max)} ` +
-        `(steepest descent at ${fmt(summary.steepest)}, lowest loss at ${fmt(summary.minimumLoss)})\n` +
-        `wrote ${files.map(where).join(', ')}`,
-    );
-    if (result.problem !== null) {
-      // The files stay: the curve shows what went wrong. `mono run --lr-find` refuses them.
-      const unusable = `the sweep is unusable: ${result.problem}; its bounds are no suggestion (try more --steps, another --from or --to, or --init-from a trained run)`;
-      warnings.push(unusable);
-      io.stderr.write(`mono lr-find: warning: ${unusable}\n`);
-    }
-    if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where), warnings }, null, 2) + '\n');
-    return EXIT_OK;
   } catch (error) {
     // The failure itself is reported by src/cli/main.ts (exit 3 for a RuntimeFailure).
     messages.clear();
     throw error;
-  } finally {
-    network?.dispose();
   }
+  const { result, summary, files } = outcome;
+  const last = result.points[result.points.length - 1]!;
+  const where = (file: string) => shownPath(io.cwd, file);
+  messages.message(
+    `${summary.recorded} of ${summary.steps} steps, lr ${fmt(result.from)} -> ${fmt(last.lr)}${result.diverged ? ' (loss diverged)' : ''}\n` +
+      `${summary.usable ? 'suggested' : 'unusable'} lr bounds: min ${fmt(summary.suggested.min)}, max ${fmt(summary.suggested.max)} ` +
+      `(steepest descent at ${fmt(summary.steepest)}, lowest loss at ${fmt(summary.minimumLoss)})\n` +
+      `wrote ${files.map(where).join(', ')}`,
+  );
+  if (result.problem !== null) {
+    // The files stay: the curve shows what went wrong. `mono run --lr-find` refuses them.
+    const unusable = `the sweep is unusable: ${result.problem}; its bounds are no suggestion (try more --steps, another --from or --to, or --init-from a trained run)`;
+    warnings.push(unusable);
+    io.stderr.write(`mono lr-find: warning: ${unusable}\n`);
+  }
+  if (values.json) io.stdout.write(JSON.stringify({ ...summary, dir: where(dir), files: files.map(where), warnings }, null, 2) + '\n');
+  return EXIT_OK;
 }
 
 const fmt = (lr: number) => lr.toPrecision(3);

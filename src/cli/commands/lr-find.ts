@@ -1,6 +1,6 @@
 /** `mono lr-find PLAN`: the LR range test for one phase of a plan; suggests lr bounds. */
 import { LR_FIND_FROM, LR_FIND_MAX_PASSES, LR_FIND_STEPS, LR_FIND_TO } from '../../optim/lr-range.js';
-import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
+import { BACKEND_CHOICES } from '../../runtime/index.js';
 import type { Command, CommandIO } from '../command.js';
 
 export const lrFindCommand: Command = {

@@ -1,28 +1,30 @@
 /** The work of `mono run PLAN`: train a plan partition by partition into a run folder. */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { compilePlan } from '../../compile.js';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import type { IR } from '../../ir/types.js';
-import type { LrBounds } from '../../optim/schedule.js';
 import { needsLrFindBounds } from '../../optim/schedule.js';
-import { BACKEND_CHOICES, selectBackend } from '../../runtime/backend.js';
-import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../runtime/checkpoint.js';
-import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from '../../runtime/errors.js';
-import type { NamedWeights } from '../../runtime/graph.js';
-import { readLrFindSummary, requireUsableLrFind } from '../../runtime/lr-find.js';
-import { assertPhasesFit } from '../../runtime/memory-check.js';
-import { formatLrBoundsLine, ProgressReporter } from '../../runtime/progress.js';
-import { dataCacheRoot } from '../../runtime/data/cache.js';
-import { loadDataFor, type LoadedData } from '../../runtime/data/dataset.js';
-import { createDefaultRunDir, createRunFolder, PLAN_FILE, readRunInfo, readRunPlan, writeRunFiles, type RunInfo } from '../../runtime/run-folder.js';
-import { LOCK_FILE, RunLock } from '../../runtime/run-lock.js';
-import { runSession } from '../../runtime/session.js';
+import {
+  BACKEND_CHOICES,
+  dataCacheRoot,
+  formatLrBoundsLine,
+  PLAN_FILE,
+  ProgressReporter,
+  readLrFindBounds,
+  readRunInfo,
+  readRunPlan,
+  requireUsableLrFindBounds,
+  RunInterrupted,
+  train,
+  EXIT_ON_SIGNAL,
+  type BackendChoice,
+  type TrainOptions,
+} from '../../runtime/index.js';
 import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../command.js';
 import { plural, readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
 
-const options = {
+const optionSpec = {
   out: { type: 'string' },
   resume: { type: 'string' },
   force: { type: 'boolean' },
@@ -36,7 +38,7 @@ const options = {
 
 /** The body of `mono run` (src/cli/commands/run.ts holds its name, summary and help). */
 export async function runAction(args: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, options);
+  const { values, positionals } = parseCommandArgs(args, optionSpec);
   // PLAN may be left out on --resume (the run folder knows its plan).
   const planArg = expectPositionals(positionals, 'PLAN (the .mono file to run), or --resume DIR', { min: 0 })[0];
   const resumeDir = values.resume !== undefined ? path.resolve(io.cwd, values.resume) : undefined;
@@ -68,50 +70,108 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
     return EXIT_RUNTIME;
   }
   const ir: IR = compiled.ir;
-  const given = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
+  const lrBounds = values['lr-find'] !== undefined ? await givenLrBounds(values['lr-find'], ir, io) : undefined;
 
-  // A phase too big for the backend is refused before anything is allocated, the data
-  // included; the data is loaded before the run folder exists (missing, malformed or
-  // mismatched data leaves nothing behind).
-  const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-  assertPhasesFit(ir, backend.name);
-  const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
-  const seed = seedArg ?? previous?.seed ?? ir.data.seed;
-  // The folder: the resumed one, the --out one, or a new default one (unique); locked before anything in it is read or written.
-  let dir: string;
-  if (resumeDir !== undefined) dir = resumeDir;
-  else if (values.out !== undefined) {
-    dir = path.resolve(io.cwd, values.out);
-    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
-      throw writeFailure(dir, error);
-    });
-  } else dir = await createDefaultRunDir(ir.plan, io.cwd);
-  const lock = await RunLock.acquire(dir, {
+  const progress = new ProgressReporter(io.stdout);
+  const show = (file: string) => shownPath(io.cwd, file);
+  // Once the folder is locked, the first SIGINT/SIGTERM stops the run after the current
+  // step; a second exits at once, the lock released. Before that, a signal ends the process.
+  let folder: { dir: string; releaseSync(): void } | undefined;
+  const interrupts = interruptListener(() => {
+    folder?.releaseSync();
+    io.stderr.write(`\nmono run: interrupted again: stopping now; continue with mono run --resume ${show(folder!.dir)}\n`);
+  });
+  const options: TrainOptions = {
+    ir,
+    source,
+    set,
+    planFile,
+    ...(resumeDir !== undefined ? { resume: { dir: resumeDir, previous: previous! } } : {}),
+    ...(values.out !== undefined ? { out: path.resolve(io.cwd, values.out) } : {}),
+    cwd: io.cwd,
+    ...(values.force ? { force: true } : {}),
+    ...(values['init-from'] !== undefined ? { initFrom: path.resolve(io.cwd, values['init-from']) } : {}),
+    ...(seedArg !== undefined ? { seed: seedArg } : {}),
+    ...(maxEpochs !== undefined ? { maxEpochs } : {}),
+    ...(values.backend !== undefined ? { backend: values.backend as BackendChoice } : {}),
+    ...(lrBounds ? { lrBounds } : {}),
+    cacheDir: dataCacheRoot(io.env),
     command: ['mono', 'run', ...args].join(' '),
-    onStale: (owner) =>
-      io.stderr.write(`mono run: warning: took over ${shownPath(io.cwd, path.join(dir, LOCK_FILE))}, left by ${owner ? `pid ${owner.pid} (started ${owner.startedAt}), which is no longer running` : 'a process that is gone'}\n`),
-  });
-  const interrupts = listenForInterrupts(() => {
-    lock.releaseSync();
-    io.stderr.write(`\nmono run: interrupted again: stopping now; continue with mono run --resume ${shownPath(io.cwd, dir)}\n`);
-  });
+    signal: interrupts.signal,
+    show,
+    events: {
+      locked: (dir, releaseSync) => {
+        folder = { dir, releaseSync };
+        interrupts.listen();
+      },
+      warning: (text) => {
+        progress.clear();
+        io.stderr.write(`mono run: warning: ${text}\n`);
+      },
+      started: (start) => {
+        const from =
+          start.from.kind === 'checkpoint'
+            ? `resuming at phase ${start.from.phaseIndex + 1}/${start.phases}, epoch ${start.from.nextEpoch + 1}`
+            : start.from.kind === 'over'
+              ? 'starting over (no epoch had completed)'
+              : `${start.phases} phases`;
+        progress.message(`mono run: ${start.plan} on ${start.backend} (${plural(start.threads, 'thread')}), seed ${start.seed}, ${from}, into ${show(start.dir)}`);
+        if (lrBounds) progress.message(`mono run: ${lrBounds.phase} takes lr bounds min ${lrBounds.bounds.min.toPrecision(3)}, max ${lrBounds.bounds.max.toPrecision(3)} from ${show(lrBounds.file)}`);
+      },
+      batch: (b) => progress.batch(b),
+      epoch: (m) => progress.epoch(m),
+      lrBounds: (event) => {
+        const line = formatLrBoundsLine(event);
+        if (line === undefined) return;
+        if (event.source !== 'plan') return progress.message(`mono run: ${line}`);
+        progress.clear();
+        io.stderr.write(`mono run: ${line}\n`);
+      },
+    },
+  };
+  let outcome;
   try {
-    return await trainInFolder({ args: values, io, ir, source, set, planFile, previous, given, data, backend, seed, dir, maxEpochs, signal: interrupts.signal });
+    outcome = await train(options);
+  } catch (error) {
+    // The failure itself is reported by src/cli/main.ts, after the progress bar's line is ended.
+    progress.end();
+    throw error;
   } finally {
     interrupts.dispose();
-    await lock.release();
   }
+  const where = show(outcome.dir);
+  if (outcome.kind === 'already-finished') {
+    progress.message(`mono run: ${where} has finished (all ${plural(outcome.phases, 'phase')}); nothing to resume. To train on from its weights: mono run PLAN --init-from ${where}`);
+    return EXIT_OK;
+  }
+  if (outcome.mismatches.length > 0) {
+    io.stderr.write(`mono run: warning: the checkpoint did not fit the plan (--force loaded what fits): ${outcome.mismatches.join('; ')}\n`);
+  }
+  if (outcome.initialized) {
+    const { loaded, skipped } = outcome.initialized;
+    io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
+  }
+  const last = outcome.last;
+  const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+  const summary = last
+    ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : percent(last.val_acc)}` + (last.test_acc !== null ? `, test_acc ${percent(last.test_acc)}` : '')
+    : '';
+  const plots = outcome.plots.length > 0 ? `; plots: ${outcome.plots.map(show).join(', ')}` : '';
+  progress.message(
+    outcome.finished
+      ? `mono run: done${summary}. Run folder: ${where}${plots}`
+      : `mono run: stopped after ${plural(outcome.epochs, 'epoch')}${summary}. Continue with: mono run --resume ${where}${plots}`,
+  );
+  return EXIT_OK;
 }
 
-/** Exit codes of a run stopped by a signal, as a shell reports a process killed by it (128 + signal number). */
-const EXIT_ON_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;
-
 /**
- * SIGINT and SIGTERM while a run holds its folder: the first aborts `signal` (the run
- * stops after the current step, or after the checkpoint being written); a second one
- * exits at once (the lock released, the folder as a kill would leave it: resumable).
+ * SIGINT and SIGTERM while a run holds its folder (from listen() to dispose()): the first
+ * aborts `signal` (the run stops after the current step, or after the checkpoint being
+ * written); a second one exits at once (the lock released, the folder as a kill would
+ * leave it: resumable).
  */
-function listenForInterrupts(beforeExit: () => void): { signal: AbortSignal; dispose(): void } {
+function interruptListener(beforeExit: () => void): { signal: AbortSignal; listen(): void; dispose(): void } {
   const controller = new AbortController();
   const handler = (signal: 'SIGINT' | 'SIGTERM') => {
     if (!controller.signal.aborted) {
@@ -121,10 +181,12 @@ function listenForInterrupts(beforeExit: () => void): { signal: AbortSignal; dis
     beforeExit();
     process.exit(EXIT_ON_SIGNAL[signal]);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
   return {
     signal: controller.signal,
+    listen: () => {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+    },
     dispose: () => {
       process.removeListener('SIGINT', handler);
       process.removeListener('SIGTERM', handler);
@@ -132,171 +194,14 @@ function listenForInterrupts(beforeExit: () => void): { signal: AbortSignal; dis
   };
 }
 
-interface Prepared {
-  args: { force?: boolean | undefined; 'init-from'?: string | undefined };
-  io: CommandIO;
-  ir: IR;
-  source: string;
-  set: Record<string, string>;
-  planFile: string;
-  previous: RunInfo | undefined;
-  given: { file: string; phase: string; bounds: LrBounds } | undefined;
-  data: LoadedData;
-  backend: { name: string; threads: number };
-  seed: number;
-  dir: string;
-  maxEpochs: number | undefined;
-  signal: AbortSignal;
-}
-
-/** The part of `mono run` that happens under the folder's lock. */
-async function trainInFolder(p: Prepared): Promise<number> {
-  const { io, ir, dir, previous } = p;
-  const where = shownPath(io.cwd, dir);
-  const resuming = previous !== undefined;
-  // A resumed folder without a checkpoint completed no epoch: it starts over, with its seed and --set values.
-  const resume: Checkpoint | undefined = resuming && (await hasCheckpoint(dir)) ? await readCheckpoint(dir) : undefined;
-  if (resume && resume.planHash !== planHash(ir)) {
-    if (!p.args.force) {
-      io.stderr.write(
-        `mono run: the plan changed since ${where} was checkpointed ` +
-          `(its source or its --set params differ), so resuming could mix two plans.\n` +
-          `  Resume it unchanged, start a new run (--init-from ${where} keeps its weights), or pass --force.\n`,
-      );
-      return EXIT_RUNTIME;
-    }
-    io.stderr.write('mono run: warning: the plan changed since the checkpoint; continuing (--force)\n');
-  }
-  const progress = new ProgressReporter(io.stdout);
-  if (resume && resume.state.phaseIndex >= ir.phases.length) {
-    progress.message(`mono run: ${where} has finished (all ${plural(ir.phases.length, 'phase')}); nothing to resume. To train on from its weights: mono run PLAN --init-from ${where}`);
-    return EXIT_OK;
-  }
-
-  const initFromDir = p.args['init-from'] !== undefined ? path.resolve(io.cwd, p.args['init-from']) : previous?.initFrom;
-  const info: RunInfo = {
-    plan: ir.plan,
-    planFile: p.planFile,
-    seed: p.seed,
-    set: p.set,
-    backend: p.backend.name,
-    startedAt: previous?.startedAt ?? new Date().toISOString(),
-    ...(initFromDir !== undefined ? { initFrom: initFromDir } : {}),
-  };
-  // Weights to start from: only when the run starts (not when it continues from its own checkpoint).
-  const initFrom = initFromDir !== undefined && !resume ? (await readCheckpoint(initFromDir, { weightsOnly: true })).weights : undefined;
-  if (initFrom && !p.args.force && !initFrom.some((w) => fitsParameter(w, ir))) {
-    throw new RuntimeFailure(
-      `--init-from ${shownPath(io.cwd, initFromDir!)}: none of its ${plural(initFrom.length, 'weight')} fits a parameter of ${ir.plan} by name and shape, ` +
-        `so the run would train from scratch; pass --force to do that anyway`,
-    );
-  }
-  if (!resuming) await createRunFolder(dir, { source: p.source, ir, info });
-  else await writeRunFiles(dir, { source: p.source, ir, info });
-
-  const start = resume
-    ? `resuming at phase ${resume.state.phaseIndex + 1}/${ir.phases.length}, epoch ${resume.state.nextEpoch + 1}`
-    : resuming
-      ? 'starting over (no epoch had completed)'
-      : `${ir.phases.length} phases`;
-  progress.message(
-    `mono run: ${ir.plan} on ${p.backend.name} (${p.backend.threads} thread${p.backend.threads === 1 ? '' : 's'}), seed ${p.seed}, ${start}, into ${where}`,
-  );
-  const given = p.given;
-  if (given) progress.message(`mono run: ${given.phase} takes lr bounds min ${given.bounds.min.toPrecision(3)}, max ${given.bounds.max.toPrecision(3)} from ${shownPath(io.cwd, given.file)}`);
-
-  let trained = false;
-  let result;
-  try {
-    result = await runSession({
-      ir,
-      dir,
-      seed: p.seed,
-      ...(resume ? { resume } : {}),
-      ...(initFrom ? { initFrom } : {}),
-      ...(p.maxEpochs !== undefined ? { maxEpochs: p.maxEpochs } : {}),
-      ...(given ? { lrBounds: { [given.phase]: given.bounds } } : {}),
-      ...(p.args.force ? { force: true } : {}),
-      signal: p.signal,
-      data: p.data,
-      onBatch: (b) => {
-        trained = true;
-        progress.batch(b);
-      },
-      onEpoch: (m) => progress.epoch(m),
-      onLrBounds: (event) => {
-        const line = formatLrBoundsLine(event);
-        if (line === undefined) return;
-        if (event.source !== 'plan') return progress.message(`mono run: ${line}`);
-        progress.clear();
-        io.stderr.write(`mono run: ${line}\n`);
-      },
-    });
-  } catch (error) {
-    progress.end();
-    const checkpointed = await hasCheckpoint(dir);
-    if (error instanceof RunInterrupted) {
-      io.stderr.write(
-        checkpointed
-          ? `mono run: interrupted; continue with mono run --resume ${where}\n`
-          : `mono run: interrupted before the first epoch completed; nothing was trained yet (start again with mono run --resume ${where})\n`,
-      );
-      return EXIT_ON_SIGNAL[error.signal];
-    }
-    const message = failureMessage(error);
-    if (message === undefined) throw error;
-    let hint = '';
-    if (error instanceof WriteFailure && (error.code === 'ENOSPC' || error.code === 'EDQUOT')) {
-      hint = `free some space, then ${checkpointed ? 'continue' : 'start again'} with: mono run --resume ${where}`;
-    } else if (checkpointed && trained) {
-      hint = `the last good checkpoint is in ${where}; continue with: mono run --resume ${where}`;
-    }
-    io.stderr.write(`mono run: ${message}\n${hint ? `  ${hint}\n` : ''}`);
-    return EXIT_RUNTIME;
-  }
-  if (result.mismatches && result.mismatches.length > 0) {
-    io.stderr.write(`mono run: warning: the checkpoint did not fit the plan (--force loaded what fits): ${result.mismatches.join('; ')}\n`);
-  }
-  if (result.initialized) {
-    const { loaded, skipped } = result.initialized;
-    io.stderr.write(`mono run: --init-from loaded ${loaded.length} parameters` + (skipped.length ? `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : '') + '\n');
-  }
-  const last = result.last;
-  const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
-  const summary = last
-    ? `; last: ${last.phase} epoch ${last.epoch}, val_acc ${last.val_acc === null ? '-' : percent(last.val_acc)}` + (last.test_acc !== null ? `, test_acc ${percent(last.test_acc)}` : '')
-    : '';
-  const plots = result.plots.length > 0 ? `; plots: ${result.plots.map((file) => shownPath(io.cwd, file)).join(', ')}` : '';
-  progress.message(
-    result.finished
-      ? `mono run: done${summary}. Run folder: ${where}${plots}`
-      : `mono run: stopped after ${plural(result.epochs, 'epoch')}${summary}. Continue with: mono run --resume ${where}${plots}`,
-  );
-  return EXIT_OK;
-}
-
-/** Whether a checkpoint weight would be loaded into the plan: a parameter of that name and shape. */
-function fitsParameter(weight: NamedWeights, ir: IR): boolean {
-  const spec = ir.parameters.find((s) => s.name === weight.name);
-  return spec !== undefined && spec.shape.length === weight.shape.length && spec.shape.every((d, i) => d === weight.shape[i]);
-}
-
-/** The one-line message of a runtime failure or a system I/O error; undefined for anything else (a bug). */
-function failureMessage(error: unknown): string | undefined {
-  if (error instanceof RuntimeFailure) return error.message;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return `I/O error: ${(error as Error).message}`;
-  return undefined;
-}
-
 /**
  * The bounds `mono lr-find --out DIR` suggested, for the phase it tested. That phase must
  * be one of the plan's `mi(bounds: lr_find)` phases, else the option would silently do nothing.
  */
-async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<{ file: string; phase: string; bounds: LrBounds }> {
+async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<NonNullable<TrainOptions['lrBounds']>> {
   let found;
   try {
-    found = await readLrFindSummary(path.resolve(io.cwd, dirArg));
+    found = await readLrFindBounds(path.resolve(io.cwd, dirArg));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') {
@@ -309,6 +214,6 @@ async function givenLrBounds(dirArg: string, ir: IR, io: CommandIO): Promise<{ f
     const which = takers.length > 0 ? `the phases that do: ${takers.join(', ')}` : `no phase of ${ir.plan} does`;
     throw new UsageError(`--lr-find ${dirArg}: its bounds are for phase '${found.phase}', whose lr does not take lr_find bounds (${which})`);
   }
-  requireUsableLrFind(found);
-  return found;
+  await requireUsableLrFindBounds(found);
+  return { file: found.file, phase: found.phase, bounds: found.bounds };
 }

@@ -1,5 +1,5 @@
 /** `mono run PLAN`: train a plan partition by partition into a run folder. */
-import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
+import { BACKEND_CHOICES } from '../../runtime/index.js';
 import type { Command, CommandIO } from '../command.js';
 
 export const runCommand: Command = {
@@ -19,9 +19,11 @@ head on the training and hold-out data, and the hold-out mutual information; wit
 The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/, with -2, -3, ... added when that
 exists) gets plan.mono, ir.json, run.json, metrics.jsonl (one JSON line per epoch per
 phase) and checkpoint.bin, replaced atomically after every epoch: killing the run loses
-at most the epoch in progress. After every epoch it also redraws metrics.svg (train and
-hold-out accuracy per epoch, phases marked), loss.svg and lr.svg (log axis; each
-partition's lr when they differ). While it runs, run.lock keeps other runs out of the
+at most the epoch in progress; best.bin (as atomic) keeps the best epoch trained through
+the network's output, by the plan's 'best' metric (val_acc by default): the model that
+mono evaluate, predict and export use. After every epoch it also redraws metrics.svg
+(train and hold-out accuracy per epoch, phases marked), loss.svg and lr.svg (log axis;
+each partition's lr when they differ). While it runs, run.lock keeps other runs out of the
 folder. Ctrl-C (SIGINT) or SIGTERM stops after the current step; resume later.
 
 Options:

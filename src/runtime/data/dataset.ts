@@ -17,6 +17,11 @@ import type { LoadedData, RawData } from './types.js';
 export type { LoadedData, Split } from './types.js';
 export { DataUnavailableError };
 
+/** What a source's test split is made of, for messages when it has none. */
+export function testSplitFiles(source: DataSource['type']): string {
+  return TEST_FILES[source];
+}
+
 export interface LoadDataOptions {
   /** Folder that relative data paths start from (the plan file's folder); the cwd is tried after it. */
   baseDir?: string;
@@ -24,6 +29,8 @@ export interface LoadDataOptions {
   cacheDir?: string;
   /** Check the examples and labels against this network before anything else (loadDataFor sets it). */
   network?: NetworkExpectation;
+  /** Keep the source's test split when it has one, though the plan does not ask for it (`mono evaluate`). */
+  keepTest?: boolean;
 }
 
 function loadSource(source: DataSource, seed: number, options: LoadDataOptions): Promise<RawData> {
@@ -66,7 +73,7 @@ export async function loadData(spec: DataSpec, options: LoadDataOptions = {}): P
     throw new DataUnavailableError(`${raw.origin}: the plan asks for the test split ('test true'), but there is none; expected ${TEST_FILES[spec.source.type]}`);
   }
   // The test split is kept only when the plan evaluates on it (CIFAR-10's is 120 MB as floats).
-  const test = spec.test ? raw.test : undefined;
+  const test = spec.test || options.keepTest ? raw.test : undefined;
   if (options.network) {
     for (const split of [raw.train, test]) if (split) checkExampleShape(raw.origin, split.shape, options.network);
     checkLabels(raw.origin, [raw.train, test], options.network);

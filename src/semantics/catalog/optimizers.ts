@@ -45,4 +45,4 @@ export const optimizerCatalog: ReadonlyMap<string, Signature> = new Map([
 ]);
 
 /** Settings allowed in a phase body. */
-export const PHASE_SETTINGS = ['lr', 'momentum', 'lr_mult', 'probe'] as const;
+export const PHASE_SETTINGS = ['lr', 'momentum', 'lr_mult', 'stop', 'probe'] as const;

@@ -4,7 +4,7 @@ import { checkDataNames } from './data.js';
 import { checkLayerName } from './layer-names.js';
 import { checkNetworkHasSections, checkSectionHasLayers } from './network.js';
 import { checkPartitionNames } from './partitions.js';
-import { checkPhaseNames } from './phases.js';
+import { checkPhaseNames, checkScheduleNames } from './phases.js';
 
 /**
  * The name-level checks, which need only the symbol table, each registered for the
@@ -21,5 +21,6 @@ export function createCheckRegistry(): CheckRegistry {
     .register('Section', checkSectionHasLayers)
     .register('Partition', checkPartitionNames)
     .register('Phase', checkPhaseNames)
+    .register('Schedule', checkScheduleNames)
     .register('Data', checkDataNames);
 }

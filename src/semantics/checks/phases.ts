@@ -1,6 +1,7 @@
 import { didYouMean } from '../../diagnostics/suggest.js';
-import type { PhaseDeclaration, Setting } from '../../syntax/ast.js';
+import type { PhaseDeclaration, ScheduleDeclaration, Setting } from '../../syntax/ast.js';
 import { optimizerCatalog, PHASE_SETTINGS } from '../catalog/optimizers.js';
+import { SCHEDULE_SETTINGS } from '../catalog/stopping.js';
 import type { CheckContext } from '../registry.js';
 
 /** A phase's target, optimizer name and setting names. */
@@ -24,6 +25,11 @@ export function checkPhaseNames(phase: PhaseDeclaration, context: CheckContext):
     );
   }
   checkSettingNames(phase.settings, PHASE_SETTINGS, 'phase', ['lr_mult'], context);
+}
+
+/** The schedule's own setting names (`best`), before its phases. */
+export function checkScheduleNames(schedule: ScheduleDeclaration, context: CheckContext): void {
+  checkSettingNames(schedule.settings, SCHEDULE_SETTINGS, 'schedule', [], context);
 }
 
 /** The name of the single partition of a plan without partition declarations. */

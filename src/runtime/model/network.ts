@@ -1,0 +1,36 @@
+/**
+ * A run's network on a backend, with the weights of the checkpoint a RunModel read, for
+ * inference (`mono evaluate`, `mono predict`). The caller disposes it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type ActiveBackend } from '../backend.js';
+import type { BackendChoice } from '../backend-choices.js';
+import { Network } from '../graph.js';
+import { runRngs } from '../trainer.js';
+import type { RunModel } from './run-model.js';
+
+export async function loadNetwork(run: RunModel, options: { backend?: BackendChoice } = {}): Promise<{ network: Network; backend: ActiveBackend }> {
+  const backend = await selectBackend(options.backend !== undefined ? { force: options.backend } : {});
+  // Initialised from the run's own stream, then every parameter replaced by the checkpoint's.
+  const network = new Network(run.ir, runRngs(run.info.seed).init);
+  network.setWeights(run.checkpoint.weights);
+  return { network, backend };
+}
+
+/**
+ * Class probabilities of `count` normalised examples through the network's own output,
+ * in inference mode, in batches of at most `batch` (memory).
+ */
+export function predictProbabilities(network: Network, examples: Float32Array, count: number, batch = 256): Float32Array {
+  const shape = network.ir.input.shape;
+  const length = shape.reduce((a, b) => a * b, 1);
+  const classes = network.ir.classes;
+  const out = new Float32Array(count * classes);
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start);
+    const probabilities = tf.tidy(() => tf.softmax(network.forward(tf.tensor(examples.subarray(start * length, (start + size) * length), [size, ...shape]), { training: false })));
+    out.set(probabilities.dataSync(), start * classes);
+    probabilities.dispose();
+  }
+  return out;
+}
