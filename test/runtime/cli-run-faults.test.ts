@@ -61,14 +61,17 @@ async function runWithFault(dir: string, fault: string) {
 
 describe('a run killed (kill -9) at any point leaves a folder that --resume or a new run accepts', () => {
   // Chunks of the first checkpoint: one per weight (it is written at the p1/p2 boundary: no slots).
+  // p2/1 is the first epoch through the network's output: best.bin (the parameters, one
+  // chunk each) is written before its line, checkpoint.bin after it.
   const weights = new Set(compilePlan(PLAN, 'tiny.mono').ir!.parameters.map((p) => p.name)).size;
   const kills = {
     created: 'run-folder-created',
     files: 'run-files-written',
     firstLine: 'metrics-appended',
     firstCheckpoint: 'checkpoint-chunk',
+    firstBest: `checkpoint-chunk@${weights + 1}`,
     secondLine: 'metrics-appended@2',
-    secondCheckpoint: `checkpoint-chunk@${weights + 1}`,
+    secondCheckpoint: `checkpoint-chunk@${2 * weights + 1}`,
   };
   let reference: ReturnType<typeof comparable>;
 
@@ -130,6 +133,19 @@ describe('a run killed (kill -9) at any point leaves a folder that --resume or a
     }
   });
 
+  it('killed while writing the first best.bin, before its epoch was recorded: --resume repeats that epoch', async () => {
+    const names = await readdir(path.join(root, 'firstBest'));
+    expect(names).not.toContain('best.bin');
+    expect(names.some((n) => n.startsWith('best.bin.tmp-'))).toBe(true);
+    expect((await readCheckpoint(path.join(root, 'firstBest'))).state).toMatchObject({ phaseIndex: 1, nextEpoch: 0 });
+    expect(await epochs('firstBest')).toEqual(['p1/1']);
+    const resumed = await run(['--resume', 'firstBest', ...cpu]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(comparable(await readMetrics(path.join(root, 'firstBest')))).toEqual(reference);
+    expect(await leftovers('firstBest')).toEqual([]);
+    expect(await readdir(path.join(root, 'firstBest'))).toContain('best.bin');
+  });
+
   it('a partial last line of metrics.jsonl (killed mid-write) is cut on resume', async () => {
     await cp(path.join(root, 'reference'), path.join(root, 'partial'), { recursive: true });
     // Back to the state after epoch 1, with a line cut off in the middle after it.
@@ -147,7 +163,8 @@ describe('a run killed (kill -9) at any point leaves a folder that --resume or a
 describe('a full disk', () => {
   it('while writing a checkpoint: exit 3 naming checkpoint.bin, suggesting --resume; the last checkpoint stays', async () => {
     const weights = new Set(compilePlan(PLAN, 'tiny.mono').ir!.parameters.map((p) => p.name)).size;
-    const result = await runWithFault('full', `checkpoint-chunk:enospc@${weights + 1}`);
+    // After the first checkpoint's chunks and best.bin's (p2/1, the first epoch through the network's output).
+    const result = await runWithFault('full', `checkpoint-chunk:enospc@${2 * weights + 1}`);
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
       `mono run: cannot write ${path.join(root, 'full', 'checkpoint.bin')}: no space left on device (ENOSPC)\n  free some space, then continue with: mono run --resume full\n`,

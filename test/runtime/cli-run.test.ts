@@ -61,7 +61,7 @@ describe('mono run', () => {
     expect(await runCommand.run(['tiny.mono', '--out', 'r1', '--backend', 'cpu', '--max-epochs', '2'], first.io)).toBe(EXIT_OK);
     expect(first.out()).toMatch(/p1 epoch 1\/1 \[p1\.head\]/);
     expect(first.out()).toMatch(/stopped after 2 epochs.*--resume r1; plots: r1\/metrics\.svg, r1\/loss\.svg, r1\/lr\.svg/);
-    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['checkpoint.bin', 'ir.json', 'loss.svg', 'lr.svg', 'metrics.jsonl', 'metrics.svg', 'plan.mono', 'run.json']);
+    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['best.bin', 'checkpoint.bin', 'ir.json', 'loss.svg', 'lr.svg', 'metrics.jsonl', 'metrics.svg', 'plan.mono', 'run.json']);
     // Train and hold-out accuracy: one dot each per epoch.
     expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(4);
 
