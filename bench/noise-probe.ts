@@ -36,9 +36,9 @@ console.log('| --- | --- | ---: | ---: | ---: | ---: |');
 for (const phase of ir.phases) {
   const graph = phaseGraph(network, phase);
   // One untimed probe of a few examples first: kernels compile and caches warm on first use.
-  probeGradientNoise(network, graph, data.train, { examples: 2, top: 1 });
+  await probeGradientNoise(network, graph, data.train, { examples: 2, top: 1 });
   const started = performance.now();
-  const stats = probeGradientNoise(network, graph, data.train, { examples, top: 8 });
+  const stats = await probeGradientNoise(network, graph, data.train, { examples, top: 8 });
   const seconds = (performance.now() - started) / 1000;
   for (const [partition, s] of Object.entries(stats)) {
     console.log(`| ${phase.name} | ${partition} | ${s.params} | ${seconds.toFixed(1)} | ${s.lambda1_share.toFixed(3)} | ${s.effective_rank.toFixed(1)} |`);

@@ -23,7 +23,7 @@ export interface NoiseProbeOptions {
  * every example and adds nothing to the covariance. The frozen partitions run once,
  * batched, since inference is per example anyway.
  */
-export function probeGradientNoise(network: Network, graph: PhaseGraph, split: Split, options: NoiseProbeOptions): Record<string, GradientNoiseStatistics> {
+export async function probeGradientNoise(network: Network, graph: PhaseGraph, split: Split, options: NoiseProbeOptions): Promise<Record<string, GradientNoiseStatistics>> {
   const n = options.examples;
   assertProbeFits(split, n);
   const groups = partitionGroups(network, graph);
@@ -64,7 +64,9 @@ export function probeGradientNoise(network: Network, graph: PhaseGraph, split: S
       return [tf.div(tf.matMul(centred, tf.transpose(centred)), n), tf.sum(tf.square(mean))];
     });
     const params = variables.reduce((sum, v) => sum + v.size, 0);
-    result[partition] = noiseStatistics(Float64Array.from(gram.dataSync()), n, params, meanSqNorm.dataSync()[0]!, options.top);
+    // Read asynchronously: webgpu has no synchronous read in Node.
+    const [gramValues, meanSq] = await Promise.all([gram.data(), meanSqNorm.data()]);
+    result[partition] = noiseStatistics(Float64Array.from(gramValues), n, params, meanSq[0]!, options.top);
     tf.dispose([gram, meanSqNorm]);
   }
   return result;

@@ -501,7 +501,7 @@ export class Trainer {
     let noise: Pick<EpochMetrics, 'noise' | 'noise_seconds'> = {};
     if (probe && ((epoch + 1) % probe.every === 0 || epoch === spec.epochs - 1)) {
       const probeStarted = performance.now();
-      const statistics = probeGradientNoise(this.network, graph, train, probe);
+      const statistics = await probeGradientNoise(this.network, graph, train, probe);
       noise = { noise: statistics, noise_seconds: (performance.now() - probeStarted) / 1000 };
     }
     return {

@@ -58,12 +58,12 @@ schedule {
     return { images: Float32Array.from(rows.flat()), labels: Int32Array.from(labels), count: rows.length, shape: [4] };
   }
 
-  it('finds every eigenvalue, multiplicities included, the trace, and a zero mean gradient', () => {
+  it('finds every eigenvalue, multiplicities included, the trace, and a zero mean gradient', async () => {
     const ir = compileIR(plan);
     const network = new Network(ir, runRngs(1).init);
     network.setWeights(network.getWeights().map((w) => ({ ...w, values: new Float32Array(w.values.length) })));
     const phase = ir.phases[0]!;
-    const stats = probeGradientNoise(network, phaseGraph(network, phase), factorial(), phase.noiseProbe!);
+    const stats = await probeGradientNoise(network, phaseGraph(network, phase), factorial(), phase.noiseProbe!);
     const main = stats['main']!;
     const expected = [...s.flatMap((v) => [v / K, v / K]), 1 / K, 1 / K, 0, 0, 0, 0, 0].sort((a, b) => b - a);
     expect(main.params).toBe(4 * K + K);
@@ -78,19 +78,19 @@ schedule {
     network.dispose();
   });
 
-  it('leaves no tensors behind', () => {
+  it('leaves no tensors behind', async () => {
     const ir = compileIR(plan);
     const network = new Network(ir, runRngs(1).init);
     const before = tf.memory().numTensors;
-    probeGradientNoise(network, phaseGraph(network, ir.phases[0]!), factorial(), { examples: 48, top: 3 });
+    await probeGradientNoise(network, phaseGraph(network, ir.phases[0]!), factorial(), { examples: 48, top: 3 });
     expect(tf.memory().numTensors).toBe(before);
     network.dispose();
   });
 
-  it('refuses a sample larger than the training split, naming both numbers', () => {
+  it('refuses a sample larger than the training split, naming both numbers', async () => {
     const ir = compileIR(plan);
     const network = new Network(ir, runRngs(1).init);
-    expect(() => probeGradientNoise(network, phaseGraph(network, ir.phases[0]!), factorial(), { examples: 64, top: 3 })).toThrow(
+    await expect(probeGradientNoise(network, phaseGraph(network, ir.phases[0]!), factorial(), { examples: 64, top: 3 })).rejects.toThrow(
       /takes 64 training examples, but the training split has 48/,
     );
     network.dispose();
