@@ -87,7 +87,7 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     messages.message(`mono lr-find: phase ${phase.name} of ${ir.plan} on ${backend.name}, seed ${seed}`);
     // Same sweep stream as `mono run` uses for this phase (stream 4, forked by phase index).
     const rng = new Rng(seed).fork(4).fork(ir.phases.indexOf(phase));
-    const result = lrRangeTest(network, data, phase, rng, {
+    const result = await lrRangeTest(network, data, phase, rng, {
       ...(steps !== undefined ? { steps } : {}),
       ...(from !== undefined ? { from } : {}),
       ...(to !== undefined ? { to } : {}),
