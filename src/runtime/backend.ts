@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { RuntimeFailure } from './errors.js';
 import { cudaReport, silentCpuFallbackWarning, TFJS_NODE_GPU_CUDA, TFJS_NODE_GPU_CUDNN } from './gpu/cuda.js';
+import { noGpuReason } from './gpu/vulkan.js';
 import type { WebgpuAdapterInfo } from './kernels/webgpu/setup.js';
 
 /** User-facing backend names, in order of preference. */
@@ -160,6 +161,8 @@ function describeAdapter(adapter: WebgpuAdapterInfo): string {
 /** The webgpu probe: the adapter, and whether it would be chosen (`allowCpu`: it was asked for by name). */
 async function tryWebgpu(options: { allowCpu: boolean; start: boolean }): Promise<BackendProbe> {
   const pkg = PACKAGES.webgpu;
+  const noGpu = options.allowCpu ? undefined : noGpuReason();
+  if (noGpu !== undefined && options.start) return { name: 'webgpu', package: pkg, available: false, detail: noGpu };
   const setup = await import('./kernels/webgpu/setup.js');
   const probe = await setup.probeWebgpuAdapter();
   if (!probe.found) return { name: 'webgpu', package: pkg, available: false, detail: probe.reason };

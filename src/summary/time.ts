@@ -32,10 +32,11 @@ export interface Throughput {
 
 /**
  * The wasm backend's throughput on the project's 2-core build machine (AMD EPYC VM,
- * shared with other jobs), from `mono doctor --bench` there: what compile assumes
- * until this machine has been measured. docs/runtime.md, "Time estimates".
+ * 2 wasm threads, load average 10 from other jobs), from `mono doctor --bench` there
+ * on 2026-11-30 (743.6 ms a step: 3.3 GFLOP/s): what compile and run assume until this
+ * machine has been measured. docs/runtime.md, "Time estimates".
  */
-export const DEFAULT_THROUGHPUT: Throughput = { backend: 'wasm', flopsPerSecond: 1.1e9, source: 'default' };
+export const DEFAULT_THROUGHPUT: Throughput = { backend: 'wasm', flopsPerSecond: 3.3e9, source: 'default' };
 
 function forwardFlops(ir: IR, partitions: readonly string[]): number {
   return ir.partitions.filter((p) => partitions.includes(p.name)).reduce((sum, p) => sum + p.flops, 0);

@@ -96,7 +96,12 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
   const { wasmKernelReport } = await import('../../runtime/kernels/index.js');
   const wasmKernels = wasmKernelReport();
   const webgpuProbe = probes.find((p) => p.name === 'webgpu');
-  const webgpuKernels = webgpuProbe?.adapter ? (await import('../../runtime/kernels/webgpu/index.js')).webgpuKernelReport() : undefined;
+  let webgpuKernels: KernelStatus[] | undefined;
+  if (webgpuProbe?.adapter) {
+    const webgpu = await import('../../runtime/kernels/webgpu/index.js');
+    webgpu.registerWebgpuTrainingKernels();
+    webgpuKernels = webgpu.webgpuKernelReport();
+  }
 
   let bench: { backend: string; entry: BenchEntry; file: string } | undefined;
   if (values.bench) {

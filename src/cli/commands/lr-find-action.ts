@@ -7,7 +7,7 @@ import { readCheckpoint } from '../../runtime/checkpoint.js';
 import { dataCacheRoot } from '../../runtime/data/cache.js';
 import { loadDataFor } from '../../runtime/data/dataset.js';
 import { Network } from '../../runtime/graph.js';
-import { assertPhasesFit } from '../../runtime/memory-check.js';
+import { assertPhasesFit, webgpuMemoryOf } from '../../runtime/memory-check.js';
 import { LR_FIND_FROM, LR_FIND_TO, lrFindSummary, lrRangeTest, writeLrFindFiles } from '../../runtime/lr-find.js';
 import { ProgressReporter } from '../../runtime/progress.js';
 import { Rng } from '../../runtime/rng.js';
@@ -75,7 +75,7 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
   try {
     // The memory check first: it allocates nothing, the data set may be large.
     const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-    assertPhasesFit(ir, backend.name, [phase]);
+    assertPhasesFit(ir, backend.name, [phase], undefined, webgpuMemoryOf(backend.adapter));
     const data = await loadDataFor(ir, { baseDir: path.dirname(path.resolve(io.cwd, planArg)), cacheDir: dataCacheRoot(io.env) });
     const seed = seedArg ?? ir.data.seed;
     network = new Network(ir, runRngs(seed).init);

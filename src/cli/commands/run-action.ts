@@ -11,7 +11,9 @@ import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from '../../
 import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from '../../runtime/errors.js';
 import type { NamedWeights } from '../../runtime/graph.js';
 import { readLrFindSummary, requireUsableLrFind } from '../../runtime/lr-find.js';
-import { assertPhasesFit } from '../../runtime/memory-check.js';
+import { assertPhasesFit, webgpuMemoryOf } from '../../runtime/memory-check.js';
+import { readBenchCache } from '../../runtime/throughput-cache.js';
+import { longRunWarning } from '../time-estimate.js';
 import { formatLrBoundsLine, ProgressReporter } from '../../runtime/progress.js';
 import { dataCacheRoot } from '../../runtime/data/cache.js';
 import { loadDataFor, type LoadedData } from '../../runtime/data/dataset.js';
@@ -74,7 +76,11 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
   // included; the data is loaded before the run folder exists (missing, malformed or
   // mismatched data leaves nothing behind).
   const backend = await selectBackend(values.backend !== undefined ? { force: values.backend } : {});
-  assertPhasesFit(ir, backend.name);
+  assertPhasesFit(ir, backend.name, ir.phases, undefined, webgpuMemoryOf(backend.adapter));
+  for (const warning of backend.warnings) io.stderr.write(`mono run: warning: ${warning}\n`);
+  // A new run that would take more than a day on this backend says so before it starts.
+  const long = resumeDir === undefined ? longRunWarning(ir, backend.name, readBenchCache(io.env)) : undefined;
+  if (long !== undefined) io.stderr.write(`mono run: warning: ${long}\n`);
   const data = await loadDataFor(ir, { baseDir: path.dirname(planFile), cacheDir: dataCacheRoot(io.env) });
   const seed = seedArg ?? previous?.seed ?? ir.data.seed;
   // The folder: the resumed one, the --out one, or a new default one (unique); locked before anything in it is read or written.

@@ -114,3 +114,16 @@ export function findOnPath(program: string, host: Host = realHost): string | und
   }
   return undefined;
 }
+
+/** The first NVIDIA GPU's memory in bytes, as `nvidia-smi` reports it; undefined without one. */
+export function nvidiaGpuMemoryBytes(host: Host = realHost): number | undefined {
+  const smi = findOnPath('nvidia-smi', host);
+  if (smi === undefined) return undefined;
+  try {
+    const text = execFileSync(smi, ['--query-gpu=memory.total', '--format=csv,noheader,nounits'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    const mib = Number(text.trim().split('\n')[0]);
+    return Number.isFinite(mib) && mib > 0 ? mib * 2 ** 20 : undefined;
+  } catch {
+    return undefined;
+  }
+}

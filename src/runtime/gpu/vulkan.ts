@@ -135,3 +135,18 @@ export function explainNoAdapter(report: VulkanReport, mesaOf: (library: string)
   const listed = report.icds.map((icd) => `${icd.file} (${icd.library || 'no library_path'})`).join(', ');
   return `Dawn found no usable Vulkan adapter among the installed drivers: ${listed}; Dawn's own reason, if any, is on stderr above`;
 }
+
+/**
+ * Why this Linux machine can have no GPU Vulkan adapter, or undefined when it may have
+ * one: a GPU's Vulkan driver needs a DRM render node (/dev/dri/renderD*: AMD, Intel,
+ * Nouveau), the NVIDIA driver's /dev/nvidia0, or WSL's /dev/dxg. The automatic choice
+ * skips Dawn without one (loading it and enumerating lavapipe costs ~1 s and prints
+ * Dawn's warnings, for an adapter it would not choose). Other systems: undefined
+ * (Dawn uses Metal or Direct3D there).
+ */
+export function noGpuReason(host: Host = realHost): string | undefined {
+  if (host.platform !== 'linux') return undefined;
+  if (host.list('/dev/dri').some((name) => name.startsWith('renderD'))) return undefined;
+  if (host.exists('/dev/nvidia0') || host.exists('/dev/dxg')) return undefined;
+  return 'no GPU here (no /dev/dri render node, no /dev/nvidia0, no /dev/dxg), so Dawn is not started; --backend webgpu uses a CPU implementation of Vulkan if one is installed';
+}
