@@ -141,7 +141,7 @@ describe('mono doctor', () => {
     const json = capture();
     expect(await doctorCommand.run(['--json'], json.io)).toBe(EXIT_OK);
     const report = JSON.parse(json.out()) as { backends: { name: string; available: boolean; detail: string }[]; chosen: string; wasmKernels: { kernel: string; status: string }[] };
-    expect(report.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'wasm', 'cpu']);
+    expect(report.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
     expect(report.backends.every((b) => b.detail.length > 0)).toBe(true);
     expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
     expect(report.wasmKernels.find((k) => k.kernel === 'Conv2DBackpropFilter')?.status).toBe('mono');
