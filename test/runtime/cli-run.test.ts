@@ -94,7 +94,7 @@ describe('mono run', () => {
     expect(await runCommand.run(['broken.mono', '--backend', 'cpu'], broken.io)).toBe(EXIT_PLAN_ERRORS);
     expect(broken.err()).toMatch(/broken\.mono:\d+:\d+: error/);
     await expect(runCommand.run([], capture().io)).rejects.toThrow(UsageError);
-    await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, wasm, cpu/);
+    await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, webgpu, wasm, cpu/);
     await expect(runCommand.run(['tiny.mono', '--seed', 'x'], capture().io)).rejects.toThrow(UsageError);
     // Runtime failures reach the user through main(), which maps them to exit 3.
     const missing = await mono(['run', 'cifar.mono', '--out', 'r2', '--backend', 'cpu'], { cwd: root });
