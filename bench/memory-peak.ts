@@ -53,8 +53,8 @@ for (const [file, set] of PLANS) {
     const graph = phaseGraph(network, phase);
     const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
     // tf.profile returns the same object every time: read its peak at once.
-    const measured = (await tf.profile(() => void trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1))).peakBytes;
-    const evaluation = (await tf.profile(() => void evaluate(network, graph, holdout, 500))).peakBytes;
+    const measured = (await tf.profile(async () => void (await trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
+    const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;
     optimizer.dispose();
     const estimate = estimateAt(phaseMemoryModel(ir, phase), batch).peakBytes;
     const difference = `${estimate >= measured ? '+' : ''}${(100 * (estimate / measured - 1)).toFixed(1)}%`;

@@ -224,7 +224,7 @@ async function profileEpoch(): Promise<void> {
 
 // ---------------------------------------------------------------- one end-to-end step
 
-function profileStep(): void {
+async function profileStep(): Promise<void> {
   const ir = compile(join(root, 'plans/monolithnet.mono'), { width: '1', depth: '1' });
   const batch = Number(args.batch);
   const steps = Number(args.steps);
@@ -243,12 +243,12 @@ function profileStep(): void {
   const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
   const step = () => trainStep(network, graph, data, optimizer, hyper, () => rng.int(2 ** 31));
   timer.setContext('warm-up');
-  step();
-  step();
+  await step();
+  await step();
   timer.reset();
   timer.setContext('training steps');
   const started = performance.now();
-  for (let i = 0; i < steps; i++) step();
+  for (let i = 0; i < steps; i++) await step();
   const wallMs = performance.now() - started;
   timer.setContext('other');
   optimizer.dispose();
@@ -270,7 +270,7 @@ console.log(`mono profile: ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParal
 try {
   for (const part of parts) {
     if (part === 'epoch') await profileEpoch();
-    else profileStep();
+    else await profileStep();
   }
 } finally {
   timer.uninstall();

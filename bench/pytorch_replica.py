@@ -317,6 +317,11 @@ class Replica:
             return torch.ones(shape)
         return torch.zeros(shape)
 
+    def to_device(self, device):
+        """Every parameter onto `device` (e.g. 'cuda'), keeping which ones train."""
+        for name, value in list(self.params.items()):
+            self.params[name] = value.detach().to(device).requires_grad_(value.requires_grad)
+
     def weights_mono_layout(self):
         return {name: self.to_mono_layout(name, value.detach()).contiguous().numpy() for name, value in self.params.items()}
 
@@ -613,14 +618,24 @@ class Server:
         return PhaseRunner(replica, phase, self.plan['trained'][name])
 
     def time_steps(self, request):
-        """Per-step milliseconds of one phase on random data (values do not matter for time)."""
+        """Per-step milliseconds of one phase on random data (values do not matter for time).
+
+        `device` (default 'cpu'): where the parameters, the batch and the step run, e.g.
+        'cuda' (scripts/gpu-check.sh); each step ends by reading the loss (float(loss)),
+        which waits for the device, as mono's step does.
+        """
+        device = request.get('device', 'cpu')
+        if device.startswith('cuda') and not torch.cuda.is_available():
+            raise UnsupportedError('device %s: this PyTorch (%s) sees no CUDA device' % (device, torch.__version__))
         replica = self._replica(request)
+        if device != 'cpu':
+            replica.to_device(device)
         runner = self._phase(replica, request['phase'])
         batch = int(request['batch'])
         h, w, c = self.plan['ir']['input']['shape']
         generator = torch.Generator().manual_seed(int(request['seed']))
-        images = torch.randn(batch, c, h, w, generator=generator)
-        labels = torch.randint(0, self.plan['ir']['classes'], (batch,), generator=generator)
+        images = torch.randn(batch, c, h, w, generator=generator).to(device)
+        labels = torch.randint(0, self.plan['ir']['classes'], (batch,), generator=generator).to(device)
         lr = self.plan['ir']['phases'][0]['optimizer']['lr'] if self.plan['ir']['phases'] else 0.01
         times = []
         for i in range(int(request.get('warmup', 1)) + int(request['steps'])):
@@ -629,7 +644,11 @@ class Server:
             elapsed = (time.perf_counter() - started) * 1000
             if i >= int(request.get('warmup', 1)):
                 times.append(elapsed)
-        return {'ms': times, 'threads': torch.get_num_threads()}
+        answer = {'ms': times, 'threads': torch.get_num_threads(), 'device': device}
+        if device.startswith('cuda'):
+            answer['gpu'] = torch.cuda.get_device_name(0)
+            answer['peak_bytes'] = torch.cuda.max_memory_allocated()
+        return answer
 
     def recipe(self, request):
         """The plan's whole schedule on the exchange folder's data, in mono's data order for the seed."""

@@ -1,8 +1,9 @@
 /**
- * Training-step benchmark on the wasm backend
- * (node --import tsx bench/train-step.ts [--backend NAME] [--batch N] [--steps N] [--cpu-steps N]):
+ * Training-step benchmark on the wasm backend, or any other
+ * (node --import tsx bench/train-step.ts [--backend NAME] [--width N] [--batch N] [--steps N] [--cpu-steps N] [--json FILE]):
  *   (a) one end-to-end step of a small CIFAR-shaped ResNet plan through mono
- *       (plans/monolithnet.mono with width=1, depth=1: stem + 3 basic blocks, 16/32/64 channels),
+ *       (plans/monolithnet.mono with width=N (default 1), depth=1: stem + 3 basic blocks,
+ *       16/32/64 channels times the width),
  *   (b) the same net, step and optimizer written by hand with tfjs ops on the same backend,
  *   (c) one step of training only the last partition (p3, with p1 and p2 frozen) through mono.
  * Goals: (a)/(b) <= 1.05; (c)/(a) well below 1. Median of the timed steps, after warm-up.
@@ -13,7 +14,7 @@
  * The gradient functions are mono's in every row: tfjs-core's Node bundle registers none.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compilePlan } from '../src/compile.js';
 import type { IR, PhaseSpec } from '../src/ir/types.js';
@@ -30,18 +31,21 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '32' },
     steps: { type: 'string', default: '6' },
     'cpu-steps': { type: 'string', default: '1' },
+    width: { type: 'string', default: '1' },
+    json: { type: 'string' },
   },
 });
 const batch = Number(args.batch);
 const steps = Number(args.steps);
 const cpuSteps = Number(args['cpu-steps']);
+const width = Number(args.width);
 const warmup = 2;
 const LR = 0.05;
 const MOMENTUM = 0.9;
 const DECAY = 5e-4;
 
 const planFile = new URL('../plans/monolithnet.mono', import.meta.url);
-const compiled = compilePlan(readFileSync(planFile, 'utf8'), 'plans/monolithnet.mono', { set: { width: '1', depth: '1' } });
+const compiled = compilePlan(readFileSync(planFile, 'utf8'), 'plans/monolithnet.mono', { set: { width: String(width), depth: '1' } });
 if (!compiled.ir) throw new Error(`plan did not compile: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
 const ir: IR = compiled.ir;
 const backend = await selectBackend({ force: args.backend! });
@@ -62,7 +66,7 @@ function median(xs: number[]): number {
 interface Stepper {
   /** Untimed set-up before each step (which kernels are registered). */
   enter?(): void;
-  step(): void;
+  step(): Promise<void>;
   dispose(): void;
 }
 
@@ -77,7 +81,7 @@ function monoStepper(phase: PhaseSpec): Stepper {
   const optimizer = new Optimizer({ type: 'msgd', lr: LR, momentum: MOMENTUM, weightDecay: DECAY, lars: null }, params);
   const seedRng = new Rng(3);
   return {
-    step: () => void trainStep(network, graph, data, optimizer, { lr: LR, momentum: MOMENTUM }, () => seedRng.int(2 ** 31)),
+    step: async () => void (await trainStep(network, graph, data, optimizer, { lr: LR, momentum: MOMENTUM }, () => seedRng.int(2 ** 31))),
     dispose: () => {
       optimizer.dispose();
       network.dispose();
@@ -104,11 +108,12 @@ function handStepper(): Stepper {
     mean: tf.variable(tf.zeros([f]), false),
     variance: tf.variable(tf.ones([f]), false),
   });
-  const stem = { kernel: he([3, 3, c, 16]), bn: bn(16) };
+  const f = 16 * width;
+  const stem = { kernel: he([3, 3, c, f]), bn: bn(f) };
   const blocks = [
-    { in: 16, out: 16, stride: 1 },
-    { in: 16, out: 32, stride: 2 },
-    { in: 32, out: 64, stride: 2 },
+    { in: f, out: f, stride: 1 },
+    { in: f, out: 2 * f, stride: 2 },
+    { in: 2 * f, out: 4 * f, stride: 2 },
   ].map((b) => ({
     ...b,
     k1: he([3, 3, b.in, b.out]),
@@ -117,7 +122,7 @@ function handStepper(): Stepper {
     bn2: bn(b.out),
     proj: b.stride !== 1 || b.in !== b.out ? { kernel: he([1, 1, b.in, b.out]), bn: bn(b.out) } : null,
   }));
-  const dense = { kernel: he([64, ir.classes]), bias: tf.variable(tf.zeros([ir.classes])) };
+  const dense = { kernel: he([4 * f, ir.classes]), bias: tf.variable(tf.zeros([ir.classes])) };
 
   const batchNorm = (x: tf.Tensor4D, p: BN) => {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
@@ -137,14 +142,14 @@ function handStepper(): Stepper {
   };
   const variables = [stem.kernel, stem.bn.gamma, stem.bn.beta, dense.kernel, dense.bias, ...blocks.flatMap((b) => [b.k1, b.k2, b.bn1.gamma, b.bn1.beta, b.bn2.gamma, b.bn2.beta, ...(b.proj ? [b.proj.kernel, b.proj.bn.gamma, b.proj.bn.beta] : [])])];
   const velocity = variables.map((v) => tf.variable(tf.zerosLike(v), false));
-  const step = () => {
+  const step = async () => {
     const x = tf.tensor4d(data.images, [batch, h, w, c]);
     const y = tf.tensor1d(data.labels, 'int32');
     const { value, grads } = tf.variableGrads(() => {
       const logits = forward(x);
       return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, ir.classes), tf.logSoftmax(logits)), 1))) as tf.Scalar;
     }, variables);
-    value.dataSync();
+    await value.data();
     tf.tidy(() => {
       variables.forEach((v, i) => {
         const g = grads[v.name]!;
@@ -160,21 +165,21 @@ function handStepper(): Stepper {
 }
 
 /** Median step time of each stepper, their steps interleaved so that load from other processes hits all alike. */
-function timeInterleaved(steppers: Stepper[]): number[] {
+async function timeInterleaved(steppers: Stepper[]): Promise<number[]> {
   for (let i = 0; i < warmup; i++) {
-    steppers.forEach((s) => {
+    for (const s of steppers) {
       s.enter?.();
-      s.step();
-    });
+      await s.step();
+    }
   }
   const times = steppers.map(() => [] as number[]);
   for (let i = 0; i < steps; i++) {
-    steppers.forEach((s, k) => {
+    for (const [k, s] of steppers.entries()) {
       s.enter?.();
       const started = performance.now();
-      s.step();
+      await s.step();
       times[k]!.push(performance.now() - started);
-    });
+    }
   }
   return times.map(median);
 }
@@ -191,7 +196,7 @@ if (onWasm) {
   const stepper = monoStepper(finetune);
   try {
     const started = performance.now();
-    stepper.step();
+    await stepper.step();
     shippedOnly = `ran: ${(performance.now() - started).toFixed(0)} ms (one step)`;
   } catch (error) {
     shippedOnly = `fails: ${(error as Error).message.split('\n')[0]}`;
@@ -203,7 +208,7 @@ if (onWasm) {
 
 const steppers = [withMonoKernels(monoStepper(finetune)), withMonoKernels(handStepper()), withMonoKernels(monoStepper(lastPartition))];
 if (onWasm) steppers.push(withShippedKernels(monoStepper(finetune), [tf.Conv2DBackpropFilter]));
-const [a, b, last, shippedWithFilter] = timeInterleaved(steppers) as [number, number, number, number | undefined];
+const [a, b, last, shippedWithFilter] = await timeInterleaved(steppers) as [number, number, number, number | undefined];
 steppers.forEach((s) => s.dispose());
 if (onWasm) registerWasmTrainingKernels();
 
@@ -215,12 +220,12 @@ if (cpuSteps > 0 && backend.name !== 'cpu') {
   const times: number[] = [];
   for (let i = 0; i < cpuSteps; i++) {
     const started = performance.now();
-    stepper.step();
+    await stepper.step();
     times.push(performance.now() - started);
   }
   stepper.dispose();
   cpu = median(times);
-  await tf.setBackend(backend.name === 'node' || backend.name === 'node-gpu' ? 'tensorflow' : backend.name);
+  await tf.setBackend(backend.tfName);
   if (onWasm) registerWasmTrainingKernels();
 }
 
@@ -244,10 +249,15 @@ if (cpu !== undefined) {
     ['(f)/(a)  speed-up over pure JS', `${(cpu / a).toFixed(1)}x`, ''],
   );
 }
-console.log(`backend ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'}), batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, steps interleaved`);
+const on = backend.adapter ? `adapter ${backend.adapter.name}` : `${backend.threads} thread${backend.threads === 1 ? '' : 's'}`;
+console.log(`backend ${backend.name} (${on}), monolithnet width=${width} depth=1, batch ${batch} of ${h}x${w}x${c}, median of ${steps} steps after ${warmup} warm-up, steps interleaved`);
 for (const [name, value, rowRate] of rows) console.log(`${name.padEnd(48)} ${value.padStart(10)}  ${rowRate}`);
 if (onWasm) {
   console.log(`(d) as (a), wasm with only the kernels tfjs ships: ${shippedOnly}`);
   console.log('Gradient functions are mono\'s in every row (tfjs-core\'s Node bundle registers none), incl. its BatchNorm gradient');
   console.log('without Tile: (e) changes only the kernels (Conv2DBackpropInput, MaxPoolGrad/AvgPoolGrad, unfixed \'same\' Conv2D).');
+}
+if (args.json !== undefined) {
+  const record = { backend: backend.name, adapter: backend.adapter?.name ?? null, threads: backend.threads, width, batch, steps, monoMs: a, handMs: b, lastPartitionMs: last, cpuMs: cpu ?? null };
+  writeFileSync(args.json, JSON.stringify(record, null, 2) + '\n');
 }

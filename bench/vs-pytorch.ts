@@ -213,9 +213,9 @@ async function prepare(choice: PlanChoice, part: string): Promise<PreparedPlan> 
   return { choice, ir, data, notes, folder, endToEnd, ...(lastPartition ? { lastPartition } : {}), seedsWritten: new Set() };
 }
 
-function ensureSeed(plan: PreparedPlan, seed: number): void {
+async function ensureSeed(plan: PreparedPlan, seed: number): Promise<void> {
   if (plan.seedsWritten.has(seed)) return;
-  writeSeed(plan.folder, plan.ir, plan.data.train.count, seed);
+  await writeSeed(plan.folder, plan.ir, plan.data.train.count, seed);
   plan.seedsWritten.add(seed);
 }
 
@@ -262,19 +262,19 @@ async function stepPart(replica: ReplicaProcess, plans: PreparedPlan[], monoThre
   const records: unknown[] = [];
   const seed = seeds[0]!;
   for (const plan of plans) {
-    ensureSeed(plan, seed);
+    await ensureSeed(plan, seed);
     await replica.request({ cmd: 'load', folder: plan.folder });
     const phases: [string, PhaseSpec][] = [['end to end', plan.endToEnd]];
     if (plan.lastPartition) phases.push([`last partition (${plan.lastPartition.name})`, plan.lastPartition]);
     for (const batch of batches) {
       for (const [kind, phase] of phases) {
         const stepper = monoStepper(plan.ir, phase, batch, seed);
-        stepper.step();
-        stepper.step();
+        await stepper.step();
+        await stepper.step();
         const mono: number[] = [];
         const torch = new Map<number, number[]>(torchThreads.map((t) => [t, []]));
         for (let round = 0; round < rounds; round++) {
-          for (let i = 0; i < stepsPerRound; i++) mono.push(stepper.step());
+          for (let i = 0; i < stepsPerRound; i++) mono.push(await stepper.step());
           for (const threads of torchThreads) {
             const answer = await replica.request<TimeAnswer>({ cmd: 'time_steps', phase: phase.name, batch, steps: stepsPerRound, warmup: 2, threads, seed, init: 'mono' });
             torch.get(threads)!.push(...answer.ms);
@@ -306,7 +306,7 @@ async function recipePart(replica: ReplicaProcess, plans: PreparedPlan[]): Promi
     const monoRuns: { seed: number; wall: number; train: number; acc: number }[] = [];
     const torchRuns = new Map<string, { seed: number; wall: number; train: number; acc: number }[]>();
     for (const seed of seeds) {
-      ensureSeed(plan, seed);
+      await ensureSeed(plan, seed);
       console.log(`  ${plan.choice.label}, seed ${seed}: mono ...`);
       const mono = await runMonoRecipe(plan.ir, plan.data, seed);
       const monoLast = mono.epochs[mono.epochs.length - 1]!;
@@ -358,7 +358,7 @@ async function checkPart(replica: ReplicaProcess, plans: PreparedPlan[]): Promis
   const records: unknown[] = [];
   const seed = seeds[0]!;
   for (const plan of plans) {
-    ensureSeed(plan, seed);
+    await ensureSeed(plan, seed);
     await replica.request({ cmd: 'load', folder: plan.folder });
     console.log(`  ${plan.choice.label}: mono ...`);
     const mono = await runMonoCheck(plan.ir, plan.data, seed);

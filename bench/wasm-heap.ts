@@ -39,6 +39,6 @@ const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph)
 console.log(`batch ${batch}: estimate ${(estimateAt(phaseMemoryModel(ir, phase), batch).peakBytes / 2 ** 20).toFixed(1)} MiB; heap ${heapMiB()} MiB`);
 for (let step = 1; step <= Number(args.steps); step++) {
   const started = performance.now();
-  const { loss } = trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1);
+  const { loss } = await trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1);
   console.log(`step ${step}: loss ${loss.toFixed(3)}, heap ${heapMiB()} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

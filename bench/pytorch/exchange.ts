@@ -234,7 +234,7 @@ export function writeExchange(folder: string, ir: IR, data: LoadedData, extraPha
 }
 
 /** A seed's data order, crops / flips and mono's initial weights. */
-export function writeSeed(folder: string, ir: IR, trainCount: number, seed: number): void {
+export async function writeSeed(folder: string, ir: IR, trainCount: number, seed: number): Promise<void> {
   const dir = join(folder, `seed-${seed}`);
   mkdirSync(dir, { recursive: true });
   const { order, moves, epochs } = runOrder(ir, trainCount, seed);
@@ -247,7 +247,7 @@ export function writeSeed(folder: string, ir: IR, trainCount: number, seed: numb
   }
   const network = new Network(ir, runRngs(seed).init);
   try {
-    writeWeights(dir, 'init', network.getWeights());
+    writeWeights(dir, 'init', await network.getWeights());
   } finally {
     network.dispose();
   }

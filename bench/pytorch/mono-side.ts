@@ -14,7 +14,7 @@ import { stepLossesFromRunningMeans } from './compare.js';
 
 export interface Stepper {
   /** One training step; returns its milliseconds. */
-  step(): number;
+  step(): Promise<number>;
   dispose(): void;
 }
 
@@ -31,9 +31,9 @@ export function monoStepper(ir: IR, phase: PhaseSpec, batch: number, seed: numbe
   const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
   const dropout = rng.fork(1);
   return {
-    step() {
+    async step() {
       const started = performance.now();
-      trainStep(network, graph, data, optimizer, hyper, () => dropout.int(2 ** 31));
+      await trainStep(network, graph, data, optimizer, hyper, () => dropout.int(2 ** 31));
       return performance.now() - started;
     },
     dispose() {
@@ -89,12 +89,12 @@ export async function runMonoCheck(ir: IR, data: LoadedData, seed: number): Prom
           means.push(progress.loss);
           sizes.push(Math.min(batch, count - (progress.step - 1) * batch));
         },
-        onEpoch(metrics) {
+        async onEpoch(metrics) {
           losses.push(...stepLossesFromRunningMeans(means, sizes));
           means = [];
           sizes = [];
           epochs.push(metrics);
-          if (metrics.epoch === metrics.epochs) weights.set(metrics.phase, network.getWeights());
+          if (metrics.epoch === metrics.epochs) weights.set(metrics.phase, await network.getWeights());
         },
       },
     });

@@ -114,7 +114,9 @@ export async function runCli(): Promise<void> {
 
 function isEntryPoint(): boolean {
   const script = process.argv[1];
-  if (script === undefined) return false;
+  // Only this file run directly: bundled into another program (scripts/gpu-check.sh --pack),
+  // import.meta.url is that program's, which would otherwise start the CLI on its arguments.
+  if (script === undefined || !/(^|[\\/])main\.[jt]s$/.test(script)) return false;
   try {
     return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
   } catch {

@@ -124,13 +124,12 @@ export class Optimizer {
     }
   }
 
-  getState(): OptimizerState {
-    const slots: SlotValues[] = this.slotVariables().map(({ name, variable }) => ({
-      name,
-      shape: [...variable.shape],
+  async getState(): Promise<OptimizerState> {
+    const slots: SlotValues[] = [];
+    for (const { name, variable } of this.slotVariables()) {
       // A copy: the cpu backend hands out its own buffer.
-      values: Float32Array.from(variable.dataSync() as Float32Array),
-    }));
+      slots.push({ name, shape: [...variable.shape], values: Float32Array.from((await variable.data()) as Float32Array) });
+    }
     return { ...this.scalars(), slots };
   }
 

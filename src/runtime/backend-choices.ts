@@ -1,3 +1,3 @@
 /** The backends `--backend` can force, in mono's order of preference (no TensorFlow.js import: the CLI's help uses it). */
-export const BACKEND_CHOICES = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['node-gpu', 'node', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -110,19 +110,19 @@ export class Network {
     );
   }
 
-  /** Copies of the parameters' values: all of them, or the ones named. */
-  getWeights(names?: readonly string[]): NamedWeights[] {
+  /** Copies of the parameters' values: all of them, or the ones named (read asynchronously: webgpu has no synchronous read in Node). */
+  async getWeights(names?: readonly string[]): Promise<NamedWeights[]> {
     const specs = names === undefined ? this.paramSpecs() : names.map((name) => {
       const spec = this.specs.get(name);
       if (!spec) throw new GraphError(`unknown parameter '${name}'`);
       return spec;
     });
-    return specs.map((spec) => ({
-      name: spec.name,
-      shape: [...spec.shape],
+    const weights: NamedWeights[] = [];
+    for (const spec of specs) {
       // A copy: the cpu backend hands out its own buffer.
-      values: Float32Array.from(this.variable(spec.name).dataSync() as Float32Array),
-    }));
+      weights.push({ name: spec.name, shape: [...spec.shape], values: Float32Array.from((await this.variable(spec.name).data()) as Float32Array) });
+    }
+    return weights;
   }
 
   /** Loads the weights whose name and shape match; returns what was loaded and what was not. */
@@ -148,9 +148,11 @@ export class Network {
    * The first of the named parameters that holds a NaN or an infinity, or undefined:
    * one reduction per tensor on the backend, read back together (one sync).
    */
-  firstNonFinite(names: readonly string[]): string | undefined {
+  async firstNonFinite(names: readonly string[]): Promise<string | undefined> {
     if (names.length === 0) return undefined;
-    const finite = tf.tidy(() => tf.stack(names.map((name) => tf.cast(tf.all(tf.isFinite(this.variable(name))), 'int32'))).dataSync());
+    const flags = tf.tidy(() => tf.stack(names.map((name) => tf.cast(tf.all(tf.isFinite(this.variable(name))), 'int32'))));
+    const finite = await flags.data();
+    flags.dispose();
     const index = names.findIndex((_, i) => finite[i] !== 1);
     return index < 0 ? undefined : names[index];
   }

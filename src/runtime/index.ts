@@ -11,8 +11,6 @@
  * docs/design-notes.md, "The runtime's entry point", says why it is one light module
  * rather than a second, heavy one.
  */
-import type { BackendChoice } from './backend-choices.js';
-import type { BackendProbe } from './backend.js';
 import type { KernelStatus } from './kernels/index.js';
 import type { DownloadableName } from './data/cache.js';
 import type { GetDataOptions, GetDataResult } from './data/get.js';
@@ -28,6 +26,7 @@ export { describeFailure, EXIT_ON_SIGNAL, RunInterrupted, RuntimeFailure, WriteF
 export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 export { formatLrBoundsLine, ProgressReporter } from './progress.js';
 export { dataCacheRoot } from './data/cache.js';
+export { readBenchCache, type BenchCache } from './throughput-cache.js';
 export { DOWNLOADABLE, DOWNLOADABLE_NAMES, isDownloadable } from './data/downloadable.js';
 export { defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, type RunInfo } from './run-folder.js';
 export { LR_FIND_FROM, LR_FIND_TO } from '../optim/lr-range.js';
@@ -96,12 +95,6 @@ export async function predict(options: PredictOptions): Promise<Prediction[]> {
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const { exportRun } = await import('./export/index.js');
   return exportRun(options);
-}
-
-/** Every backend tried in order of preference, the one chosen, its threads (`mono doctor`). */
-export async function probeBackends(): Promise<{ probes: BackendProbe[]; chosen: BackendChoice | null; threads: number }> {
-  const { probeAllBackends } = await import('./backend.js');
-  return probeAllBackends();
 }
 
 /** Who supplies each kernel and gradient training needs on wasm (`mono doctor`). */

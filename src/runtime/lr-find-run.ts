@@ -11,7 +11,7 @@ import type { BackendChoice } from './backend-choices.js';
 import { readCheckpoint } from './checkpoint.js';
 import type { Network } from './graph.js';
 import { lrFindSummary, lrRangeTest, writeLrFindFiles, type LrFindOptions, type LrFindResult, type LrFindSummary } from './lr-find.js';
-import { assertPhasesFit } from './memory-check.js';
+import { assertPhasesFit, webgpuMemoryOf } from './memory-check.js';
 import { setUpRun } from './run-setup.js';
 import { runRngs } from './trainer.js';
 
@@ -46,7 +46,7 @@ export async function findLr(options: FindLrOptions): Promise<FindLrOutcome> {
   const { ir, phase, events = {} } = options;
   // The memory check first: it allocates nothing, the data set may be large.
   const backend = await selectBackend(options.backend !== undefined ? { force: options.backend } : {});
-  assertPhasesFit(ir, backend.name, [phase]);
+  assertPhasesFit(ir, backend.name, [phase], undefined, webgpuMemoryOf(backend.adapter));
   let network: Network | undefined;
   try {
     const setup = await setUpRun(ir, { seed: options.seed, dataBaseDir: path.dirname(options.planFile), cacheDir: options.cacheDir });
@@ -54,7 +54,7 @@ export async function findLr(options: FindLrOptions): Promise<FindLrOutcome> {
     const loaded = options.initFrom !== undefined ? network.setWeights((await readCheckpoint(options.initFrom)).weights).loaded.length : undefined;
     events.ready?.({ backend: backend.name, loaded });
     const rng = runRngs(options.seed).lrFind(ir.phases.indexOf(phase));
-    const result = lrRangeTest(network, setup.data, phase, rng, { ...options.sweep, ...(events.step ? { onStep: events.step } : {}) });
+    const result = await lrRangeTest(network, setup.data, phase, rng, { ...options.sweep, ...(events.step ? { onStep: events.step } : {}) });
     const files = await writeLrFindFiles(options.out, result);
     return { result, summary: lrFindSummary(result), files };
   } finally {

@@ -59,7 +59,7 @@ export function defaultLrFindSteps(trainCount: number, batch: number): number {
  * and dropout draw from `rng` only. The weights (BatchNorm statistics included) are
  * restored afterwards, also when the sweep fails.
  */
-export function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec, rng: Rng, options: LrFindOptions = {}): LrFindResult {
+export async function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec, rng: Rng, options: LrFindOptions = {}): Promise<LrFindResult> {
   const from = options.from ?? LR_FIND_FROM;
   const to = options.to ?? LR_FIND_TO;
   if (!(from > 0 && to > from)) throw new RangeError(`the LR range test needs 0 < from < to, got from ${from}, to ${to}`);
@@ -69,7 +69,7 @@ export function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec
   if (!(Number.isInteger(steps) && steps >= 2)) throw new RangeError(`the LR range test needs at least 2 steps, got ${steps}`);
   if (train.count === 0) throw new RuntimeFailure(`the LR range test for phase ${phase.name} has no training examples`);
 
-  const saved = network.getWeights();
+  const saved = await network.getWeights();
   const graph = phaseGraph(network, phase);
   const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
   const momentum = baseMomentum(phase.optimizer);
@@ -84,7 +84,7 @@ export function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec
     sweep: while (step < steps) {
       for (const b of epochBatches(train, { batch, shuffle: true, augment: network.ir.data.augment, rng, dropLast })) {
         const lr = lrAtStep(step, steps, from, to);
-        const { loss } = trainStep(network, graph, b, optimizer, { lr, momentum }, nextSeed);
+        const { loss } = await trainStep(network, graph, b, optimizer, { lr, momentum }, nextSeed);
         const { smoothed, diverged: blewUp } = recorder.record(lr, loss);
         step++;
         options.onStep?.({ step, steps, lr, loss, smoothed, examplesPerSecond: (step * batch) / ((performance.now() - started) / 1000) });

@@ -1,34 +1,59 @@
 /**
  * Refuses, before any tensor is allocated, a run whose phases cannot fit the chosen
- * backend's memory: the wasm heap (4 GiB), the machine's memory, and one typed array
- * per tensor. Every phase is checked up front, so a run never dies in phase 3 after
+ * backend's memory: the wasm heap (4 GiB), the machine's memory, one typed array
+ * per tensor, and on webgpu the adapter's largest buffer binding per tensor and the
+ * GPU's memory. Every phase is checked up front, so a run never dies in phase 3 after
  * hours of phases 1 and 2. The estimate is src/summary/memory.ts's.
  */
 import { constants } from 'node:buffer';
 import os from 'node:os';
 import type { IR, PhaseSpec } from '../ir/types.js';
 import { formatBytes, summarizeIR } from '../summary/index.js';
-import { describeOverLimit, machineLimit, phasesOverLimit, tightest, wasmLimit, type MemoryLimit } from '../summary/limits.js';
+import { describeOverLimit, gpuMemoryLimit, machineLimit, phasesOverLimit, tightest, wasmLimit, webgpuTensorLimit, type MemoryLimit } from '../summary/limits.js';
 import type { BackendChoice } from './backend-choices.js';
 import { RuntimeFailure } from './errors.js';
+import { nvidiaGpuMemoryBytes } from './gpu/host.js';
 
 export class PlanTooLargeError extends RuntimeFailure {
   override name = 'PlanTooLargeError';
 }
 
+/** The webgpu adapter a run is on: its limits, whether it is a CPU implementation, and the GPU's memory when known. */
+export interface WebgpuMemory {
+  name: string;
+  cpu: boolean;
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** The GPU's own memory (nvidia-smi); undefined when unknown: WebGPU does not report it. */
+  gpuMemoryBytes?: number;
+}
+
+/** What the memory check needs of a webgpu adapter (the GPU's memory from nvidia-smi, for a GPU adapter). */
+export function webgpuMemoryOf(adapter: Omit<WebgpuMemory, 'gpuMemoryBytes'> | undefined): WebgpuMemory | undefined {
+  if (adapter === undefined) return undefined;
+  const gpuMemoryBytes = adapter.cpu ? undefined : nvidiaGpuMemoryBytes();
+  return { name: adapter.name, cpu: adapter.cpu, limits: adapter.limits, ...(gpuMemoryBytes !== undefined ? { gpuMemoryBytes } : {}) };
+}
+
 /**
- * What a backend can hold: the machine's memory; the wasm heap's 4 GiB as well on wasm;
- * and on every backend, one tensor's values in one typed array (the input batch is one
- * on the JavaScript side whatever the backend; the cpu backend keeps every tensor in one).
+ * What a backend can hold: the wasm heap's 4 GiB on wasm; on webgpu, each tensor within
+ * the adapter's largest binding and the whole step within the GPU's memory when known
+ * (a CPU adapter's memory is the machine's); the machine's memory on the others; and on
+ * every backend, one tensor's values in one typed array (the input batch is one on the
+ * JavaScript side whatever the backend; the cpu backend keeps every tensor in one).
  */
-export function memoryLimitOf(backend: BackendChoice, machineBytes: number = os.totalmem()): MemoryLimit {
+export function memoryLimitOf(backend: BackendChoice, machineBytes: number = os.totalmem(), webgpu?: WebgpuMemory): MemoryLimit {
   const typedArray: MemoryLimit = {
     source: 'typed-array',
     bytes: Number.POSITIVE_INFINITY,
     reason: '',
     maxTensorValues: constants.MAX_LENGTH,
   };
-  const limits = [machineLimit(machineBytes), typedArray];
+  const limits = [typedArray];
+  if (backend === 'webgpu' && webgpu !== undefined) {
+    limits.push(webgpuTensorLimit(webgpu));
+    if (webgpu.cpu) limits.push(machineLimit(machineBytes));
+    else if (webgpu.gpuMemoryBytes !== undefined) limits.push(gpuMemoryLimit(webgpu.gpuMemoryBytes, webgpu.name));
+  } else limits.push(machineLimit(machineBytes));
   if (backend === 'wasm') limits.push(wasmLimit());
   return tightest(limits);
 }
@@ -38,8 +63,8 @@ export function memoryLimitOf(backend: BackendChoice, machineBytes: number = os.
  * estimate, the limit and the largest batch that would fit, and the other phases that
  * do not fit either. `phases`: the ones that will run (all of them by default).
  */
-export function assertPhasesFit(ir: IR, backend: BackendChoice, phases: readonly PhaseSpec[] = ir.phases, machineBytes?: number): void {
-  const limit = memoryLimitOf(backend, machineBytes);
+export function assertPhasesFit(ir: IR, backend: BackendChoice, phases: readonly PhaseSpec[] = ir.phases, machineBytes?: number, webgpu?: WebgpuMemory): void {
+  const limit = memoryLimitOf(backend, machineBytes, webgpu);
   assertNoiseProbesFit(ir, limit, phases);
   const over = phasesOverLimit(ir, limit, phases);
   const first = over[0];

@@ -172,7 +172,7 @@ export async function saveCheckpoint(
   const { network, trainer } = what;
   const { state, slots } = trainer.stateForCheckpoint();
   const tensors: TensorToSave[] = [
-    ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).dataSync() as Float32Array })),
+    ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).data() as Promise<Float32Array> })),
   ];
   if (!what.weightsOnly) {
     tensors.push(...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })));

@@ -109,15 +109,17 @@ export interface StepResult {
  * One training step. The frozen partitions run first, in inference mode and outside
  * the gradient tape, so their output is a constant for the trained partitions: no
  * gradient can reach them and their BatchNorm statistics stay as they are.
+ * Asynchronous: the loss is read back with `data()` (the webgpu backend in Node has
+ * no synchronous read).
  */
-export function trainStep(
+export async function trainStep(
   network: Network,
   graph: PhaseGraph,
   batch: { images: Float32Array; labels: Int32Array; size: number; shape: number[] },
   optimizer: Optimizer,
   hyper: StepHyper,
   nextSeed: () => number,
-): StepResult {
+): Promise<StepResult> {
   const classes = network.ir.classes;
   const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
   const labels = tf.tensor1d(batch.labels, 'int32');
@@ -132,7 +134,7 @@ export function trainStep(
   }, graph.variables);
   // One read per step: the loss (for the NaN check and progress) and the correct count together.
   const stats = tf.tidy(() => tf.stack([value, correct!]));
-  const [loss, correctCount] = stats.dataSync();
+  const [loss, correctCount] = await stats.data();
   const byParam = new Map<string, tf.Tensor>();
   for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
   if (Number.isFinite(loss)) optimizer.step(byParam, hyper);
@@ -152,7 +154,7 @@ export interface Evaluation {
  * batches of at most `batchSize`: fewer when the memory model says a batch that size
  * would need more memory than a training step of the phase (src/summary/memory.ts).
  */
-export function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Evaluation {
+export async function evaluate(network: Network, graph: PhaseGraph, split: Split, batchSize: number): Promise<Evaluation> {
   const largest = evaluationBatch(network.ir, graph, batchSize);
   const predicted = new Int32Array(split.count);
   const length = exampleLength(split.shape);
@@ -166,8 +168,8 @@ export function evaluate(network: Network, graph: PhaseGraph, split: Split, batc
       const logits = inferenceLogits(network, graph, images);
       return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
     });
-    lossSum += batchLoss.dataSync()[0]!;
-    const classes = batchPredicted.dataSync();
+    lossSum += (await batchLoss.data())[0]!;
+    const classes = await batchPredicted.data();
     for (let i = 0; i < size; i++) {
       predicted[start + i] = classes[i]!;
       if (classes[i] === split.labels[start + i]) correct++;

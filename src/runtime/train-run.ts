@@ -16,7 +16,7 @@ import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from './chec
 import { loadDataFor } from './data/dataset.js';
 import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from './errors.js';
 import type { NamedWeights } from './graph.js';
-import { assertPhasesFit } from './memory-check.js';
+import { assertPhasesFit, webgpuMemoryOf } from './memory-check.js';
 import { createDefaultRunDir, createRunFolder, writeRunFiles, type RunInfo } from './run-folder.js';
 import { LOCK_FILE, RunLock, type LockOwner } from './run-lock.js';
 import { runSession, type SessionResult } from './session.js';
@@ -31,6 +31,8 @@ export interface TrainEvents {
   lrBounds?(event: LrBoundsEvent & { files: string[] }): void;
   /** Something the user should know that does not stop the run. */
   warning?(text: string): void;
+  /** The backend is chosen and the plan fits it; nothing is loaded yet (the CLI estimates the run's time here). */
+  backendChosen?(backend: BackendChoice): void;
   /**
    * The folder is locked: `releaseSync` frees the lock at once (a second SIGINT exits
    * the process without unwinding).
@@ -105,7 +107,9 @@ export async function trainRun(options: TrainOptions): Promise<TrainOutcome> {
   // included; the data is loaded before the run folder exists (missing, malformed or
   // mismatched data leaves nothing behind).
   const backend = await selectBackend(options.backend !== undefined ? { force: options.backend } : {});
-  assertPhasesFit(ir, backend.name);
+  assertPhasesFit(ir, backend.name, ir.phases, undefined, webgpuMemoryOf(backend.adapter));
+  for (const warning of backend.warnings) events.warning?.(warning);
+  events.backendChosen?.(backend.name);
   const data = await loadDataFor(ir, { baseDir: path.dirname(options.planFile), cacheDir: options.cacheDir });
   const previous = options.resume?.previous;
   const seed = options.seed ?? previous?.seed ?? ir.data.seed;

@@ -140,7 +140,7 @@ export type TrainerScalars = Omit<TrainerState, 'optimizer' | 'earlyStop'> & {
 export interface SlotSource {
   name: string;
   shape: number[];
-  values(): Float32Array;
+  values(): Promise<Float32Array>;
 }
 
 /** Where a phase's `mi(bounds: lr_find)` bounds came from. */
@@ -267,13 +267,13 @@ export class Trainer {
     return this.phaseIndex >= this.ir.phases.length;
   }
 
-  getState(): TrainerState {
+  async getState(): Promise<TrainerState> {
     const { state, slots } = this.stateForCheckpoint();
-    return {
-      ...state,
-      optimizer: state.optimizer ? { ...state.optimizer, slots: slots.map((s) => ({ name: s.name, shape: s.shape, values: Float32Array.from(s.values()) })) } : null,
-      ...(this.earlyStop ? { earlyStop: { ...this.earlyStop } } : {}),
-    };
+    const withEarlyStop = this.earlyStop ? { earlyStop: { ...this.earlyStop } } : {};
+    if (!state.optimizer) return { ...state, optimizer: null, ...withEarlyStop };
+    const values = [];
+    for (const s of slots) values.push({ name: s.name, shape: s.shape, values: Float32Array.from(await s.values()) });
+    return { ...state, optimizer: { ...state.optimizer, slots: values }, ...withEarlyStop };
   }
 
   /** The early-stop weights of the current phase (`restore: true`), for a checkpoint's `best` tensors. */
@@ -287,7 +287,7 @@ export class Trainer {
     const slots: SlotSource[] = (active?.optimizer.slotVariables() ?? []).map(({ name, variable }) => ({
       name,
       shape: [...variable.shape],
-      values: () => variable.dataSync() as Float32Array,
+      values: () => variable.data() as Promise<Float32Array>,
     }));
     const state: TrainerScalars = {
       phaseIndex: this.phaseIndex,
@@ -331,7 +331,7 @@ export class Trainer {
           metrics.best = true;
           await this.hooks.onBest?.(this.best!, this);
         }
-        const stopped = phase.earlyStop ? this.watchEarlyStop(phase, active.graph, metrics) : false;
+        const stopped = phase.earlyStop ? await this.watchEarlyStop(phase, active.graph, metrics) : false;
         this.nextEpoch++;
         if (stopped || this.nextEpoch >= phase.epochs) {
           if (phase.earlyStop) metrics.early_stop = this.endEarlyStop(phase, stopped);
@@ -375,7 +375,7 @@ export class Trainer {
         if (saved !== undefined) schedule.setState(saved);
       }
     } else {
-      this.measureBaseline(graph, lr, momentum, groupLr);
+      await this.measureBaseline(graph, lr, momentum, groupLr);
     }
     this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr };
     return this.active;
@@ -407,7 +407,7 @@ export class Trainer {
         const onStep: LrFindOptions['onStep'] = onBatch
           ? (p) => onBatch({ phase: `${phase.name} lr-find`, epoch: 1, epochs: 1, step: p.step, steps: p.steps, loss: p.smoothed, examplesPerSecond: p.examplesPerSecond })
           : undefined;
-        result = lrRangeTest(this.network, this.data, phase, rng, { ...this.lrFind, ...(onStep ? { onStep } : {}) });
+        result = await lrRangeTest(this.network, this.data, phase, rng, { ...this.lrFind, ...(onStep ? { onStep } : {}) });
       } catch (error) {
         if (error instanceof RangeError) throw new RuntimeFailure(`phase ${phase.name}: ${error.message}`);
         throw error;
@@ -464,7 +464,7 @@ export class Trainer {
       momentum = active.momentum.valueAt(t);
       for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
       const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
-      const result = trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed);
+      const result = await trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed);
       step++;
       if (!Number.isFinite(result.loss)) throw new NonFiniteLossError(spec.name, epoch + 1, step, result.loss);
       lossSum += result.loss * b.size;
@@ -485,18 +485,18 @@ export class Trainer {
     const seconds = (performance.now() - started) / 1000;
     const trainLoss = lossSum / examples;
     const holdout = this.data.holdout;
-    const evaluation = holdout.count > 0 ? evaluate(this.network, graph, holdout, this.evalBatch) : undefined;
-    this.assertFinite(spec, epoch + 1, graph, evaluation?.loss);
+    const evaluation = holdout.count > 0 ? await evaluate(this.network, graph, holdout, this.evalBatch) : undefined;
+    await this.assertFinite(spec, epoch + 1, graph, evaluation?.loss);
     const mi = evaluation ? this.normalizedMi(evaluation) : null;
     const report: EpochReport = { valLoss: evaluation?.loss ?? trainLoss, ...(mi !== null ? { mi } : {}) };
     active.lr.endEpoch(report);
     active.momentum.endEpoch(report);
-    const groupReports = this.groupReports(graph, evaluation);
+    const groupReports = await this.groupReports(graph, evaluation);
     // Layer-wise lr: each group follows its own head; one without a head follows the trained head.
     for (const [group, schedule] of active.groupLr) schedule.endEpoch(groupReports.get(group) ?? report);
     const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
     // The test split is looked at once per phase, at its end: never while choosing anything.
-    const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
+    const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? await evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
     const probe = spec.noiseProbe;
     let noise: Pick<EpochMetrics, 'noise' | 'noise_seconds'> = {};
     if (probe && ((epoch + 1) % probe.every === 0 || epoch === spec.epochs - 1)) {
@@ -533,10 +533,10 @@ export class Trainer {
    * be finite. A finite training loss does not ensure that (BatchNorm normalises away
    * weights near 1e30); training on would only checkpoint the damage.
    */
-  private assertFinite(phase: PhaseSpec, epoch: number, graph: PhaseGraph, holdoutLoss: number | undefined): void {
+  private async assertFinite(phase: PhaseSpec, epoch: number, graph: PhaseGraph, holdoutLoss: number | undefined): Promise<void> {
     if (holdoutLoss !== undefined && !Number.isFinite(holdoutLoss)) throw new NonFiniteStateError(phase.name, epoch, `the hold-out loss (${holdoutLoss})`);
     const specs = this.network.paramSpecs().filter((s) => graph.trainable.includes(s.partition));
-    const bad = this.network.firstNonFinite(specs.map((s) => s.name));
+    const bad = await this.network.firstNonFinite(specs.map((s) => s.name));
     if (bad === undefined) return;
     const spec = specs.find((s) => s.name === bad)!;
     const kind = /moving_(mean|variance)$/.test(bad) && !spec.trainable ? 'BatchNorm statistic' : 'weight';
@@ -547,14 +547,14 @@ export class Trainer {
    * A fresh phase whose schedules are MI-driven: measure the heads on the hold-out
    * data before the first step, as the "previous" MI of their first epoch end.
    */
-  private measureBaseline(graph: PhaseGraph, lr: Schedule, momentum: Schedule, groupLr: Map<string, Schedule>): void {
+  private async measureBaseline(graph: PhaseGraph, lr: Schedule, momentum: Schedule, groupLr: Map<string, Schedule>): Promise<void> {
     const wantBaseline = [lr, momentum, ...groupLr.values()].some((s) => s.baseline);
     if (!wantBaseline || this.data.holdout.count === 0) return;
-    const evaluation = evaluate(this.network, graph, this.data.holdout, this.evalBatch);
+    const evaluation = await evaluate(this.network, graph, this.data.holdout, this.evalBatch);
     const report: EpochReport = { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) };
     lr.baseline?.(report);
     momentum.baseline?.(report);
-    const groupReports = groupLr.size > 0 ? this.groupReports(graph, evaluation) : new Map<string, EpochReport>();
+    const groupReports = groupLr.size > 0 ? await this.groupReports(graph, evaluation) : new Map<string, EpochReport>();
     for (const [group, schedule] of groupLr) schedule.baseline?.(groupReports.get(group) ?? report);
   }
 
@@ -569,7 +569,7 @@ export class Trainer {
    * is reused; in `finetune all` the other partitions' proxy heads are evaluated too,
    * although the loss does not use them. Empty without hold-out data.
    */
-  private groupReports(graph: PhaseGraph, trained: Evaluation | undefined): Map<string, EpochReport> {
+  private async groupReports(graph: PhaseGraph, trained: Evaluation | undefined): Promise<Map<string, EpochReport>> {
     const reports = new Map<string, EpochReport>();
     if (!trained) return reports;
     const lastPartition = this.ir.partitions[this.ir.partitions.length - 1]!.name;
@@ -578,7 +578,7 @@ export class Trainer {
       let evaluation: Evaluation | undefined = isTrainedHead ? trained : undefined;
       if (!evaluation) {
         const view = ownHeadGraph(this.network, group);
-        if (view) evaluation = evaluate(this.network, view, this.data.holdout, this.evalBatch);
+        if (view) evaluation = await evaluate(this.network, view, this.data.holdout, this.evalBatch);
       }
       if (evaluation) reports.set(group, { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) });
     }
@@ -604,7 +604,7 @@ export class Trainer {
    * improved for `patience` epochs. An improvement restarts the count and, with
    * `restore`, keeps a copy of the phase's parameters.
    */
-  private watchEarlyStop(phase: PhaseSpec, graph: PhaseGraph, metrics: EpochMetrics): boolean {
+  private async watchEarlyStop(phase: PhaseSpec, graph: PhaseGraph, metrics: EpochMetrics): Promise<boolean> {
     const rule = phase.earlyStop!;
     const value = metrics[rule.monitor];
     if (value === null) return false;
@@ -614,7 +614,7 @@ export class Trainer {
         best: value,
         bestEpoch: this.nextEpoch,
         stalled: 0,
-        ...(rule.restore ? { weights: this.network.getWeights(phaseParameterNames(this.network, graph)) } : {}),
+        ...(rule.restore ? { weights: await this.network.getWeights(phaseParameterNames(this.network, graph)) } : {}),
       };
       return false;
     }

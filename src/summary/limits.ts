@@ -9,12 +9,14 @@ import { formatBytes, formatCount } from './units.js';
 
 export interface MemoryLimit {
   /** Where the limit comes from. */
-  source: 'wasm' | 'machine' | 'typed-array' | '--memory';
+  source: 'wasm' | 'machine' | 'typed-array' | '--memory' | 'webgpu' | 'gpu';
   bytes: number;
   /** Completes "… needs about 9.7 GiB at batch 128; ": `the wasm backend addresses at most 4 GiB`. */
   reason: string;
   /** The most values one tensor may hold (a typed array's length); Infinity when only `bytes` limits. */
   maxTensorValues: number;
+  /** Completes "tensor x [..] holds 8.2G values at batch 64, " when `maxTensorValues` is exceeded (default: a typed array's). */
+  tensorReason?: string;
 }
 
 /** The tensor bytes the wasm heap holds: 4 GiB, less its allocator's overhead. */
@@ -32,10 +34,37 @@ export const machineLimit = (totalBytes: number): MemoryLimit => ({
   maxTensorValues: Number.POSITIVE_INFINITY,
 });
 
-/** The tightest of several limits (by bytes), each tensor limit kept. */
+/**
+ * What one tensor may be on the webgpu backend: a buffer of at most maxBufferSize,
+ * and a kernel binds at most maxStorageBufferBindingSize of it (tfjs-backend-webgpu
+ * binds each tensor whole and splits none), float32 values.
+ */
+export const webgpuTensorLimit = (adapter: { name: string; limits: { maxBufferSize: number; maxStorageBufferBindingSize: number } }): MemoryLimit => {
+  const bytes = Math.min(adapter.limits.maxBufferSize, adapter.limits.maxStorageBufferBindingSize);
+  const which = adapter.limits.maxStorageBufferBindingSize <= adapter.limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  return {
+    source: 'webgpu',
+    bytes: Number.POSITIVE_INFINITY,
+    reason: '',
+    maxTensorValues: Math.floor(bytes / 4),
+    tensorReason: `more than the webgpu adapter ${adapter.name} binds in one kernel (${which} ${formatBytes(bytes)}: ${formatCount(Math.floor(bytes / 4))} float32 values)`,
+  };
+};
+
+/** A GPU's own memory (as nvidia-smi reports it), for the webgpu backend on that GPU. */
+export const gpuMemoryLimit = (totalBytes: number, name: string): MemoryLimit => ({
+  source: 'gpu',
+  bytes: totalBytes,
+  reason: `the GPU (${name}) has ${formatBytes(totalBytes)} of memory`,
+  maxTensorValues: Number.POSITIVE_INFINITY,
+});
+
+/** The tightest of several limits (by bytes), each tensor limit kept (with its reason). */
 export function tightest(limits: readonly MemoryLimit[]): MemoryLimit {
   const byBytes = limits.reduce((best, limit) => (limit.bytes < best.bytes ? limit : best));
-  return { ...byBytes, maxTensorValues: Math.min(...limits.map((limit) => limit.maxTensorValues)) };
+  const byTensor = limits.reduce((best, limit) => (limit.maxTensorValues < best.maxTensorValues ? limit : best));
+  const { tensorReason: _dropped, ...rest } = byBytes;
+  return { ...rest, maxTensorValues: byTensor.maxTensorValues, ...(byTensor.tensorReason !== undefined ? { tensorReason: byTensor.tensorReason } : {}) };
 }
 
 /** A phase that does not fit a limit, with the numbers. */
@@ -78,7 +107,7 @@ export function describeOverLimit({ phase, estimate, limit, largestBatch, smalle
   const need =
     tensorValues !== undefined
       ? `phase ${phase.name}: tensor ${largestTensor.name} ${shape} holds ${formatCount(tensorValues)} values at batch ${batch}, ` +
-        `more than one typed array can hold (${formatCount(limit.maxTensorValues)})`
+        (limit.tensorReason ?? `more than one typed array can hold (${formatCount(limit.maxTensorValues)})`)
       : `phase ${phase.name} needs about ${formatBytes(estimate.peakBytes)} at batch ${batch}; ${limit.reason}`;
   if (largestBatch >= 1) return `${need}; batch ${largestBatch} would fit`;
   return (

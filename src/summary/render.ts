@@ -144,6 +144,8 @@ const LIMIT_WORDS: Record<MemorySummary['limit']['source'], string> = {
   machine: "this machine's memory",
   'typed-array': 'one typed array per tensor',
   '--memory': 'from --memory',
+  webgpu: "the webgpu adapter's largest binding",
+  gpu: "the GPU's memory",
 };
 
 function renderMemory(memory: MemorySummary): string[] {

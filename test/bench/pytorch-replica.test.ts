@@ -136,7 +136,7 @@ schedule {
       const ir: IR = compiled.ir!;
       const data = await loadData(ir.data);
       writeExchange(folder, ir, data);
-      writeSeed(folder, ir, data.train.count, 4);
+      await writeSeed(folder, ir, data.train.count, 4);
       const mono = await runMonoCheck(ir, data, 4);
       const weightsFolder = join(folder, 'check');
       mkdirSync(weightsFolder);

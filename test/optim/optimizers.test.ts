@@ -133,12 +133,12 @@ describe('lr multipliers and groups', () => {
 });
 
 describe('state and memory', () => {
-  it('exports and imports slots so a restored optimizer continues identically', () => {
+  it('exports and imports slots so a restored optimizer continues identically', async () => {
     const spec: OptimizerSpec = { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 0, lars: null };
     const w1 = param('w', [2]);
     const first = new Optimizer(spec, [w1]);
     for (let i = 0; i < 3; i++) first.step(quadraticGrad(w1.variable, 1), { lr: 0.1, momentum: 0.9 });
-    const state = first.getState();
+    const state = await first.getState();
     const w2 = param('w', Array.from(w1.variable.dataSync()));
     const second = new Optimizer(spec, [w2]);
     second.setState(state);

@@ -84,7 +84,7 @@ describe('best.bin and stop early', () => {
     const network = new Network(ir, runRngs(99).init);
     try {
       network.setWeights(best.weights);
-      const again = evaluate(network, ownHeadGraph(network, 'p2')!, data.holdout, 500);
+      const again = await evaluate(network, ownHeadGraph(network, 'p2')!, data.holdout, 500);
       expect(again.loss).toBeCloseTo(bestLine.val_loss!, 5);
       expect(again.acc).toBe(bestLine.val_acc);
     } finally {

@@ -75,7 +75,7 @@ describe('checkpoints of a 600M-parameter plan', () => {
           const metricsBytes = await appendMetrics(dir, metrics);
           await saveCheckpoint(dir, { planHash: planHash(ir), metricsBytes, network, trainer: t });
           for (const spec of network.paramSpecs()) saved.set(`weight ${spec.name}`, digest(network.variable(spec.name).dataSync() as Float32Array));
-          for (const slot of t.stateForCheckpoint().slots) saved.set(`slot ${slot.name}`, digest(slot.values()));
+          for (const slot of t.stateForCheckpoint().slots) saved.set(`slot ${slot.name}`, digest(await slot.values()));
           return 'stop' as const;
         },
       },

@@ -95,7 +95,7 @@ describe('mono run', () => {
     expect(await runCommand.run(['broken.mono', '--backend', 'cpu'], broken.io)).toBe(EXIT_PLAN_ERRORS);
     expect(broken.err()).toMatch(/broken\.mono:\d+:\d+: error/);
     await expect(runCommand.run([], capture().io)).rejects.toThrow(UsageError);
-    await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, wasm, cpu/);
+    await expect(runCommand.run(['tiny.mono', '--backend', 'tpu'], capture().io)).rejects.toThrow(/choose one of: node-gpu, node, webgpu, wasm, cpu/);
     await expect(runCommand.run(['tiny.mono', '--seed', 'x'], capture().io)).rejects.toThrow(UsageError);
     // Runtime failures reach the user through main(), which maps them to exit 3.
     const missing = await mono(['run', 'cifar.mono', '--out', 'r2', '--backend', 'cpu'], { cwd: root });
@@ -142,7 +142,7 @@ describe('mono doctor', () => {
     const json = capture();
     expect(await doctorCommand.run(['--json'], json.io)).toBe(EXIT_OK);
     const report = JSON.parse(json.out()) as { backends: { name: string; available: boolean; detail: string }[]; chosen: string; wasmKernels: { kernel: string; status: string }[] };
-    expect(report.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'wasm', 'cpu']);
+    expect(report.backends.map((b) => b.name)).toEqual(['node-gpu', 'node', 'webgpu', 'wasm', 'cpu']);
     expect(report.backends.every((b) => b.detail.length > 0)).toBe(true);
     expect(report.backends.find((b) => b.name === 'cpu')!.available).toBe(true);
     expect(report.wasmKernels.find((k) => k.kernel === 'Conv2DBackpropFilter')?.status).toBe('mono');

@@ -26,38 +26,38 @@ function lossGrads(network: Network, names: string[]): Map<string, Float32Array>
 }
 
 describe('Network', () => {
-  it('initialises deterministically for a seed, differently for another', () => {
+  it('initialises deterministically for a seed, differently for another', async () => {
     const a = new Network(tinyIR(), new Rng(5));
     const b = new Network(tinyIR(), new Rng(5));
     const c = new Network(tinyIR(), new Rng(6));
-    const weights = (n: Network) => n.getWeights().map((w) => Array.from(w.values));
-    expect(weights(a)).toEqual(weights(b));
-    expect(weights(a)).not.toEqual(weights(c));
-    const kernel = a.getWeights().find((w) => w.name === 'c1.kernel')!.values;
+    const weights = async (n: Network) => (await n.getWeights()).map((w) => Array.from(w.values));
+    expect(await weights(a)).toEqual(await weights(b));
+    expect(await weights(a)).not.toEqual(await weights(c));
+    const kernel = (await a.getWeights()).find((w) => w.name === 'c1.kernel')!.values;
     const std = Math.sqrt(kernel.reduce((s, v) => s + v * v, 0) / kernel.length);
     expect(std).toBeGreaterThan(0.2); // he_normal: sqrt(2 / 9) = 0.47
     expect(std).toBeLessThan(0.8);
-    expect(Array.from(a.getWeights().find((w) => w.name === 'bn1.moving_variance')!.values)).toEqual([1, 1, 1, 1]);
+    expect(Array.from((await a.getWeights()).find((w) => w.name === 'bn1.moving_variance')!.values)).toEqual([1, 1, 1, 1]);
     [a, b, c].forEach((n) => n.dispose());
   });
 
-  it("draws each parameter's initial values from its name, not from its place in the IR", () => {
+  it("draws each parameter's initial values from its name, not from its place in the IR", async () => {
     const ir = tinyIR();
     const reordered = tinyIR();
     reordered.parameters.reverse();
     reordered.parameters.unshift({ ...reordered.parameters.find((p) => p.name === 'c1.kernel')!, name: 'extra.kernel' });
     const a = new Network(ir, new Rng(5));
     const b = new Network(reordered, new Rng(5));
-    const values = (n: Network) => new Map(n.getWeights().map((w) => [w.name, Array.from(w.values)]));
-    const before = values(a);
-    const after = values(b);
+    const values = async (n: Network) => new Map((await n.getWeights()).map((w) => [w.name, Array.from(w.values)]));
+    const before = await values(a);
+    const after = await values(b);
     for (const [name, v] of before) expect(after.get(name)).toEqual(v);
     expect(after.get('extra.kernel')).not.toEqual(before.get('c1.kernel'));
     a.dispose();
     b.dispose();
   });
 
-  it('shares one variable per shared group and sums the gradients of its uses', () => {
+  it('shares one variable per shared group and sums the gradients of its uses', async () => {
     const shared = tinyIR({ shared: true });
     const tiedNet = new Network(shared, new Rng(1));
     expect(shared.parameters.filter((p) => p.name === 'shared.kernel')).toHaveLength(1);
@@ -66,7 +66,7 @@ describe('Network', () => {
     untied.parameters.push({ ...untied.parameters.find((p) => p.name === 'shared.kernel')!, name: 'copy.kernel' });
     untied.nodes.find((n) => n.id === 's2')!.params = ['copy.kernel'];
     const untiedNet = new Network(untied, new Rng(1));
-    untiedNet.setWeights([{ ...tiedNet.getWeights().find((w) => w.name === 'shared.kernel')!, name: 'copy.kernel' }]);
+    untiedNet.setWeights([{ ...(await tiedNet.getWeights()).find((w) => w.name === 'shared.kernel')!, name: 'copy.kernel' }]);
     const tied = lossGrads(tiedNet, ['shared.kernel']).get('shared.kernel')!;
     const parts = lossGrads(untiedNet, ['shared.kernel', 'copy.kernel']);
     const sum = parts.get('shared.kernel')!.map((g, i) => g + parts.get('copy.kernel')![i]!);

@@ -64,9 +64,9 @@ describe('the memory model on wasm', () => {
         const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
         try {
           // tf.profile hands back the same object every time: read each peak before the next profile.
-          const step = (await tf.profile(() => void trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1))).peakBytes;
+          const step = (await tf.profile(async () => void (await trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
           const estimate = estimateAt(phaseMemoryModel(ir, phase), BATCH).peakBytes;
-          const evaluation = (await tf.profile(() => void evaluate(network, graph, holdout, 500))).peakBytes;
+          const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;
           report.push(`${phase.name}: step ${step}, estimate ${estimate}, evaluation ${evaluation}`);
           expect(Math.abs(estimate / step - 1), report.join('\n')).toBeLessThanOrEqual(0.25);
           expect(evaluation, report.join('\n')).toBeLessThanOrEqual(step);

@@ -61,7 +61,7 @@ schedule {
   it('finds every eigenvalue, multiplicities included, the trace, and a zero mean gradient', async () => {
     const ir = compileIR(plan);
     const network = new Network(ir, runRngs(1).init);
-    network.setWeights(network.getWeights().map((w) => ({ ...w, values: new Float32Array(w.values.length) })));
+    network.setWeights((await network.getWeights()).map((w) => ({ ...w, values: new Float32Array(w.values.length) })));
     const phase = ir.phases[0]!;
     const stats = await probeGradientNoise(network, phaseGraph(network, phase), factorial(), phase.noiseProbe!);
     const main = stats['main']!;
@@ -108,7 +108,7 @@ describe('the noise probe in training', () => {
       const network = new Network(ir, runRngs(7).init);
       const lines: EpochMetrics[] = [];
       await new Trainer({ network, data, seed: 7, hooks: { onEpoch: (m) => void lines.push(m) } }).run();
-      const weights = network.getWeights();
+      const weights = await network.getWeights();
       network.dispose();
       return { lines, weights };
     };

@@ -51,8 +51,8 @@ function replayMiRule(mis: number[], rule: { max: number; min: number; threshold
   return lrs;
 }
 
-const holdoutMi = (network: Network, data: LoadedData, partition: string) => {
-  const evaluation = evaluate(network, ownHeadGraph(network, partition)!, data.holdout, 500);
+const holdoutMi = async (network: Network, data: LoadedData, partition: string) => {
+  const evaluation = await evaluate(network, ownHeadGraph(network, partition)!, data.holdout, 500);
   return mutualInformation(confusionCounts(evaluation.predicted, data.holdout.labels, network.ir.classes), network.ir.classes).normalized;
 };
 
@@ -62,7 +62,7 @@ describe('MI-driven lr through the trainer', () => {
     const ir = tinyIR({ epochs: [5, 1], noise: 0.6, lr: { type: 'mi', ...rule, start: null, boundsFrom: 'plan' } });
     // The baseline: p1's proxy head on the hold-out data before any step (same seed, same initial weights).
     const fresh = new Network(ir, runRngs(1).init);
-    const baseline = holdoutMi(fresh, await loadData(ir.data), 'p1');
+    const baseline = await holdoutMi(fresh, await loadData(ir.data), 'p1');
     fresh.dispose();
     const { network, metrics } = await train(ir);
     const p1 = metrics.filter((m) => m.phase === 'p1');
@@ -101,7 +101,7 @@ describe('layer-wise MI lr', () => {
     }
     expect(finetune.some((m) => m.lr_groups['p1'] !== m.lr_groups['p2'])).toBe(true);
     // The logged p1 MI is its proxy head's on the hold-out data (weights as after the last epoch).
-    expect(finetune[3]!.mi_groups!['p1']).toBeCloseTo(holdoutMi(network, data, 'p1'), 12);
+    expect(finetune[3]!.mi_groups!['p1']).toBeCloseTo(await holdoutMi(network, data, 'p1'), 12);
     network.dispose();
   });
 });
@@ -152,15 +152,15 @@ describe('LR range test', () => {
     const ir = tinyIR({ epochs: [1, 1], examples: 160, holdout: 20 });
     const data = await loadData(ir.data);
     const network = new Network(ir, runRngs(1).init);
-    const before = network.getWeights();
-    const result = lrRangeTest(network, data, ir.phases[0]!, new Rng(5), { steps: 60, from: 1e-5, to: 100 });
+    const before = await network.getWeights();
+    const result = await lrRangeTest(network, data, ir.phases[0]!, new Rng(5), { steps: 60, from: 1e-5, to: 100 });
     expect(result.points.length).toBeGreaterThan(5);
     expect(result.points.length).toBeLessThanOrEqual(60);
     for (let i = 1; i < result.points.length; i++) expect(result.points[i]!.lr).toBeGreaterThan(result.points[i - 1]!.lr);
     expect(result.points[0]!.lr).toBeCloseTo(1e-5, 12);
     expect(result.bounds.min).toBeLessThan(result.bounds.max);
     expect(result.bounds.max).toBeLessThan(100);
-    expect(network.getWeights()).toEqual(before);
+    expect(await network.getWeights()).toEqual(before);
     network.dispose();
   });
 

@@ -76,7 +76,7 @@ describe("the source's test split", () => {
     try {
       await new Trainer({ network, data, seed: 3, hooks: { onEpoch: (m) => void lines.push(m) } }).run();
       const last = lines[lines.length - 1]!;
-      const direct = evaluate(network, phaseGraph(network, ir.phases[1]!), data.test!, 500);
+      const direct = await evaluate(network, phaseGraph(network, ir.phases[1]!), data.test!, 500);
       expect(last.test_acc).toBe(direct.acc);
       expect(last.test_loss).toBeCloseTo(direct.loss, 6);
     } finally {

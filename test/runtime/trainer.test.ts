@@ -17,8 +17,8 @@ async function setup(ir: IR, seed = 1): Promise<{ network: Network; data: Loaded
   return { network: new Network(ir, runRngs(seed).init), data };
 }
 
-const snapshot = (network: Network, filter: (name: string) => boolean) =>
-  new Map(network.getWeights().filter((w) => filter(w.name)).map((w) => [w.name, w.values]));
+const snapshot = async (network: Network, filter: (name: string) => boolean) =>
+  new Map((await network.getWeights()).filter((w) => filter(w.name)).map((w) => [w.name, w.values]));
 
 describe('Trainer', () => {
   it('learns a separable synthetic set partition by partition (> 90% hold-out)', async () => {
@@ -52,20 +52,20 @@ describe('Trainer', () => {
       data,
       seed: 1,
       hooks: {
-        onEpoch: (m) => {
+        onEpoch: async (m) => {
           if (m.phase === 'p1') {
-            p1AfterPhase1 = snapshot(network, isP1);
-            p2AfterPhase1 = snapshot(network, isP2);
+            p1AfterPhase1 = await snapshot(network, isP1);
+            p2AfterPhase1 = await snapshot(network, isP2);
           }
         },
       },
     }).run();
-    const p1Now = snapshot(network, isP1);
+    const p1Now = await snapshot(network, isP1);
     expect(p1Now.size).toBe(5);
     for (const [name, values] of p1Now) expect(values, name).toEqual(p1AfterPhase1!.get(name));
     // the active partition's weights and its BatchNorm statistics did change
     for (const name of ['c2.kernel', 'bn2.gamma', 'bn2.moving_mean', 'bn2.moving_variance', 'out.kernel']) {
-      expect(snapshot(network, (n) => n === name).get(name), name).not.toEqual(p2AfterPhase1!.get(name));
+      expect((await snapshot(network, (n) => n === name)).get(name), name).not.toEqual(p2AfterPhase1!.get(name));
     }
     network.dispose();
   });
@@ -118,11 +118,11 @@ describe('Trainer', () => {
     const ir = tinyIR({ epochs: [1, 1], finetune: 1, lr: { type: 'layerwise', by: 'mi', max: 0.1, min: 0.001, threshold: 0.01 } });
     const { network, data } = await setup(ir);
     const metrics: EpochMetrics[] = [];
-    const before = snapshot(network, () => true);
+    const before = await snapshot(network, () => true);
     await new Trainer({ network, data, seed: 1, hooks: { onEpoch: (m) => void metrics.push(m) } }).run();
     expect(metrics.map((m) => m.phase)).toEqual(['p1', 'p2', 'finetune']);
     expect(metrics[2]!.head).toBe('network');
-    const after = snapshot(network, () => true);
+    const after = await snapshot(network, () => true);
     expect(after.get('c1.kernel')).not.toEqual(before.get('c1.kernel'));
     network.dispose();
   });

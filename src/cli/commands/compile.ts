@@ -7,7 +7,10 @@ import { renderSummary, summarizeIR } from '../../summary/index.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
+import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
+import { readBenchCache } from '../../runtime/throughput-cache.js';
 import { defaultMemoryLimit, givenMemoryLimit, parseMemorySize, withMemoryWarnings } from '../memory.js';
+import { timeEstimateJson, timeEstimateLines } from '../time-estimate.js';
 
 const EMIT_TARGETS = ['ir'] as const;
 
@@ -17,13 +20,14 @@ const options = {
   emit: { type: 'string' },
   set: { type: 'string', multiple: true },
   memory: { type: 'string' },
+  backend: { type: 'string' },
   output: { type: 'string', short: 'o' },
 } as const;
 
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'check a plan and print its dry-run summary (shapes, params, FLOPs, memory, phases) or its IR',
-  help: `Usage: mono compile PLAN [--dry-run] [--json] [--emit ir] [--memory SIZE] [--set NAME=VALUE]... [-o FILE]
+  help: `Usage: mono compile PLAN [--dry-run] [--json] [--emit ir] [--memory SIZE] [--backend NAME] [--set NAME=VALUE]... [-o FILE]
 
 Checks PLAN (all errors at once, as file:line:col: error: message) and lowers it to
 the execution graph. Never allocates weights: a 437M-parameter plan takes well under a second.
@@ -36,13 +40,17 @@ Options:
                      trainable parameters, FLOPs and activation memory per section and per
                      partition (proxy heads apart), the phase timeline, and per phase the
                      estimated peak memory of a training step, whether it fits, and the
-                     largest batch that does
+                     largest batch that does; then the estimated time per step, per epoch
+                     and for the whole run
   --json             print the summary as JSON (params.total, params.byPartition, params.heads,
                      flopsPerExample, activationBytes, sections, partitions, phases, memory, ...)
   --emit ir          print the IR (execution graph) as JSON instead of the summary
   --memory SIZE      hold the phases' memory against SIZE (24GiB, 512MiB, 8GB) instead of the
                      wasm backend's: the summary says per phase whether it fits and the
                      largest batch that does
+  --backend NAME     estimate the time on NAME's throughput as mono doctor --bench measured it
+                     (default: the backend doctor chose when it last measured; without any
+                     measurement, mono's default for wasm, which the summary says it is)
   --set NAME=VALUE   override a plan param; VALUE is a mono expression (repeatable)
   -o, --output FILE  write the output to FILE instead of stdout
   -h, --help         show this help
@@ -66,6 +74,10 @@ Examples:
       throw new UsageError('--json applies to the dry-run summary; --emit ir already prints JSON');
     if (values.emit !== undefined && values.memory !== undefined)
       throw new UsageError('--memory applies to the dry-run summary; --emit ir prints the IR');
+    if (values.emit !== undefined && values.backend !== undefined)
+      throw new UsageError('--backend applies to the dry-run summary; --emit ir prints the IR');
+    if (values.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(values.backend))
+      throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
     const memoryLimit = values.memory !== undefined ? givenMemoryLimit(parseMemorySize(values.memory), values.memory) : defaultMemoryLimit();
     const set = parseSetOverrides(values.set);
 
@@ -82,7 +94,11 @@ Examples:
     if (values.emit === 'ir') output = JSON.stringify(result.ir, null, 2) + '\n';
     else {
       const summary = summarizeIR(result.ir, { memoryLimit });
-      output = values.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary);
+      // The throughput mono doctor --bench measured (a small JSON file; no TensorFlow.js).
+      const bench = readBenchCache(io.env);
+      output = values.json
+        ? JSON.stringify({ ...summary, time: timeEstimateJson(result.ir, bench, values.backend) }, null, 2) + '\n'
+        : renderSummary(summary) + '\n' + timeEstimateLines(result.ir, bench, values.backend).join('\n') + '\n';
     }
 
     if (values.output === undefined) {

@@ -12,6 +12,7 @@ import {
   ProgressReporter,
   readLrFindBounds,
   readRunInfo,
+  readBenchCache,
   readRunPlan,
   requireUsableLrFindBounds,
   RunInterrupted,
@@ -20,6 +21,7 @@ import {
   type BackendChoice,
   type TrainOptions,
 } from '../../runtime/index.js';
+import { longRunWarning } from '../time-estimate.js';
 import { expectPositionals, optionalInteger, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../command.js';
 import { plural, readInputFile, reportDiagnostics, shownPath, sourcesWithOverrides } from '../io.js';
@@ -107,6 +109,11 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
       warning: (text) => {
         progress.clear();
         io.stderr.write(`mono run: warning: ${text}\n`);
+      },
+      // A new run that would take more than a day on this backend says so before it starts.
+      backendChosen: (backend) => {
+        const long = resumeDir === undefined ? longRunWarning(ir, backend, readBenchCache(io.env)) : undefined;
+        if (long !== undefined) io.stderr.write(`mono run: warning: ${long}\n`);
       },
       started: (start) => {
         const from =

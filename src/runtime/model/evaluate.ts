@@ -92,7 +92,8 @@ export async function evaluateRun(options: EvaluateOptions): Promise<RunEvaluati
   try {
     const last = ir.partitions[ir.partitions.length - 1]!.name;
     const heads = [last, ...ir.partitions.filter((p) => p.head && p.name !== last).map((p) => p.name)];
-    const outputs = heads.map((partition) => ({ partition, result: evaluate(network, ownHeadGraph(network, partition)!, split, 500) }));
+    const outputs = [];
+    for (const partition of heads) outputs.push({ partition, result: await evaluate(network, ownHeadGraph(network, partition)!, split, 500) });
     const own = outputs[0]!.result;
     confusion = confusionCounts(own.predicted, split.labels, ir.classes);
     loss = own.loss;

@@ -1,8 +1,10 @@
-// Shared helpers: run the same computation on the wasm and cpu backends and
-// compare with an error relative to the largest reference magnitude.
+// Shared helpers: run the same computation on the wasm (or webgpu) and cpu backends
+// and compare with an error relative to the largest reference magnitude.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initWasmBackend } from '../../../src/runtime/kernels/wasm-setup.js';
+
+export type TestBackend = 'cpu' | 'wasm' | 'webgpu';
 
 export interface HostTensor {
   shape: number[];
@@ -17,17 +19,28 @@ export function fromHost(h: HostTensor): tf.Tensor {
   return tf.tensor(h.values, h.shape, 'float32');
 }
 
-/** Runs `compute` on `backend` with inputs copied in; returns its outputs as host arrays. */
-export async function runOn(backend: 'cpu' | 'wasm', inputs: HostTensor[],
-  compute: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<HostTensor[]> {
+async function activate(backend: TestBackend): Promise<void> {
   if (backend === 'wasm') await initWasmBackend();
-  else await tf.setBackend('cpu');
-  let outputs: HostTensor[] = [];
-  tf.tidy(() => {
-    const result = compute(...inputs.map(fromHost));
-    outputs = (Array.isArray(result) ? result : [result]).map(toHost);
-  });
-  return outputs;
+  else if (backend === 'webgpu') {
+    const { initWebgpuBackend } = await import('../../../src/runtime/kernels/webgpu/setup.js');
+    await initWebgpuBackend({ allowCpu: true });
+  } else await tf.setBackend('cpu');
+}
+
+/**
+ * Runs `compute` on `backend` with inputs copied in; returns its outputs as host
+ * arrays (read asynchronously: webgpu has no synchronous read in Node).
+ */
+export async function runOn(backend: TestBackend, inputs: HostTensor[],
+  compute: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<HostTensor[]> {
+  await activate(backend);
+  const result = tf.tidy(() => compute(...inputs.map(fromHost)));
+  const tensors = Array.isArray(result) ? result : [result];
+  try {
+    return await Promise.all(tensors.map(async (t) => ({ shape: t.shape.slice(), values: Float32Array.from(await t.data()) })));
+  } finally {
+    tf.dispose(tensors);
+  }
 }
 
 /** max |got - want| / max |want| (0 when both are all zero). */
@@ -56,10 +69,10 @@ export function randomHost(shape: number[], seed: number): HostTensor {
   return { shape, values };
 }
 
-/** Outputs on wasm and cpu and their largest relative error. */
+/** Outputs on `backend` (wasm by default) and cpu and their largest relative error. */
 export async function compareBackends(inputs: HostTensor[],
-  compute: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<number> {
-  const got = await runOn('wasm', inputs, compute);
+  compute: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[], backend: TestBackend = 'wasm'): Promise<number> {
+  const got = await runOn(backend, inputs, compute);
   const want = await runOn('cpu', inputs, compute);
   return Math.max(...want.map((w, i) => relativeError(got[i]!, w)));
 }
