@@ -7,5 +7,7 @@ import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
 import { runCommand } from './run.js';
+import { sweepCommand } from './sweep.js';
+import { workerCommand } from './worker.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, sweepCommand, workerCommand, fmtCommand, dataCommand, doctorCommand];
