@@ -109,7 +109,8 @@ export async function connectRedis(url: string): Promise<Redis> {
     ]);
   } catch (error) {
     client.disconnect();
-    throw new QueueFailure(`cannot reach Redis at ${url}: ${(error as Error).message}`);
+    // ioredis rejects with "Connection is closed."; the socket's own error says why.
+    throw new QueueFailure(`cannot reach Redis at ${url}: ${(lastError ?? (error as Error)).message}`);
   }
   return client;
 }
@@ -331,6 +332,8 @@ async function collectArtifacts(runDir: string): Promise<ArtifactFile[]> {
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const connection = await connectRedis(options.url);
   const running = new Set<RunningTrial>();
+  /** Trials by job id, and whether this worker lost the job's lock (the queue gave it to another worker). */
+  const byJob = new Map<string, { child: RunningTrial; lost: boolean }>();
   const { workerName, say } = options;
 
   const processor = async (job: Job<TrialJob, TrialJobResult>, token?: string): Promise<TrialJobResult> => {
@@ -349,6 +352,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const logStart = await fs.stat(logFile).then((s) => s.size, () => 0);
     const child = await startTrial({ planFile, set: data.set, seed: data.seed, backend: data.backend, runDir, logFile, threads: options.threads, worker: workerName, cwd: options.cwd });
     running.add(child);
+    const entry = { child, lost: false };
+    byJob.set(job.id!, entry);
     const mode = shared ? 'shared' : 'artifacts';
     await job.log(JSON.stringify({ event: 'start', worker: workerName, mode, resumedFrom: child.resumedFrom, at: new Date().toISOString() } satisfies HistoryEvent));
     say(`${workerName}: ${child.resumedFrom !== null ? `resume ${data.trialId} from its checkpoint after ${child.resumedFrom} epochs` : `start ${data.trialId}`} (sweep ${data.sweepId}, ${mode} folder ${runDir})`);
@@ -364,6 +369,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     } finally {
       clearInterval(heartbeat);
       running.delete(child);
+      byJob.delete(job.id!);
+    }
+    if (entry.lost) {
+      // Another worker has it now; this one may neither complete nor fail it.
+      say(`${workerName}: ${data.trialId}: lock lost (no heartbeat within the lock timeout); left to the worker that took it over`);
+      throw new Error(`${workerName} lost the lock of ${data.trialId}`);
     }
     await job.log(JSON.stringify({ event: 'exit', worker: workerName, code: exit.code, signal: exit.signal, seconds: exit.seconds, at: new Date().toISOString() } satisfies HistoryEvent));
     if (options.signal.aborted) {
@@ -401,6 +412,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     autorun: false,
   });
   worker.on('error', (error) => say(`${workerName}: queue error: ${error.message}`));
+  // A lock that could not be renewed in time (a stalled event loop, a lost connection): the
+  // stalled-job check hands the trial to another worker, so this one must stop its copy at once.
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const id of jobIds) {
+      const entry = byJob.get(id);
+      if (!entry) continue;
+      entry.lost = true;
+      entry.child.stop(2000);
+    }
+  });
   const stop = () => {
     for (const child of running) child.stop();
     void worker.close();

@@ -101,10 +101,12 @@ describe('experiment plans', () => {
     for (const dataset of DATASETS) {
       for (const arm of ARMS) expect(readFileSync(new URL(`../../docs/experiments/plans/${dataset}-${arm}.mono`, import.meta.url), 'utf8')).toBe(planText(arm, dataset, FULL_SIZE));
       expect(readFileSync(new URL(`../../docs/experiments/${dataset}-tune.sweep`, import.meta.url), 'utf8')).toBe(sweepText(dataset, 'tune'));
-      const evaluation = sweepText(dataset, 'eval');
-      const file = new URL(`../../docs/experiments/${dataset}.sweep`, import.meta.url);
-      if (evaluation === null) expect(existsSync(file)).toBe(false);
-      else expect(readFileSync(file, 'utf8')).toBe(evaluation);
+      for (const [stage, name] of [['edge', `${dataset}-tune-edge`], ['eval', dataset]] as const) {
+        const text = sweepText(dataset, stage);
+        const file = new URL(`../../docs/experiments/${name}.sweep`, import.meta.url);
+        if (text === null) expect(existsSync(file)).toBe(false);
+        else expect(readFileSync(file, 'utf8')).toBe(text);
+      }
     }
   });
 

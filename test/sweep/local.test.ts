@@ -3,7 +3,7 @@
  * the checks before anything runs. Tiny plans on synthetic data, cpu backend.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,17 @@ describe('mono sweep: checks before anything runs', () => {
     const result = await mono(args, { cwd: root });
     expect(result.code).toBe(2);
     expect(result.stderr.split('\n')[0]).toBe(`mono ${args[0]}: ${message}`);
+  });
+
+  it('resumes a queue sweep only on a queue', async () => {
+    const record = await readSweep(path.join(root, 'g'));
+    await mkdir(path.join(root, 'q'));
+    await writeFile(path.join(root, 'q', 'sweep.json'), JSON.stringify({ ...record, queue: { url: 'redis://10.0.0.5:6379', name: 'mono-trials' } }));
+    const local = await mono(['sweep', '--resume', 'q', '--workers', '2'], { cwd: root });
+    expect(local.code).toBe(2);
+    expect(local.stderr.split('\n')[0]).toBe("mono sweep: this sweep runs on the queue at redis://10.0.0.5:6379: to run its trials here, start 'mono worker --queue redis://10.0.0.5:6379' on this machine");
+    const threads = await mono(['sweep', '--resume', 'q', '--threads', '2'], { cwd: root });
+    expect(threads.stderr.split('\n')[0]).toBe("mono sweep: --threads sets local trials' threads; on a queue each mono worker has its own --threads");
   });
 
   it('refuses to resume a folder that is not a sweep, and a sweep whose plan changed (exit 3)', async () => {

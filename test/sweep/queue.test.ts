@@ -112,4 +112,26 @@ describe.skipIf(skip)('sweeps on a BullMQ queue', () => {
     expect(table).toMatch(/\| 2 \| c[12]: width=[23] \| 2 \| [\d.]+ ± [\d.]+ \([\d.]+-[\d.]+\) \|/);
     expect((await readFile(path.join(root, 'sw', 'results.csv'), 'utf8')).trim().split('\n')).toHaveLength(5);
   }, 180_000);
+
+  it('sends a run folder back as artifacts from a worker that does not share the sweep folder', async () => {
+    const url = redis!.url;
+    const queueArgs = ['--queue', url, '--queue-name', 'test-artifacts'];
+    const sweep = start(['sweep', 'tiny.mono', '--set', 'p2_epochs=1', '--backend', 'cpu', ...queueArgs, '--out', 'art']);
+    const worker = start(['worker', ...queueArgs, '--name', 'remote', '--artifacts', '--work-dir', 'elsewhere']);
+    const result = await sweep.done;
+    expect(result.code).toBe(0);
+    const record = await readSweep(path.join(root, 'art'));
+    const trial = record.trials[0]!;
+    expect(trial).toMatchObject({ state: 'done', worker: 'remote', attempts: 1 });
+    // The worker ran it in its own folder, and the sweep got the files (not the checkpoint).
+    const local = path.join(root, 'elsewhere', record.id, 'trials', trial.id);
+    expect(existsSync(path.join(local, 'checkpoint.bin'))).toBe(true);
+    const returned = trialDir(path.join(root, 'art'), trial.id);
+    expect(existsSync(path.join(returned, 'checkpoint.bin'))).toBe(false);
+    expect(await readFile(path.join(returned, 'metrics.jsonl'), 'utf8')).toBe(await readFile(path.join(local, 'metrics.jsonl'), 'utf8'));
+    for (const file of ['plan.mono', 'ir.json', 'run.json', 'metrics.svg']) expect(existsSync(path.join(returned, file))).toBe(true);
+    expect(trial.result!.epochs).toBe(2);
+    expect(await readFile(trialLog(path.join(root, 'art'), trial.id), 'utf8')).toMatch(/^=== .* remote: mono run /m);
+    expect(worker.stdout()).toMatch(/remote: start c1-s- \(sweep \S+, artifacts folder /);
+  }, 120_000);
 });

@@ -17,7 +17,7 @@ import { freshTrial, newSweepId, readSweep, SWEEP_FILE, SWEEP_FORMAT, tally, wri
 import type { ParsedSpec } from '../../sweep/spec.js';
 import { expectPositionals, optionalInteger, parseCommandArgs } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type CommandIO } from '../command.js';
-import { readInputFile, reportDiagnostics, shownPath } from '../io.js';
+import { plural, readInputFile, reportDiagnostics, shownPath } from '../io.js';
 
 /** Exit code of a sweep stopped by Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
@@ -81,6 +81,11 @@ export async function sweepAction(args: string[], io: CommandIO): Promise<number
   }
   if (values.queue !== undefined) record.queue = { url: values.queue, name: values['queue-name'] ?? (await import('../../sweep/queue.js')).DEFAULT_QUEUE_NAME };
   else if (values['queue-name'] !== undefined) throw new UsageError('--queue-name needs --queue');
+  if (record.queue && values.workers !== undefined) {
+    // Its trials may be running on workers right now: two runners on one run folder would clash.
+    throw new UsageError(`this sweep runs on the queue at ${record.queue.url}: to run its trials here, start 'mono worker --queue ${record.queue.url}' on this machine`);
+  }
+  if (record.queue && values.threads !== undefined) throw new UsageError("--threads sets local trials' threads; on a queue each mono worker has its own --threads");
 
   await writeSweep(dir, record);
   const where = shownPath(io.cwd, dir);
@@ -91,7 +96,7 @@ export async function sweepAction(args: string[], io: CommandIO): Promise<number
   const localWorkers = Math.max(1, Math.min(workers ?? cores, open));
   const perTrial = threads ?? Math.max(1, Math.floor(cores / localWorkers));
   display.event(
-    `mono sweep: ${record.name}: ${record.trials.length} trials (${record.configs.length} configurations), ${open} to run, into ${where}` +
+    `mono sweep: ${record.name}: ${plural(record.trials.length, 'trial')} (${plural(record.configs.length, 'configuration')}), ${open} to run, into ${where}` +
       (record.queue ? `; on queue '${record.queue.name}' at ${record.queue.url}` : `; ${localWorkers} at a time on this machine, ${perTrial} thread${perTrial === 1 ? '' : 's'} each`),
   );
 
@@ -133,7 +138,7 @@ export async function sweepAction(args: string[], io: CommandIO): Promise<number
     io.stdout.write(`mono sweep: done with failures: ${counts.done} of ${record.trials.length} trials finished${bestText}. ${results}\n`);
     return EXIT_RUNTIME;
   }
-  io.stdout.write(`mono sweep: done: ${counts.done} trials${bestText}. ${results}\n`);
+  io.stdout.write(`mono sweep: done: ${plural(counts.done, 'trial')}${bestText}. ${results}\n`);
   return EXIT_OK;
 }
 
@@ -217,7 +222,7 @@ function argvOf(values: Values): string[] {
 /** --dry-run: the configurations and trials, one a line. */
 function printTrials(sweep: ExpandedSweep, io: CommandIO): void {
   const varied = variedParams(sweep);
-  io.stdout.write(`${sweep.trials.length} trials, ${sweep.configs.length} configurations:\n`);
+  io.stdout.write(`${plural(sweep.trials.length, 'trial')}, ${plural(sweep.configs.length, 'configuration')}:\n`);
   for (const trial of sweep.trials) {
     const config = sweep.configs.find((c) => c.id === trial.config)!;
     const arm = sweep.arms.find((a) => a.name === trial.arm)!;
