@@ -63,15 +63,17 @@ function triedLrs(records: readonly SweepRecord[], arm: string): Tried[] {
 /** Stage 1 as a table: per arm, the final hold-out accuracy at each lr; the chosen one in bold. */
 function tuningTable(dataset: Dataset, records: readonly SweepRecord[]): string {
   const seeds = [...new Set(records.flatMap((r) => r.trials.map((t) => t.seed)))].join(', ');
-  const lines = [`### ${DATASET_INFO[dataset].label}: tuning (seed ${seeds})`, '', '| arm | final hold-out accuracy, % at each lr tried (best in bold) |', '|---|---|'];
+  const lines = [`### ${DATASET_INFO[dataset].label}: tuning (seed ${seeds})`, '', '| arm | final hold-out accuracy, % at each lr tried (the chosen lr in bold: the best, the smaller on a tie) |', '|---|---|'];
   for (const arm of ARMS) {
     const scored = triedLrs(records, arm);
     if (scored.length === 0) continue;
     const best = Math.max(...scored.map((s) => s.acc ?? -1));
-    const cells = scored.map((s) => {
+    // The chosen lr: the best, the smaller one on a tie.
+    const chosen = scored.findIndex((s) => s.acc === best);
+    const cells = scored.map((s, i) => {
       const value = s.failed ? 'failed' : s.acc === null ? '-' : (100 * s.acc).toFixed(1);
       const text = `lr ${s.lr}: ${value}`;
-      return s.acc === best ? `**${text}**` : text;
+      return i === chosen ? `**${text}**` : text;
     });
     lines.push(`| ${ARM_LABELS[arm]} | ${cells.join(', ')} |`);
   }
