@@ -158,6 +158,7 @@ export function unsupportedByReplica(ir: IR): string | undefined {
   for (const phase of ir.phases) {
     const problem = scheduleProblem(phase.lr) ?? scheduleProblem(phase.momentum);
     if (problem) return `phase ${phase.name}: the PyTorch replica does not rebuild ${problem}`;
+    if (phase.optimizer.type === 'rmsprop') return `phase ${phase.name}: the PyTorch replica does not rebuild rmsprop`;
     if (phase.optimizer.type !== 'adam' && phase.optimizer.lars) return `phase ${phase.name}: the PyTorch replica does not rebuild LARS`;
   }
   const augment = ir.data.augment;

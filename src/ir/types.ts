@@ -136,7 +136,8 @@ export interface DataSpec {
 export type OptimizerSpec =
   | { type: 'msgd'; lr: number; momentum: number; weightDecay: number; lars: LarsSpec | null }
   | { type: 'sgd'; lr: number; momentum: 0; weightDecay: number; lars: LarsSpec | null }
-  | { type: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number };
+  | { type: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
+  | { type: 'rmsprop'; lr: number; rho: number; epsilon: number; momentum: number; weightDecay: number };
 
 export interface LarsSpec {
   /** Trust coefficient: local lr = eta * ||w|| / (||g|| + wd * ||w||). */

@@ -27,7 +27,7 @@ export interface OptimizedParam {
 /** The values the schedules give for one step. */
 export interface StepHyper {
   lr: number;
-  /** Heavy-ball momentum (msgd); beta1 for adam; ignored by sgd. */
+  /** Heavy-ball momentum (msgd, rmsprop); beta1 for adam; ignored by sgd. */
   momentum: number;
   /** Per-group lr that replaces `lr` for a group's parameters (layer-wise MI lr); undefined keeps `lr`. */
   lrOfGroup?: (group: string) => number | undefined;
@@ -66,9 +66,9 @@ export function lrMultiplierOf(param: Pick<OptimizedParam, 'name' | 'lrMult' | '
 interface ParamSlots {
   param: OptimizedParam;
   multiplier: number;
-  /** msgd: velocity v = theta - theta_prev; adam: first moment. */
+  /** msgd: velocity v = theta - theta_prev; adam: first moment; rmsprop (momentum > 0): momentum buffer. */
   first?: tf.Variable;
-  /** adam: second moment. */
+  /** adam: second moment; rmsprop: running mean of g^2. */
   second?: tf.Variable;
 }
 
@@ -81,6 +81,9 @@ interface ParamSlots {
  * (1 when either norm is 0).
  * adam: decoupled weight decay (AdamW): theta' = theta - lr*(m^/(sqrt(v^) + eps) + wd*theta),
  * so the decay is not rescaled by the adaptive denominator.
+ * rmsprop (Tieleman & Hinton; as PyTorch's RMSprop, centered off): d = g + wd*theta (L2
+ * through the gradient, as PyTorch), s' = rho*s + (1-rho)*d^2, u = d / (sqrt(s') + eps);
+ * without momentum theta' = theta - lr*u, with it b' = mu*b + u, theta' = theta - lr*b'.
  */
 export class Optimizer {
   readonly spec: OptimizerSpec;
@@ -93,8 +96,8 @@ export class Optimizer {
     this.spec = spec;
     this.params = params.map((param) => {
       const slots: ParamSlots = { param, multiplier: lrMultiplierOf(param, lrMultipliers) };
-      if (spec.type === 'msgd' || spec.type === 'adam') slots.first = zeroSlot(param.variable);
-      if (spec.type === 'adam') slots.second = zeroSlot(param.variable);
+      if (spec.type === 'msgd' || spec.type === 'adam' || (spec.type === 'rmsprop' && spec.momentum > 0)) slots.first = zeroSlot(param.variable);
+      if (spec.type === 'adam' || spec.type === 'rmsprop') slots.second = zeroSlot(param.variable);
       return slots;
     });
   }
@@ -119,6 +122,7 @@ export class Optimizer {
       const lr = (groupLr ?? hyper.lr) * slots.multiplier;
       tf.tidy(() => {
         if (spec.type === 'adam') this.adamStep(slots, grad, lr, hyper.momentum, spec.beta2, spec.epsilon, spec.weightDecay);
+        else if (spec.type === 'rmsprop') this.rmspropStep(slots, grad, lr, hyper.momentum, spec.rho, spec.epsilon, spec.weightDecay);
         else this.sgdStep(slots, grad, lr, spec.type === 'msgd' ? hyper.momentum : 0, spec.weightDecay, spec.lars?.eta);
       });
     }
@@ -209,5 +213,20 @@ export class Optimizer {
     let direction = tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
     if (weightDecay > 0) direction = tf.add(direction, tf.mul(theta, weightDecay));
     theta.assign(tf.sub(theta, tf.mul(direction, lr)));
+  }
+
+  private rmspropStep(slots: ParamSlots, grad: tf.Tensor, lr: number, momentum: number, rho: number, epsilon: number, weightDecay: number): void {
+    const theta = slots.param.variable;
+    const meanSquare = slots.second!;
+    const direction = weightDecay > 0 ? tf.add(grad, tf.mul(theta, weightDecay)) : grad;
+    const s = tf.add(tf.mul(meanSquare, rho), tf.mul(tf.square(direction), 1 - rho));
+    meanSquare.assign(s);
+    let update = tf.div(direction, tf.add(tf.sqrt(s), epsilon));
+    // The buffer exists only when the spec's momentum is > 0; a momentum schedule then drives mu.
+    if (slots.first) {
+      update = tf.add(tf.mul(slots.first, momentum), update);
+      slots.first.assign(update);
+    }
+    theta.assign(tf.sub(theta, tf.mul(update, lr)));
   }
 }

@@ -213,8 +213,8 @@ function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context
     const name = setting.name.name;
     if (name === 'lr' || name === 'momentum') {
       if (settings.has(name)) continue; // a duplicate, reported by the name checks
-      if (name === 'momentum' && call.callee.name !== 'msgd') {
-        const why = call.callee.name === 'adam' ? 'adam has no momentum to schedule (it uses beta1)' : `${call.callee.name} has no momentum; use msgd`;
+      if (name === 'momentum' && call.callee.name !== 'msgd' && call.callee.name !== 'rmsprop') {
+        const why = call.callee.name === 'adam' ? 'adam has no momentum to schedule (it uses beta1)' : `${call.callee.name} has no momentum; use msgd (or rmsprop with momentum)`;
         reporter.error('no-momentum', why, setting.name.loc);
         ok = false;
         continue;
@@ -238,7 +238,7 @@ function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context
   if (lrSource) lr = resolveSchedule(lrSource, { target: 'lr', base: baseLr, epochs }, reporter);
   const spec = optimizerSpec(call.callee.name, baseLr, args);
   const momentumSetting = settings.get('momentum');
-  if (momentumSetting && spec.type === 'msgd') momentum = resolveSchedule(momentumSetting, { target: 'momentum', base: spec.momentum, epochs }, reporter);
+  if (momentumSetting && (spec.type === 'msgd' || spec.type === 'rmsprop')) momentum = resolveSchedule(momentumSetting, { target: 'momentum', base: spec.momentum, epochs }, reporter);
   if (lr === undefined || momentum === undefined) return undefined;
   return { spec, lr, momentum, lrMultipliers };
 }
@@ -248,6 +248,8 @@ function optimizerSpec(name: string, lr: number, args: BoundArguments): Optimize
   switch (name) {
     case 'adam':
       return { type: 'adam', lr, beta1: numberArg(args, 'beta1'), beta2: numberArg(args, 'beta2'), epsilon: numberArg(args, 'eps'), weightDecay };
+    case 'rmsprop':
+      return { type: 'rmsprop', lr, rho: numberArg(args, 'rho'), epsilon: numberArg(args, 'eps'), momentum: numberArg(args, 'momentum'), weightDecay };
     case 'sgd': {
       const eta = numberArg(args, 'lars');
       return { type: 'sgd', lr, momentum: 0, weightDecay, lars: eta > 0 ? { eta } : null };

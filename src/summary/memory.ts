@@ -363,8 +363,10 @@ function trainingCost(node: IRNode, sizes: OpSizes, depends: boolean): TrainingC
 const LOSS_VALUES_PER_CLASS = 20;
 
 /** Temporaries of the optimizer's update of one parameter, in copies of that parameter. */
-const OPTIMIZER_TEMPORARIES: Record<OptimizerSpec['type'], number> = { sgd: 4, msgd: 6, adam: 16 };
-const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2 };
+// rmsprop's are not measured: it does about as many elementwise ops as adam, and its two
+// slots count the momentum buffer, which it keeps only with momentum > 0.
+const OPTIMIZER_TEMPORARIES: Record<OptimizerSpec['type'], number> = { sgd: 4, msgd: 6, adam: 16, rmsprop: 16 };
+const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2, rmsprop: 2 };
 
 // ---------------------------------------------------------------- inference (frozen prefix, evaluation)
 

@@ -300,9 +300,13 @@ function describeSource(ir: IR): string {
 export function describeOptimizer(optimizer: OptimizerSpec): string {
   const parts = [`lr ${formatValue(optimizer.lr)}`];
   if (optimizer.type === 'msgd') parts.push(`momentum ${formatValue(optimizer.momentum)}`);
+  if (optimizer.type === 'rmsprop') {
+    parts.push(`rho ${formatValue(optimizer.rho)}`);
+    if (optimizer.momentum !== 0) parts.push(`momentum ${formatValue(optimizer.momentum)}`);
+  }
   if (optimizer.type === 'adam') parts.push(`beta1 ${formatValue(optimizer.beta1)}`, `beta2 ${formatValue(optimizer.beta2)}`);
   if (optimizer.weightDecay !== 0) parts.push(`decay ${formatValue(optimizer.weightDecay)}`);
-  if (optimizer.type !== 'adam' && optimizer.lars) parts.push(`lars ${formatValue(optimizer.lars.eta)}`);
+  if ((optimizer.type === 'msgd' || optimizer.type === 'sgd') && optimizer.lars) parts.push(`lars ${formatValue(optimizer.lars.eta)}`);
   return `${optimizer.type}(${parts.join(', ')})`;
 }
 

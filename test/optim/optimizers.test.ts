@@ -112,6 +112,71 @@ describe('adam', () => {
   });
 });
 
+describe('rmsprop', () => {
+  /** Gradient of sum(a_i / 2 * x_i^2): a * x. */
+  const curvatures = [3, 0.5, 10];
+  const quadratic = (variable: tf.Variable) => new Map([['w', tf.mul(variable, tf.tensor1d(curvatures))]]);
+
+  it('follows d = g + wd*theta, s = rho*s + (1-rho)*d^2, theta -= lr*d/(sqrt(s)+eps), with momentum on the normalised step', () => {
+    for (const momentum of [0, 0.5]) {
+      const spec: OptimizerSpec = { type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum, weightDecay: 0.1 };
+      const w = param('w', [1, -2, 0.5]);
+      const optimizer = new Optimizer(spec, [w]);
+      let theta = [1, -2, 0.5];
+      let s = [0, 0, 0];
+      let b = [0, 0, 0];
+      for (let step = 0; step < 5; step++) {
+        const lr = 0.01 * (1 - 0.1 * step);
+        const grads = quadratic(w.variable);
+        optimizer.step(grads, { lr, momentum });
+        grads.forEach((g) => g.dispose());
+        const d = theta.map((x, i) => curvatures[i]! * x + 0.1 * x);
+        s = s.map((v, i) => 0.9 * v + 0.1 * d[i]! ** 2);
+        const u = d.map((di, i) => di / (Math.sqrt(s[i]!) + 1e-7));
+        b = momentum > 0 ? b.map((v, i) => momentum * v + u[i]!) : u;
+        theta = theta.map((x, i) => x - lr * b[i]!);
+        Array.from(w.variable.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(theta[i]!, 5));
+      }
+      optimizer.dispose();
+      w.variable.dispose();
+    }
+  });
+
+  it("matches torch.optim.RMSprop(lr=0.01, alpha=0.9, eps=1e-7, weight_decay=0.1) over 5 steps", () => {
+    // Printed by PyTorch 1.13 (float64) for theta0 = [1, -2, 0.5] on the same quadratic.
+    const torchValues: Record<number, number[]> = {
+      0: [0.8955067175223583, -1.8945087970193748, 0.39761536654744956],
+      0.5: [0.8252588604033462, -1.8230178499023237, 0.33011519318257193],
+    };
+    for (const momentum of [0, 0.5]) {
+      const w = param('w', [1, -2, 0.5]);
+      const optimizer = new Optimizer({ type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum, weightDecay: 0.1 }, [w]);
+      for (let step = 0; step < 5; step++) optimizer.step(quadratic(w.variable), { lr: 0.01, momentum });
+      Array.from(w.variable.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(torchValues[momentum]![i]!, 5));
+      optimizer.dispose();
+    }
+  });
+
+  it('keeps its mean square and momentum buffer in the state, so a restored optimizer continues identically', async () => {
+    const spec: OptimizerSpec = { type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum: 0.5, weightDecay: 0 };
+    const w1 = param('w', [1, -2, 0.5]);
+    const first = new Optimizer(spec, [w1]);
+    for (let i = 0; i < 3; i++) first.step(quadratic(w1.variable), { lr: 0.01, momentum: 0.5 });
+    const state = await first.getState();
+    expect(state.type).toBe('rmsprop');
+    expect(state.slots.map((slot) => slot.name).sort()).toEqual(['w/first', 'w/second']);
+    const w2 = param('w', Array.from(w1.variable.dataSync()));
+    const second = new Optimizer(spec, [w2]);
+    second.setState(state);
+    first.step(quadratic(w1.variable), { lr: 0.01, momentum: 0.5 });
+    second.step(quadratic(w2.variable), { lr: 0.01, momentum: 0.5 });
+    expect(Array.from(w2.variable.dataSync())).toEqual(Array.from(w1.variable.dataSync()));
+    // Without momentum there is no buffer to keep.
+    const plain = new Optimizer({ ...spec, momentum: 0 }, [param('w', [1])]);
+    expect((await plain.getState()).slots.map((slot) => slot.name)).toEqual(['w/second']);
+  });
+});
+
 describe('lr multipliers and groups', () => {
   it('matches globs on names and section/partition tags', () => {
     expect(globMatch('stage1/*', 'stage1/conv#1/kernel')).toBe(true);
@@ -151,6 +216,7 @@ describe('state and memory', () => {
     for (const spec of [
       { type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 1e-4, lars: { eta: 0.001 } },
       { type: 'adam', lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
+      { type: 'rmsprop', lr: 0.1, rho: 0.9, epsilon: 1e-7, momentum: 0.9, weightDecay: 1e-4 },
     ] satisfies OptimizerSpec[]) {
       const w = param('w', [1, 2, 3]);
       const optimizer = new Optimizer(spec, [w]);

@@ -70,6 +70,19 @@ describe('run sessions', () => {
     expect(comparable(await readMetrics(interrupted))).toEqual(expected);
   });
 
+  it('resumes an rmsprop phase (mean square and momentum buffer in the checkpoint) to the same metrics', async () => {
+    const rmsprop = tinyIR({ epochs: [1, 3], examples: 120, holdout: 30, optimizer: { type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum: 0.5, weightDecay: 1e-4 } });
+    const whole = await newRun('rmsprop-whole', rmsprop);
+    await runSession({ ir: rmsprop, dir: whole, seed: 3 });
+    const interrupted = await newRun('rmsprop-interrupted', rmsprop);
+    await runSession({ ir: rmsprop, dir: interrupted, seed: 3, maxEpochs: 2 });
+    const checkpoint = await readCheckpoint(interrupted);
+    expect(checkpoint.state.optimizer?.type).toBe('rmsprop');
+    expect(new Set(checkpoint.state.optimizer?.slots.map((slot) => slot.name.split('/').pop()))).toEqual(new Set(['first', 'second']));
+    await runSession({ ir: rmsprop, dir: interrupted, seed: 3, resume: checkpoint });
+    expect(comparable(await readMetrics(interrupted))).toEqual(comparable(await readMetrics(whole)));
+  });
+
   it('--init-from loads matching weights only and reports the rest', async () => {
     const dir = await newRun('source', ir);
     await runSession({ ir, dir, seed: 3, maxEpochs: 1 });

@@ -11,7 +11,8 @@ import {
   spread,
   summarize,
 } from '../../scripts/experiment/aggregate.js';
-import { ARMS, FULL_SIZE, planText } from '../../scripts/experiment/plans.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { ARMS, DATASETS, FULL_SIZE, LR_GRID, planText, sweepText } from '../../scripts/experiment/plans.js';
 import { compilePlan } from '../../src/compile.js';
 
 function line(phase: string, epoch: number, valAcc: number | null, extra: Record<string, unknown> = {}): string {
@@ -77,13 +78,39 @@ describe('experiment aggregation', () => {
 });
 
 describe('experiment plans', () => {
-  it('every arm compiles to the same network and phase structure', () => {
-    const shapes = ARMS.map((arm) => {
-      const result = compilePlan(planText(arm, 'mnist', FULL_SIZE), `${arm}.mono`);
-      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-      const ir = result.ir!;
-      return JSON.stringify({ nodes: ir.nodes, parameters: ir.parameters, data: ir.data, phases: ir.phases.map((p) => [p.name, p.epochs, p.trainable]) });
-    });
-    expect(new Set(shapes).size).toBe(1);
+  it('every arm compiles to the same network, data and phase structure', () => {
+    for (const dataset of DATASETS) {
+      const shapes = ARMS.map((arm) => {
+        const result = compilePlan(planText(arm, dataset, FULL_SIZE), `${arm}.mono`);
+        expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        const ir = result.ir!;
+        return JSON.stringify({ nodes: ir.nodes, parameters: ir.parameters, data: ir.data, phases: ir.phases.map((p) => [p.name, p.epochs, p.trainable]) });
+      });
+      expect(new Set(shapes).size).toBe(1);
+    }
+  });
+
+  it('uses the lr param in every phase: the finetune at lr / 5', () => {
+    for (const arm of ARMS) {
+      const ir = compilePlan(planText(arm, 'mnist', FULL_SIZE), `${arm}.mono`, { set: { lr: '0.02' } }).ir!;
+      expect(ir.phases.map((p) => p.optimizer.lr)).toEqual([0.02, 0.02, 0.004]);
+    }
+  });
+
+  it('the committed plans and sweep files are what scripts/experiment-plans.ts writes', () => {
+    for (const dataset of DATASETS) {
+      for (const arm of ARMS) expect(readFileSync(new URL(`../../docs/experiments/plans/${dataset}-${arm}.mono`, import.meta.url), 'utf8')).toBe(planText(arm, dataset, FULL_SIZE));
+      expect(readFileSync(new URL(`../../docs/experiments/${dataset}-tune.sweep`, import.meta.url), 'utf8')).toBe(sweepText(dataset, 'tune'));
+      for (const [stage, name] of [['edge', `${dataset}-tune-edge`], ['eval', dataset]] as const) {
+        const text = sweepText(dataset, stage);
+        const file = new URL(`../../docs/experiments/${name}.sweep`, import.meta.url);
+        if (text === null) expect(existsSync(file)).toBe(false);
+        else expect(readFileSync(file, 'utf8')).toBe(text);
+      }
+    }
+  });
+
+  it('gives every arm a grid of the same size', () => {
+    expect(new Set(ARMS.map((arm) => LR_GRID[arm].length))).toEqual(new Set([4]));
   });
 });

@@ -12,6 +12,9 @@ describe('optimizer and schedule values', () => {
     ['msgd(lr: 0.1, momentum: 1.0)', "msgd argument 'momentum' expects a number in [0, 1), but got 1", '1.0'],
     ['msgd(lr: 0.1, decay: -1)', "'decay' expects a number >= 0", '-1'],
     ['adam(beta2: 1.5)', "'beta2' expects a number in [0, 1)", '1.5'],
+    ['rmsprop(lr: 0.01, rho: 1.0)', "rmsprop argument 'rho' expects a number in [0, 1), but got 1", '1.0)'],
+    ['rmsprop(lr: 0.01, eps: 0)', "rmsprop argument 'eps' expects a positive number", '0)'],
+    ['rmsprop(lr: 0.01, momentum: -0.5)', "rmsprop argument 'momentum' expects a number in [0, 1)", '-0.5'],
     ['msgd(lr: 0.1) { lr step(every: 3, factor: 2) }', "step argument 'factor' expects a number in (0, 1]", '2)'],
     ['msgd(lr: 0.1) { momentum anneal(to: 0.5, from: 120%) }', "anneal argument 'from' expects a number in [0, 1]", '120%'],
     ['msgd(lr: 0.1) { momentum cosine(to: 1.5) }', "momentum cosine argument 'to' expects a number in [0, 1)", '1.5'],
@@ -30,6 +33,20 @@ describe('optimizer and schedule values', () => {
 
   it('reports a momentum schedule for an optimizer without momentum', () => {
     expectDiagnostic(phase('sgd(lr: 0.1) { momentum cosine }'), { code: 'no-momentum', message: 'sgd has no momentum', at: 'momentum cosine', occurrence: 'last' });
+  });
+
+  it('lets rmsprop take a momentum schedule, as msgd, but not adam', () => {
+    const ir = compileOk(phase('rmsprop(lr: 0.01, momentum: 0.9) { momentum anneal(to: 0.5, from: 50%) }'));
+    expect(ir.phases[0]!.optimizer).toEqual({ type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum: 0.9, weightDecay: 0 });
+    expect(ir.phases[0]!.momentum).toMatchObject({ type: 'anneal', to: 0.5 });
+    expectDiagnostic(phase('adam(lr: 0.01) { momentum cosine }'), { code: 'no-momentum', message: 'adam has no momentum to schedule (it uses beta1)', at: 'momentum cosine', occurrence: 'last' });
+  });
+
+  it('resolves rmsprop with its defaults and an MI-driven lr', () => {
+    const ir = compileOk(phase('rmsprop(lr: mi(max: 0.003, min: 1e-4), rho: 0.95, eps: 1e-8, decay: 1e-4)'));
+    expect(ir.phases[0]!.optimizer).toEqual({ type: 'rmsprop', lr: 0.003, rho: 0.95, epsilon: 1e-8, momentum: 0, weightDecay: 1e-4 });
+    expect(ir.phases[0]!.lr.type).toBe('mi');
+    expect(compileOk(phase('rmsprop')).phases[0]!.optimizer).toEqual({ type: 'rmsprop', lr: 1e-3, rho: 0.9, epsilon: 1e-7, momentum: 0, weightDecay: 0 });
   });
 
   it('reports an unknown schedule with a suggestion', () => {

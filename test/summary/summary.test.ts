@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { IR, IRNode, ParamSpec, PhaseSpec } from '../../src/ir/types.js';
-import { describeSchedule, renderSummary, summarizeIR } from '../../src/summary/index.js';
+import { describeOptimizer, describeSchedule, renderSummary, summarizeIR } from '../../src/summary/index.js';
 import { formatBytes, formatCount, formatFlops, formatValue } from '../../src/summary/units.js';
 
 const node = (id: string, section: string, partition: string, shape: number[], flops: number, params: string[] = []): IRNode => ({
@@ -174,5 +174,11 @@ describe('human numbers', () => {
     expect(describeSchedule({ type: 'warmup', epochs: 1, from: 0, then: { type: 'cosine', to: 0 } }, 0.1)).toBe(
       'warmup 0 -> 0.1 over 1 epochs, then cosine 0.1 -> 0',
     );
+  });
+
+  it('describes optimizers with their own settings', () => {
+    expect(describeOptimizer({ type: 'rmsprop', lr: 0.01, rho: 0.9, epsilon: 1e-7, momentum: 0.5, weightDecay: 1e-4 })).toBe('rmsprop(lr 0.01, rho 0.9, momentum 0.5, decay 1e-4)');
+    expect(describeOptimizer({ type: 'rmsprop', lr: 0.01, rho: 0.99, epsilon: 1e-7, momentum: 0, weightDecay: 0 })).toBe('rmsprop(lr 0.01, rho 0.99)');
+    expect(describeOptimizer({ type: 'msgd', lr: 0.1, momentum: 0.9, weightDecay: 0, lars: { eta: 0.001 } })).toBe('msgd(lr 0.1, momentum 0.9, lars 1e-3)');
   });
 });

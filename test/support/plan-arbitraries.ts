@@ -42,6 +42,7 @@ function optimizer(pick: Pick): string {
     'msgd(lr: mi(max: 0.1, min: 1e-3))',
     'sgd(lr: 0.05)',
     'adam(lr: 1e-3)',
+    'rmsprop(lr: 1e-3, momentum: 0.5) { momentum cosine(to: 0.1) }',
     'msgd(lr: 0.1) { lr cosine(to: 1e-3) momentum anneal(to: 0.5, from: 80%) }',
     'msgd(lr: 0.1, lars: 0.001) { lr warmup(epochs: 1, then: step(every: 2)) lr_mult "*.bias", 2 }',
     'msgd(lr: 0.2) { lr layerwise(mi) }',

@@ -11,6 +11,8 @@ import { lrFindCommand } from './lr-find.js';
 import { lspCommand } from './lsp.js';
 import { predictCommand } from './predict.js';
 import { runCommand } from './run.js';
+import { sweepCommand } from './sweep.js';
+import { workerCommand } from './worker.js';
 
 export const commands: readonly Command[] = [
   compileCommand,
@@ -20,6 +22,8 @@ export const commands: readonly Command[] = [
   predictCommand,
   exportCommand,
   lrFindCommand,
+  sweepCommand,
+  workerCommand,
   fmtCommand,
   dataCommand,
   lspCommand,

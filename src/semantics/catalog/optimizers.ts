@@ -42,6 +42,19 @@ export const optimizerCatalog: ReadonlyMap<string, Signature> = new Map([
       ],
     },
   ],
+  [
+    'rmsprop',
+    {
+      name: 'rmsprop',
+      params: [
+        { name: 'lr', type: LR_VALUE, default: defaults.number(1e-3) },
+        { name: 'rho', type: T.unitOpen, default: defaults.number(0.9) },
+        { name: 'eps', type: T.positive, default: defaults.number(1e-7) },
+        { name: 'momentum', type: T.unitOpen, default: defaults.number(0) },
+        { name: 'decay', type: T.nonNegative, default: defaults.number(0) },
+      ],
+    },
+  ],
 ]);
 
 /** Settings allowed in a phase body. */
