@@ -159,7 +159,7 @@ export function analyzePlan(
   const data = resolveData(symbols.data, dataInterface, params.env, reporter);
 
   const parameters = expander.parameters;
-  const phases = resolvePhases({ symbols, layout, env: params.env, reporter, matchesAnyParameter: parameterMatcher(parameters, nodes, layout.partitions.map((p) => p.name)) });
+  const phases = resolvePhases({ symbols, ...(data?.spec.tasks ? { tasks: data.spec.tasks } : {}), layout, env: params.env, reporter, matchesAnyParameter: parameterMatcher(parameters, nodes, layout.partitions.map((p) => p.name)) });
 
   if (reporter.errors > 0 || inputShape === undefined || data === undefined || classes === undefined) return undefined;
   return {

@@ -73,6 +73,10 @@ export interface PhaseSummary {
   lr: string;
   momentum: string;
   lrMultipliers: { pattern: string; factor: number }[];
+  /** The incremental task the phase trains: its 1-based number and classes (absent: all data). */
+  task?: { number: number; classes: number[] };
+  /** Cost per synapse, readable (`c 0.1, damping 0.001`); absent without it. */
+  synapseCost?: string;
 }
 
 /** The estimated peak of one training step of a phase, and whether it fits the limit. */
@@ -117,7 +121,7 @@ export interface PlanSummary {
   partitions: PartitionSummary[];
   phases: PhaseSummary[];
   epochs: number;
-  data: { source: string; batch: number; holdout: number; augment: string[]; normalize: string };
+  data: { source: string; batch: number; holdout: number; augment: string[]; normalize: string; tasks?: number[][] };
   memory: MemorySummary;
 }
 
@@ -222,6 +226,8 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
           ? `adam beta1 ${formatValue(phase.optimizer.beta1)}`
           : describeSchedule(phase.momentum, phase.optimizer.momentum),
       lrMultipliers: phase.lrMultipliers.map(({ pattern, factor }) => ({ pattern, factor })),
+      ...(phase.task !== undefined ? { task: { number: phase.task + 1, classes: [...(ir.data.tasks?.[phase.task] ?? [])] } } : {}),
+      ...(phase.synapseCost ? { synapseCost: `c ${formatValue(phase.synapseCost.c)}, damping ${formatValue(phase.synapseCost.damping)}` } : {}),
     };
   });
   const peak = phases
@@ -263,6 +269,7 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
       holdout: ir.data.holdout,
       augment: ir.data.augment.map((a) => (a.type === 'crop' ? `crop(pad: ${a.pad})` : a.type)),
       normalize: ir.data.normalize.type,
+      ...(ir.data.tasks ? { tasks: ir.data.tasks.map((task) => [...task]) } : {}),
     },
     memory: summarizeMemory(ir, options.memoryLimit ?? wasmLimit()),
   };
