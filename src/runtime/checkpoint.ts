@@ -59,7 +59,8 @@ export interface Checkpoint {
   weights: NamedWeights[];
 }
 
-export type TensorKind = 'weight' | 'slot';
+/** A parameter, an optimizer slot, or a cost-per-synapse tensor (`<param>/omega`, ...). */
+export type TensorKind = 'weight' | 'slot' | 'synapse';
 
 /** One tensor to save; its values are asked for only when the writer reaches it, and dropped after. */
 export interface TensorToSave {
@@ -114,14 +115,14 @@ export function planHash(ir: Pick<IR, 'source' | 'params'>): string {
 
 /** A checkpoint held in memory (tests, tools) as something writeCheckpoint can save. */
 export function checkpointToSave(checkpoint: Checkpoint): CheckpointToSave {
-  const { optimizer, ...rest } = checkpoint.state;
+  const { optimizer, synapse, ...rest } = checkpoint.state;
   const { slots, ...scalars } = optimizer ?? { slots: [] as OptimizerState['slots'] };
   const tensor = (kind: TensorKind) => (t: NamedWeights): TensorToSave => ({ name: t.name, kind, shape: t.shape, values: () => t.values });
   return {
     planHash: checkpoint.planHash,
     metricsBytes: checkpoint.metricsBytes,
-    state: { ...rest, optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null },
-    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot'))],
+    state: { ...rest, optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null, ...(synapse ? { synapse: { consolidated: synapse.consolidated } } : {}) },
+    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot')), ...(synapse?.tensors ?? []).map(tensor('synapse'))],
   };
 }
 
@@ -183,6 +184,22 @@ const headerSchema = {
             },
           },
         },
+        synapse: {
+          type: 'object',
+          required: ['consolidated'],
+          additionalProperties: false,
+          properties: { consolidated: integer },
+        },
+        taskRecords: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['task', 'acc'],
+            additionalProperties: false,
+            // A task split without examples measures NaN, which JSON writes as null.
+            properties: { task: integer, acc: { type: 'array', items: { type: ['number', 'null'] } } },
+          },
+        },
       },
     },
     tensors: {
@@ -193,7 +210,7 @@ const headerSchema = {
         additionalProperties: false,
         properties: {
           name: { type: 'string', minLength: 1 },
-          kind: { enum: ['weight', 'slot'] },
+          kind: { enum: ['weight', 'slot', 'synapse'] },
           shape: { type: 'array', items: integer },
           offset: integer,
           length: integer,
@@ -451,6 +468,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   }
   const weights: NamedWeights[] = [];
   const slots: OptimizerState['slots'] = [];
+  const synapseTensors: OptimizerState['slots'] = [];
   let scratch: Uint8Array | undefined;
   let position = valuesStart;
   for (const entry of header.tensors) {
@@ -466,7 +484,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), checked as they arrive.
     const views = values ? chunksOf(values, chunk) : scratchChunks(entry.length * 4, chunk, (scratch ??= new Uint8Array(chunk)));
     position = await readChecked(source, views, position, checksum);
-    if (values) (entry.kind === 'weight' ? weights : slots).push({ name: entry.name, shape: entry.shape, values });
+    if (values) (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
   }
   if (version === 1) {
     if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
@@ -478,7 +496,9 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     }
   }
   const optimizer = header.state.optimizer ? { ...header.state.optimizer, slots } : null;
-  return { planHash: header.planHash, metricsBytes: header.metricsBytes, state: { ...header.state, optimizer }, weights };
+  const { synapse: synapseScalars, ...rest } = header.state;
+  const synapse = synapseScalars ? { synapse: { ...synapseScalars, tensors: synapseTensors } } : {};
+  return { planHash: header.planHash, metricsBytes: header.metricsBytes, state: { ...rest, optimizer, ...synapse }, weights };
 }
 
 /** `bytes` bytes in chunks, all read into the same scratch memory (a tensor whose values are not kept). */
@@ -546,6 +566,7 @@ export function tensorMismatches(checkpoint: Pick<Checkpoint, 'weights' | 'state
   const actual = new Map<string, readonly number[]>();
   for (const w of checkpoint.weights) actual.set(`weight ${w.name}`, w.shape);
   for (const s of checkpoint.state.optimizer?.slots ?? []) actual.set(`slot ${s.name}`, s.shape);
+  for (const s of checkpoint.state.synapse?.tensors ?? []) actual.set(`synapse ${s.name}`, s.shape);
   const wanted = new Map(expected.map((e) => [`${e.kind} ${e.name}`, e.shape]));
   const problems: string[] = [];
   for (const [key, shape] of wanted) {

@@ -151,10 +151,11 @@ export async function saveCheckpoint(
   options: CheckpointIoOptions = {},
 ): Promise<void> {
   const { network, trainer } = what;
-  const { state, slots } = trainer.stateForCheckpoint();
+  const { state, slots, synapse } = trainer.stateForCheckpoint();
   const tensors: TensorToSave[] = [
     ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).dataSync() as Float32Array })),
     ...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })),
+    ...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: tensor.values })),
   ];
   await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state, tensors }, options);
 }
@@ -175,6 +176,15 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
     if (state.optimizer.type !== phase.optimizer.type) problems.push(`its optimizer is ${state.optimizer.type}, phase ${phase.name} uses ${phase.optimizer.type}`);
     for (const param of optimizedParams(network, phaseGraph(network, phase))) {
       for (const kind of slotKinds(phase.optimizer.type)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
+    }
+  }
+  // Cost per synapse: every tensor the checkpoint holds must be of a parameter of the plan, of its shape.
+  if (state.synapse) {
+    const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
+    for (const tensor of state.synapse.tensors) {
+      const param = tensor.name.slice(0, tensor.name.lastIndexOf('/'));
+      const shape = shapes.get(param);
+      if (shape) tensors.push({ name: tensor.name, kind: 'synapse', shape });
     }
   }
   return { tensors, problems };
