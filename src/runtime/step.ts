@@ -138,7 +138,7 @@ export function trainStep(
   const byParam = new Map<string, tf.Tensor>();
   for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
   if (Number.isFinite(loss)) {
-    if (synapseCost) synapseCost.step(byParam, (penalized) => optimizer.step(penalized, hyper));
+    if (synapseCost) synapseCost.step(byParam, (name) => optimizer.stepLr(name, hyper), (penalized) => optimizer.step(penalized, hyper));
     else optimizer.step(byParam, hyper);
   }
   tf.dispose([images, labels, frozenOutput, value, correct!, stats, ...Object.values(grads)]);

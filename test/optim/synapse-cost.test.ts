@@ -31,7 +31,7 @@ function trainTask(w: OptimizedParam, cost: SynapseCost, curvature: number[], ta
   cost.beginTask();
   for (let step = 0; step < steps; step++) {
     const grad = tf.tidy(() => tf.mul(a, tf.sub(w.variable, m)));
-    cost.step(new Map([['w', grad]]), (grads) => optimizer.step(grads, { lr, momentum: 0 }));
+    cost.step(new Map([['w', grad]]), () => lr, (grads) => optimizer.step(grads, { lr, momentum: 0 }));
     grad.dispose();
   }
   cost.endTask();
@@ -74,6 +74,21 @@ describe('SynapseCost', () => {
     w.variable.dispose();
   });
 
+  it('caps the stiffness 2c * Omega at 1 / lr, so that a stiff weight converges instead of diverging', () => {
+    const w = param([0.01]);
+    const cost = new SynapseCost();
+    cost.attach([w], { c: 100, damping: 1e-8 });
+    trainTask(w, cost, [10], [0], 30, 0.05);
+    const anchor = cost.values('w', 'anchor')[0]!;
+    const stiffness = 2 * 100 * cost.values('w', 'importance')[0]!;
+    expect(stiffness * 0.05).toBeGreaterThan(4); // an explicit step of this stiffness would diverge
+    trainTask(w, cost, [1], [1], 300, 0.05);
+    const capped = 1 / 0.05;
+    expect(w.variable.dataSync()[0]).toBeCloseTo((1 * 1 + capped * anchor) / (1 + capped), 4);
+    cost.dispose();
+    w.variable.dispose();
+  });
+
   it('omega sums -g * dtheta with the task gradient, not the penalty, under momentum too', () => {
     fc.assert(
       fc.property(fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: 0.2, max: 3, noNaN: true }), (theta0, curvature) => {
@@ -90,7 +105,7 @@ describe('SynapseCost', () => {
           const before = w.variable.dataSync()[0]!;
           const g = curvature * before;
           const grad = tf.tensor1d([g]);
-          cost.step(new Map([['w', grad]]), (grads) => optimizer.step(grads, { lr: 0.05, momentum: 0.9 }));
+          cost.step(new Map([['w', grad]]), () => 0.05, (grads) => optimizer.step(grads, { lr: 0.05, momentum: 0.9 }));
           grad.dispose();
           expected += -g * (w.variable.dataSync()[0]! - before);
         }
