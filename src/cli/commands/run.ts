@@ -21,7 +21,8 @@ exists) gets plan.mono, ir.json, run.json, metrics.jsonl (one JSON line per epoc
 phase) and checkpoint.bin, replaced atomically after every epoch: killing the run loses
 at most the epoch in progress. After every epoch it also redraws metrics.svg (train and
 hold-out accuracy per epoch, phases marked), loss.svg and lr.svg (log axis; each
-partition's lr when they differ). While it runs, run.lock keeps other runs out of the
+partition's lr when they differ), and with 'each task' tasks.svg (accuracy on every task
+seen so far, average, forgetting). While it runs, run.lock keeps other runs out of the
 folder. Ctrl-C (SIGINT) or SIGTERM stops after the current step; resume later.
 
 Options:
