@@ -129,6 +129,12 @@ export interface DataSpec {
    * the compiler always writes it, IRs from before it existed lack it (= false).
    */
   test?: boolean;
+  /**
+   * Incremental tasks (`tasks` in the data block): the classes of each task, in training
+   * order. A phase with `task` set trains on that task's examples only; absent = one task
+   * of every class.
+   */
+  tasks?: number[][];
 }
 
 // ---------------------------------------------------------------- optimizers and schedules
@@ -195,6 +201,13 @@ export interface PhaseSpec {
    * Absent: the phase runs all its epochs.
    */
   earlyStop?: EarlyStopSpec;
+  /**
+   * Index into data.tasks of the task this phase trains (a phase with `each task`
+   * becomes one phase per task); absent: the whole training set.
+   */
+  task?: number;
+  /** Cost per synapse (synaptic intelligence) for this phase; absent: none. */
+  synapseCost?: SynapseCostSpec;
 }
 
 /**
@@ -216,6 +229,16 @@ export interface EarlyStopSpec {
   patience: number;
   minDelta: number;
   restore: boolean;
+}
+
+/**
+ * Cost per synapse (docs/tasks.md): while a task trains, omega += -g * dtheta per weight;
+ * at its end Omega += omega / ((theta_end - theta_start)^2 + damping) and theta* = theta_end;
+ * later tasks add c * sum Omega (theta - theta*)^2 to the loss.
+ */
+export interface SynapseCostSpec {
+  c: number;
+  damping: number;
 }
 
 export interface IR {

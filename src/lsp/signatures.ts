@@ -1,7 +1,7 @@
 /** What can be called where, and how its parameters read: for hover and completion. */
 import { dataSourceCatalog } from '../semantics/catalog/data.js';
 import { layerCatalog } from '../semantics/catalog/layers.js';
-import { optimizerCatalog } from '../semantics/catalog/optimizers.js';
+import { optimizerCatalog, regularizerCatalog } from '../semantics/catalog/optimizers.js';
 import { scheduleCatalog } from '../semantics/catalog/schedules.js';
 import type { ParamSignature, Signature } from '../semantics/signature.js';
 import { describeType } from '../semantics/types.js';
@@ -48,7 +48,7 @@ export function declarationSignature(declaration: Ast.BlockDeclaration | Ast.Hea
   return { text: `${declaration.kind === 'Block' ? 'block' : 'head'} ${declaration.name.name}(${params.join(', ')})`, params: declaration.params.map((p) => p.name.name) };
 }
 
-export type CalleeKind = 'layer' | 'optimizer' | 'schedule' | 'data source';
+export type CalleeKind = 'layer' | 'optimizer' | 'schedule' | 'data source' | 'regularizer';
 
 /** The catalogue signature of a built-in callee, looked up where it can appear. */
 export function builtinSignature(name: string, where: 'layer' | 'value' | 'optimizer' | 'data'): { kind: CalleeKind; signature: Signature } | undefined {
@@ -65,5 +65,7 @@ export function builtinSignature(name: string, where: 'layer' | 'value' | 'optim
     return source ? { kind: 'data source', signature: source.signature } : undefined;
   }
   const schedule = scheduleCatalog.get(name);
-  return schedule ? { kind: 'schedule', signature: schedule } : undefined;
+  if (schedule) return { kind: 'schedule', signature: schedule };
+  const regularizer = regularizerCatalog.get(name);
+  return regularizer ? { kind: 'regularizer', signature: regularizer } : undefined;
 }

@@ -107,6 +107,13 @@ export class Optimizer {
     return new Map(this.params.map((p) => [p.param.name, p.multiplier]));
   }
 
+  /** The lr a parameter's update uses this step: its group's (or the phase's) lr times its multiplier. */
+  stepLr(name: string, hyper: StepHyper): number {
+    const slots = this.params.find((p) => p.param.name === name);
+    if (!slots) return hyper.lr;
+    return (hyper.lrOfGroup?.(slots.param.group) ?? hyper.lr) * slots.multiplier;
+  }
+
   /** Applies one update. `grads` is keyed by parameter name; parameters without a gradient stay. */
   step(grads: ReadonlyMap<string, tf.Tensor>, hyper: StepHyper): void {
     this.steps++;

@@ -77,8 +77,8 @@ export interface InputNormalization {
   std: number[];
 }
 
-/** `weight`: a parameter; `slot`: an optimizer slot; `best`: a parameter at the phase's best epoch (`stop early(restore: true)`). */
-export type TensorKind = 'weight' | 'slot' | 'best';
+/** `weight`: a parameter; `slot`: an optimizer slot; `best`: a parameter at the phase's best epoch (`stop early(restore: true)`); `synapse`: a cost-per-synapse tensor (`<param>/omega`, ...). */
+export type TensorKind = 'weight' | 'slot' | 'best' | 'synapse';
 
 /** One tensor to save; its values are asked for only when the writer reaches it, and dropped after. */
 export interface TensorToSave {
@@ -137,15 +137,20 @@ export function planHash(ir: Pick<IR, 'source' | 'params'>): string {
 
 /** A checkpoint held in memory (tests, tools) as something writeCheckpoint can save. */
 export function checkpointToSave(checkpoint: Checkpoint): CheckpointToSave {
-  const { optimizer, earlyStop, ...rest } = checkpoint.state;
+  const { optimizer, earlyStop, synapse, ...rest } = checkpoint.state;
   const { slots, ...scalars } = optimizer ?? { slots: [] as OptimizerState['slots'] };
   const { weights: bestWeights = [], ...watch } = earlyStop ?? {};
   const tensor = (kind: TensorKind) => (t: NamedWeights): TensorToSave => ({ name: t.name, kind, shape: t.shape, values: () => t.values });
   return {
     planHash: checkpoint.planHash,
     metricsBytes: checkpoint.metricsBytes,
-    state: { ...rest, optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null, ...(earlyStop ? { earlyStop: watch as Omit<typeof earlyStop, 'weights'> } : {}) },
-    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot')), ...bestWeights.map(tensor('best'))],
+    state: {
+      ...rest,
+      optimizer: optimizer ? (scalars as Omit<OptimizerState, 'slots'>) : null,
+      ...(earlyStop ? { earlyStop: watch as Omit<typeof earlyStop, 'weights'> } : {}),
+      ...(synapse ? { synapse: { consolidated: synapse.consolidated } } : {}),
+    },
+    tensors: [...checkpoint.weights.map(tensor('weight')), ...slots.map(tensor('slot')), ...bestWeights.map(tensor('best')), ...(synapse?.tensors ?? []).map(tensor('synapse'))],
     ...(checkpoint.normalization ? { normalization: checkpoint.normalization } : {}),
   };
 }
@@ -226,6 +231,22 @@ const headerSchema = {
           additionalProperties: false,
           properties: { best: { type: 'number' }, bestEpoch: integer, stalled: integer },
         },
+        synapse: {
+          type: 'object',
+          required: ['consolidated'],
+          additionalProperties: false,
+          properties: { consolidated: integer },
+        },
+        taskRecords: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['task', 'acc'],
+            additionalProperties: false,
+            // A task split without examples measures NaN, which JSON writes as null.
+            properties: { task: integer, acc: { type: 'array', items: { type: ['number', 'null'] } } },
+          },
+        },
       },
     },
     tensors: {
@@ -236,7 +257,7 @@ const headerSchema = {
         additionalProperties: false,
         properties: {
           name: { type: 'string', minLength: 1 },
-          kind: { enum: ['weight', 'slot', 'best'] },
+          kind: { enum: ['weight', 'slot', 'best', 'synapse'] },
           shape: { type: 'array', items: integer },
           offset: integer,
           length: integer,
@@ -502,6 +523,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   const weights: NamedWeights[] = [];
   const slots: OptimizerState['slots'] = [];
   const bestWeights: NamedWeights[] = [];
+  const synapseTensors: OptimizerState['slots'] = [];
   let scratch: Uint8Array | undefined;
   let position = valuesStart;
   for (const entry of header.tensors) {
@@ -517,7 +539,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), checked as they arrive.
     const views = values ? chunksOf(values, chunk) : scratchChunks(entry.length * 4, chunk, (scratch ??= new Uint8Array(chunk)));
     position = await readChecked(source, views, position, checksum);
-    if (values) (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : bestWeights).push({ name: entry.name, shape: entry.shape, values });
+    if (values) (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
   }
   if (version === 1) {
     if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
@@ -529,12 +551,13 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     }
   }
   const optimizer = header.state.optimizer ? { ...header.state.optimizer, slots } : null;
-  const { earlyStop: watch, ...scalars } = header.state;
+  const { earlyStop: watch, synapse: synapseScalars, ...scalars } = header.state;
   const earlyStop = watch ? { ...watch, ...(bestWeights.length > 0 ? { weights: bestWeights } : {}) } : watch;
+  const synapse = synapseScalars ? { synapse: { ...synapseScalars, tensors: synapseTensors } } : {};
   return {
     planHash: header.planHash,
     metricsBytes: header.metricsBytes,
-    state: { ...scalars, optimizer, ...(earlyStop !== undefined ? { earlyStop } : {}) },
+    state: { ...scalars, optimizer, ...(earlyStop !== undefined ? { earlyStop } : {}), ...synapse },
     weights,
     ...(header.normalization ? { normalization: header.normalization } : {}),
   };
@@ -608,6 +631,7 @@ export function tensorMismatches(checkpoint: Pick<Checkpoint, 'weights' | 'state
   for (const w of checkpoint.weights) actual.set(`weight ${w.name}`, w.shape);
   for (const s of checkpoint.state.optimizer?.slots ?? []) actual.set(`slot ${s.name}`, s.shape);
   for (const b of checkpoint.state.earlyStop?.weights ?? []) actual.set(`best ${b.name}`, b.shape);
+  for (const s of checkpoint.state.synapse?.tensors ?? []) actual.set(`synapse ${s.name}`, s.shape);
   const wanted = new Map(expected.map((e) => [`${e.kind} ${e.name}`, e.shape]));
   const problems: string[] = [];
   for (const [key, shape] of wanted) {

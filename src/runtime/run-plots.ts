@@ -4,6 +4,8 @@
  *   loss.svg     train and hold-out loss
  *   lr.svg       the lr (log axis), and each group's lr when they differ (layerwise)
  *   noise.svg    with a `probe noise(...)`: tr(C) and lambda_1 of each partition's gradient covariance
+ *   tasks.svg    (plans with `each task`) after each task: accuracy on every task seen so
+ *                far, their average, and the average forgetting (docs/tasks.md)
  * Epochs are counted across phases; a dashed line labelled with the phase name
  * marks where each phase starts.
  */
@@ -16,6 +18,7 @@ export const METRICS_PLOT_FILE = 'metrics.svg';
 export const LOSS_PLOT_FILE = 'loss.svg';
 export const LR_PLOT_FILE = 'lr.svg';
 export const NOISE_PLOT_FILE = 'noise.svg';
+export const TASKS_PLOT_FILE = 'tasks.svg';
 
 type Point = readonly [number, number];
 
@@ -105,7 +108,37 @@ export function noiseSvg(lines: readonly EpochMetrics[]): string {
   return plot(lines, 'Gradient noise: total variance tr(C) and largest eigenvalue λ1 per partition', 'variance (log scale)', series, 'log');
 }
 
-/** Redraws the plots of a run folder from its metrics lines; returns their paths. */
+/**
+ * The task metrics of an incremental run against the number of tasks learnt: one line
+ * per task (its accuracy from the moment it was learnt), the average over the tasks seen,
+ * and the average forgetting. Undefined when no line ends a task.
+ */
+export function tasksSvg(lines: readonly EpochMetrics[]): string | undefined {
+  const ends = lines.filter((l) => l.task_acc !== undefined);
+  if (ends.length === 0) return undefined;
+  const percent = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : 100 * v);
+  const tasks = Math.max(...ends.map((e) => e.task_acc!.length));
+  const series: SeriesSpec[] = [];
+  for (let task = 0; task < tasks; task++) {
+    series.push({ name: `task ${task + 1}`, points: ends.map((e, i) => [i + 1, percent(e.task_acc![task])] as const), dashed: true });
+  }
+  series.push({ name: 'average over the tasks seen', points: ends.map((e, i) => [i + 1, percent(e.avg_acc)] as const), color: '#000000' });
+  series.push({ name: 'average forgetting', points: ends.map((e, i) => [i + 1, percent(e.avg_forgetting)] as const), color: '#d62728' });
+  const split = ends[0]!.task_split === 'test' ? 'test' : 'hold-out';
+  return renderChart({
+    title: `Accuracy on each task after each task (${split} examples of its classes)`,
+    width: 760,
+    height: 420,
+    x: { title: 'tasks learnt (end of each task phase)', domain: [0.5, ends.length + 0.5] },
+    y: { title: 'accuracy, forgetting, %', domain: [-5, 105] },
+    series: series.map((s) => ({ ...s, dots: true })),
+    markers: ends.map((e, i) => ({ x: i + 1, label: e.phase, color: '#dddddd' })),
+    markerLabels: 'above',
+    legend: 'below',
+  });
+}
+
+/** Redraws the plots of a run folder from its metrics lines (tasks.svg only for incremental tasks); returns their paths. */
 export async function writeRunPlots(dir: string, lines: readonly EpochMetrics[]): Promise<string[]> {
   const files: [string, string][] = [
     [METRICS_PLOT_FILE, accuracySvg(lines)],
@@ -113,6 +146,8 @@ export async function writeRunPlots(dir: string, lines: readonly EpochMetrics[])
     [LR_PLOT_FILE, lrSvg(lines)],
   ];
   if (lines.some((l) => l.noise && Object.values(l.noise).some((n) => n.trace > 0))) files.push([NOISE_PLOT_FILE, noiseSvg(lines)]);
+  const tasks = tasksSvg(lines);
+  if (tasks !== undefined) files.push([TASKS_PLOT_FILE, tasks]);
   for (const [name, text] of files) await writeFileAtomically(path.join(dir, name), text);
   return files.map(([name]) => path.join(dir, name));
 }

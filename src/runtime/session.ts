@@ -170,15 +170,17 @@ export async function saveCheckpoint(
   options: CheckpointIoOptions = {},
 ): Promise<void> {
   const { network, trainer } = what;
-  const { state, slots } = trainer.stateForCheckpoint();
+  const { state, slots, synapse } = trainer.stateForCheckpoint();
   const tensors: TensorToSave[] = [
     ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).data() as Promise<Float32Array> })),
   ];
   if (!what.weightsOnly) {
     tensors.push(...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })));
     tensors.push(...trainer.earlyStopWeights().map((w): TensorToSave => ({ name: w.name, kind: 'best', shape: w.shape, values: () => w.values })));
+    tensors.push(...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: tensor.values })));
   }
-  const saved = what.weightsOnly ? { ...state, optimizer: null, schedules: null, earlyStop: null } : state;
+  const { synapse: _synapse, ...withoutSynapse } = state;
+  const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null } : state;
   await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state: saved, tensors, ...(what.normalization ? { normalization: what.normalization } : {}) }, options);
 }
 
@@ -203,6 +205,15 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
   // `stop early(restore: true)` mid-phase: the parameters of the phase's best epoch so far.
   if (phase && state.earlyStop && phase.earlyStop?.restore) {
     for (const name of phaseParameterNames(network, phaseGraph(network, phase))) tensors.push({ name, kind: 'best', shape: network.variable(name).shape });
+  }
+  // Cost per synapse: every tensor the checkpoint holds must be of a parameter of the plan, of its shape.
+  if (state.synapse) {
+    const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
+    for (const tensor of state.synapse.tensors) {
+      const param = tensor.name.slice(0, tensor.name.lastIndexOf('/'));
+      const shape = shapes.get(param);
+      if (shape) tensors.push({ name: tensor.name, kind: 'synapse', shape });
+    }
   }
   return { tensors, problems };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
 import type { OptimizedParam, Optimizer, StepHyper } from '../optim/optimizers.js';
+import type { SynapseCost } from '../optim/synapse-cost.js';
 import { evaluationBatch } from '../summary/memory.js';
 import type { Split } from './data/dataset.js';
 import { exampleLength } from './data/types.js';
@@ -119,6 +120,7 @@ export async function trainStep(
   optimizer: Optimizer,
   hyper: StepHyper,
   nextSeed: () => number,
+  synapseCost?: SynapseCost,
 ): Promise<StepResult> {
   const classes = network.ir.classes;
   const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
@@ -137,7 +139,10 @@ export async function trainStep(
   const [loss, correctCount] = await stats.data();
   const byParam = new Map<string, tf.Tensor>();
   for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
-  if (Number.isFinite(loss)) optimizer.step(byParam, hyper);
+  if (Number.isFinite(loss)) {
+    if (synapseCost) synapseCost.step(byParam, (name) => optimizer.stepLr(name, hyper), (penalized) => optimizer.step(penalized, hyper));
+    else optimizer.step(byParam, hyper);
+  }
   tf.dispose([images, labels, frozenOutput, value, correct!, stats, ...Object.values(grads)]);
   return { loss: loss!, correct: correctCount! };
 }

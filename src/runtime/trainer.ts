@@ -2,9 +2,12 @@ import type { IR, MonitoredMetric, PhaseSpec } from '../ir/types.js';
 import type { GradientNoiseStatistics } from '../optim/gradient-covariance.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
+import { SynapseCost, type SynapseCostState } from '../optim/synapse-cost.js';
+import { taskMetrics, type TaskMetrics, type TaskRecord } from '../optim/task-metrics.js';
 import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
-import type { LoadedData } from './data/dataset.js';
+import type { LoadedData, Split } from './data/dataset.js';
+import { restrictToClasses } from './data/tasks.js';
 import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
 import type { NamedWeights, Network } from './graph.js';
@@ -48,6 +51,20 @@ export interface EpochMetrics {
   lr_bounds_source?: ResolvedLrBounds['source'];
   /** Why the LR range test's suggestion was rejected (lr_bounds_source 'plan'). */
   lr_find_rejected?: string;
+  /**
+   * Phases of `each task` (docs/tasks.md): the 1-based task on every line (train, val_*
+   * are then of that task's examples only); on the task's last line the accuracy on every
+   * task seen so far, their mean, and the forgetting of each earlier task.
+   */
+  task?: number;
+  task_acc?: TaskMetrics['task_acc'];
+  avg_acc?: number;
+  forgetting?: number[];
+  avg_forgetting?: number | null;
+  /** Which split task_acc was measured on: the hold-out, or the test split with `test true`. */
+  task_split?: 'holdout' | 'test';
+  /** Cost per synapse: c * sum Omega (theta - theta*)^2 at the epoch's end (0 during the first task). */
+  synapse_penalty?: number;
   seconds: number;
   examples_per_s: number;
   /**
@@ -92,6 +109,10 @@ export interface TrainerState {
   best?: BestEpoch;
   /** The current phase's `stop early` watch (absent or null before its first epoch ends, and between phases). */
   earlyStop?: EarlyStopState | null;
+  /** Cost per synapse across tasks (absent before any phase used it, and in older checkpoints). */
+  synapse?: SynapseCostState;
+  /** Task accuracies measured at the end of each task so far (for forgetting). */
+  taskRecords?: TaskRecord[];
 }
 
 /** Which epoch best.bin holds: the best value of the plan's `best` metric, measured on the network's own output. */
@@ -130,10 +151,11 @@ export interface ResolvedLrBounds extends LrBounds {
   rejected?: string;
 }
 
-/** A TrainerState without the optimizer's slot values and the early-stop weights: what a checkpoint's header holds. */
-export type TrainerScalars = Omit<TrainerState, 'optimizer' | 'earlyStop'> & {
+/** A TrainerState without the optimizer's slot values, the early-stop weights and the synapse tensors: what a checkpoint's header holds. */
+export type TrainerScalars = Omit<TrainerState, 'optimizer' | 'earlyStop' | 'synapse'> & {
   optimizer: Omit<OptimizerState, 'slots'> | null;
   earlyStop?: Omit<EarlyStopState, 'weights'> | null;
+  synapse?: Omit<SynapseCostState, 'tensors'>;
 };
 
 /** One optimizer slot for a checkpoint; `values()` reads it when called (the cpu backend's own buffer: do not keep or change it). */
@@ -219,6 +241,11 @@ interface ActivePhase {
   momentum: Schedule;
   /** Layer-wise lr: one schedule per trained partition, fed by that partition's own MI. */
   groupLr: Map<string, Schedule>;
+  /** The examples the phase trains and validates on: its task's, or all. */
+  train: Split;
+  holdout: Split;
+  /** Set in a phase with cost per synapse. */
+  synapseCost?: SynapseCost;
 }
 
 /**
@@ -244,6 +271,11 @@ export class Trainer {
   private pending: Pick<TrainerState, 'optimizer' | 'schedules'> | null = null;
   private best: BestEpoch | undefined;
   private earlyStop: EarlyStopState | null = null;
+  /** Cost per synapse, kept across the phases (tasks) that use it. */
+  private synapse: SynapseCost | null = null;
+  private taskRecords: TaskRecord[] = [];
+  /** Splits restricted to one task's classes, by `split/task`. */
+  private readonly taskSplits = new Map<string, Split>();
 
   constructor(options: TrainerOptions) {
     this.network = options.network;
@@ -268,12 +300,20 @@ export class Trainer {
   }
 
   async getState(): Promise<TrainerState> {
-    const { state, slots } = this.stateForCheckpoint();
-    const withEarlyStop = this.earlyStop ? { earlyStop: { ...this.earlyStop } } : {};
-    if (!state.optimizer) return { ...state, optimizer: null, ...withEarlyStop };
-    const values = [];
-    for (const s of slots) values.push({ name: s.name, shape: s.shape, values: Float32Array.from(await s.values()) });
-    return { ...state, optimizer: { ...state.optimizer, slots: values }, ...withEarlyStop };
+    const { state, slots, synapse } = this.stateForCheckpoint();
+    // One tensor read at a time (asynchronously: webgpu has no synchronous read in Node).
+    const copies = async (sources: readonly SlotSource[]) => {
+      const out = [];
+      for (const s of sources) out.push({ name: s.name, shape: s.shape, values: Float32Array.from(await s.values()) });
+      return out;
+    };
+    const { synapse: synapseScalars, ...rest } = state;
+    return {
+      ...rest,
+      optimizer: state.optimizer ? { ...state.optimizer, slots: await copies(slots) } : null,
+      ...(this.earlyStop ? { earlyStop: { ...this.earlyStop } } : {}),
+      ...(synapseScalars ? { synapse: { ...synapseScalars, tensors: await copies(synapse) } } : {}),
+    };
   }
 
   /** The early-stop weights of the current phase (`restore: true`), for a checkpoint's `best` tensors. */
@@ -282,7 +322,7 @@ export class Trainer {
   }
 
   /** The state with the optimizer's slots left on the backend, for a checkpoint writer to read one at a time. */
-  stateForCheckpoint(): { state: TrainerScalars; slots: SlotSource[] } {
+  stateForCheckpoint(): { state: TrainerScalars; slots: SlotSource[]; synapse: SlotSource[] } {
     const active = this.active;
     const slots: SlotSource[] = (active?.optimizer.slotVariables() ?? []).map(({ name, variable }) => ({
       name,
@@ -304,8 +344,15 @@ export class Trainer {
       lrBounds: { ...this.lrBounds },
       ...(this.best ? { best: { ...this.best } } : {}),
       ...(this.earlyStop ? { earlyStop: { best: this.earlyStop.best, bestEpoch: this.earlyStop.bestEpoch, stalled: this.earlyStop.stalled } } : {}),
+      ...(this.synapse ? { synapse: { consolidated: this.synapse.consolidated } } : {}),
+      ...(this.taskRecords.length > 0 ? { taskRecords: this.taskRecords.map((r) => ({ task: r.task, acc: [...r.acc] })) } : {}),
     };
-    return { state, slots };
+    const synapse: SlotSource[] = (this.synapse?.tensors() ?? []).map(({ name, variable }) => ({
+      name,
+      shape: [...variable.shape],
+      values: () => variable.data() as Promise<Float32Array>,
+    }));
+    return { state, slots, synapse };
   }
 
   /** Continues from a saved state (weights are restored separately, on the network). */
@@ -316,6 +363,13 @@ export class Trainer {
     this.dataRng = Rng.fromState(state.rng.data);
     this.dropoutRng = Rng.fromState(state.rng.dropout);
     this.lrBounds = { ...(state.lrBounds ?? {}) };
+    this.synapse?.dispose();
+    this.synapse = null;
+    if (state.synapse) {
+      this.synapse = new SynapseCost();
+      this.synapse.setState(state.synapse);
+    }
+    this.taskRecords = (state.taskRecords ?? []).map((r) => ({ task: r.task, acc: [...r.acc] }));
     this.pending = state.optimizer || state.schedules ? { optimizer: state.optimizer, schedules: state.schedules } : null;
     this.best = state.best ? { ...state.best } : undefined;
     this.earlyStop = state.earlyStop ? { ...state.earlyStop } : null;
@@ -364,6 +418,14 @@ export class Trainer {
       throw new RuntimeFailure(`phase ${phase.name}: ${(error as Error).message}`);
     }
     const optimizer = new Optimizer(base, params, phase.lrMultipliers);
+    let synapseCost: SynapseCost | undefined;
+    if (phase.synapseCost) {
+      synapseCost = this.synapse ??= new SynapseCost();
+      synapseCost.attach(params, phase.synapseCost);
+      // A resumed task keeps its path integral and start from the checkpoint.
+      if (this.nextEpoch === 0) synapseCost.beginTask();
+    }
+    const { train, holdout } = this.phaseSplits(phase);
     const pending = this.pending;
     this.pending = null;
     if (pending?.optimizer) optimizer.setState(pending.optimizer);
@@ -375,10 +437,56 @@ export class Trainer {
         if (saved !== undefined) schedule.setState(saved);
       }
     } else {
-      await this.measureBaseline(graph, lr, momentum, groupLr);
+      await this.measureBaseline(graph, holdout, lr, momentum, groupLr);
     }
-    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr };
+    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, train, holdout, ...(synapseCost ? { synapseCost } : {}) };
     return this.active;
+  }
+
+  /** The training and hold-out examples of a phase: its task's classes only, or all. */
+  private phaseSplits(phase: PhaseSpec): { train: Split; holdout: Split } {
+    if (phase.task === undefined) return { train: this.data.train, holdout: this.data.holdout };
+    const train = this.taskSplit('train', phase.task, phase);
+    if (train.count === 0) {
+      throw new RuntimeFailure(`phase ${phase.name}: task ${phase.task + 1} (classes ${this.taskClasses(phase.task, phase).join(', ')}) has no training examples in ${this.data.origin}`);
+    }
+    return { train, holdout: this.taskSplit('holdout', phase.task, phase) };
+  }
+
+  private taskClasses(task: number, phase: PhaseSpec): number[] {
+    const classes = this.ir.data.tasks?.[task];
+    if (!classes) throw new RuntimeFailure(`phase ${phase.name} trains task ${task + 1}, but the IR's data has ${this.ir.data.tasks?.length ?? 0} tasks`);
+    return classes;
+  }
+
+  private taskSplit(which: 'train' | 'holdout' | 'test', task: number, phase: PhaseSpec): Split {
+    const key = `${which}/${task}`;
+    let split = this.taskSplits.get(key);
+    if (!split) {
+      const source = which === 'test' ? this.data.test! : this.data[which];
+      split = restrictToClasses(source, this.taskClasses(task, phase));
+      this.taskSplits.set(key, split);
+    }
+    return split;
+  }
+
+  /**
+   * The end of a task: consolidate the cost per synapse, then measure every task seen so
+   * far (tasks 0..phase.task) on the test split (`test true`) or the hold-out, each
+   * restricted to its classes, through the phase's head (single head over all classes).
+   */
+  private async endTask(active: ActivePhase): Promise<Pick<EpochMetrics, 'task_acc' | 'avg_acc' | 'forgetting' | 'avg_forgetting' | 'task_split'>> {
+    const { spec, graph } = active;
+    active.synapseCost?.endTask();
+    const which = this.ir.data.test && this.data.test ? 'test' : 'holdout';
+    const acc: number[] = [];
+    for (let task = 0; task <= spec.task!; task++) {
+      const split = this.taskSplit(which, task, spec);
+      acc.push(split.count > 0 ? (await evaluate(this.network, graph, split, this.evalBatch)).acc : NaN);
+    }
+    this.taskRecords.push({ task: spec.task!, acc });
+    const metrics = taskMetrics(this.taskRecords);
+    return { task_acc: metrics.task_acc, avg_acc: metrics.avg_acc, forgetting: metrics.forgetting, avg_forgetting: metrics.avg_forgetting, task_split: which };
   }
 
   /**
@@ -443,8 +551,7 @@ export class Trainer {
   }
 
   private async runEpoch(active: ActivePhase, epoch: number): Promise<EpochMetrics> {
-    const { spec, graph, optimizer } = active;
-    const train = this.data.train;
+    const { spec, graph, optimizer, train } = active;
     const batch = this.ir.data.batch;
     // Full batches only (when there is at least one): every step sees the same batch size.
     const dropLast = train.count >= batch;
@@ -464,7 +571,7 @@ export class Trainer {
       momentum = active.momentum.valueAt(t);
       for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
       const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
-      const result = await trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed);
+      const result = await trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed, active.synapseCost);
       step++;
       if (!Number.isFinite(result.loss)) throw new NonFiniteLossError(spec.name, epoch + 1, step, result.loss);
       lossSum += result.loss * b.size;
@@ -484,19 +591,23 @@ export class Trainer {
     }
     const seconds = (performance.now() - started) / 1000;
     const trainLoss = lossSum / examples;
-    const holdout = this.data.holdout;
+    const holdout = active.holdout;
     const evaluation = holdout.count > 0 ? await evaluate(this.network, graph, holdout, this.evalBatch) : undefined;
     await this.assertFinite(spec, epoch + 1, graph, evaluation?.loss);
-    const mi = evaluation ? this.normalizedMi(evaluation) : null;
+    const mi = evaluation ? this.normalizedMi(evaluation, holdout) : null;
     const report: EpochReport = { valLoss: evaluation?.loss ?? trainLoss, ...(mi !== null ? { mi } : {}) };
     active.lr.endEpoch(report);
     active.momentum.endEpoch(report);
-    const groupReports = await this.groupReports(graph, evaluation);
+    const groupReports = await this.groupReports(graph, evaluation, holdout);
     // Layer-wise lr: each group follows its own head; one without a head follows the trained head.
     for (const [group, schedule] of active.groupLr) schedule.endEpoch(groupReports.get(group) ?? report);
     const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
     // The test split is looked at once per phase, at its end: never while choosing anything.
-    const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? await evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
+    const lastEpoch = epoch === spec.epochs - 1;
+    const testSplit = this.data.test && spec.task !== undefined ? this.taskSplit('test', spec.task, spec) : this.data.test;
+    const test = this.ir.data.test && testSplit && lastEpoch ? await evaluate(this.network, graph, testSplit, this.evalBatch) : undefined;
+    const synapsePenalty = active.synapseCost?.penalty();
+    const taskFields = spec.task !== undefined && lastEpoch ? await this.endTask(active) : {};
     const probe = spec.noiseProbe;
     let noise: Pick<EpochMetrics, 'noise' | 'noise_seconds'> = {};
     if (probe && ((epoch + 1) % probe.every === 0 || epoch === spec.epochs - 1)) {
@@ -521,6 +632,9 @@ export class Trainer {
       lr_groups: lrGroups,
       mi_groups: evaluation ? Object.fromEntries([...groupReports].map(([group, r]) => [group, r.mi!])) : null,
       ...this.lrBoundsMetrics(spec),
+      ...(spec.task !== undefined ? { task: spec.task + 1 } : {}),
+      ...taskFields,
+      ...(synapsePenalty !== undefined ? { synapse_penalty: synapsePenalty } : {}),
       seconds,
       examples_per_s: examples / seconds,
       ...noise,
@@ -547,20 +661,20 @@ export class Trainer {
    * A fresh phase whose schedules are MI-driven: measure the heads on the hold-out
    * data before the first step, as the "previous" MI of their first epoch end.
    */
-  private async measureBaseline(graph: PhaseGraph, lr: Schedule, momentum: Schedule, groupLr: Map<string, Schedule>): Promise<void> {
+  private async measureBaseline(graph: PhaseGraph, holdout: Split, lr: Schedule, momentum: Schedule, groupLr: Map<string, Schedule>): Promise<void> {
     const wantBaseline = [lr, momentum, ...groupLr.values()].some((s) => s.baseline);
-    if (!wantBaseline || this.data.holdout.count === 0) return;
-    const evaluation = await evaluate(this.network, graph, this.data.holdout, this.evalBatch);
-    const report: EpochReport = { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) };
+    if (!wantBaseline || holdout.count === 0) return;
+    const evaluation = await evaluate(this.network, graph, holdout, this.evalBatch);
+    const report: EpochReport = { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation, holdout) };
     lr.baseline?.(report);
     momentum.baseline?.(report);
-    const groupReports = groupLr.size > 0 ? await this.groupReports(graph, evaluation) : new Map<string, EpochReport>();
+    const groupReports = groupLr.size > 0 ? await this.groupReports(graph, evaluation, holdout) : new Map<string, EpochReport>();
     for (const [group, schedule] of groupLr) schedule.baseline?.(groupReports.get(group) ?? report);
   }
 
-  private normalizedMi(evaluation: Evaluation): number {
+  private normalizedMi(evaluation: Evaluation, holdout: Split): number {
     const classes = this.ir.classes;
-    return mutualInformation(confusionCounts(evaluation.predicted, this.data.holdout.labels, classes), classes).normalized;
+    return mutualInformation(confusionCounts(evaluation.predicted, holdout.labels, classes), classes).normalized;
   }
 
   /**
@@ -569,7 +683,7 @@ export class Trainer {
    * is reused; in `finetune all` the other partitions' proxy heads are evaluated too,
    * although the loss does not use them. Empty without hold-out data.
    */
-  private async groupReports(graph: PhaseGraph, trained: Evaluation | undefined): Promise<Map<string, EpochReport>> {
+  private async groupReports(graph: PhaseGraph, trained: Evaluation | undefined, holdout: Split): Promise<Map<string, EpochReport>> {
     const reports = new Map<string, EpochReport>();
     if (!trained) return reports;
     const lastPartition = this.ir.partitions[this.ir.partitions.length - 1]!.name;
@@ -578,9 +692,9 @@ export class Trainer {
       let evaluation: Evaluation | undefined = isTrainedHead ? trained : undefined;
       if (!evaluation) {
         const view = ownHeadGraph(this.network, group);
-        if (view) evaluation = await evaluate(this.network, view, this.data.holdout, this.evalBatch);
+        if (view) evaluation = await evaluate(this.network, view, holdout, this.evalBatch);
       }
-      if (evaluation) reports.set(group, { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation) });
+      if (evaluation) reports.set(group, { valLoss: evaluation.loss, mi: this.normalizedMi(evaluation, holdout) });
     }
     return reports;
   }

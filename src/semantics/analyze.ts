@@ -162,6 +162,7 @@ export function analyzePlan(
   const parameters = expander.parameters;
   const phaseContext = {
     symbols,
+    ...(data?.spec.tasks ? { tasks: data.spec.tasks } : {}),
     layout,
     env: params.env,
     reporter,

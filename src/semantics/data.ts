@@ -6,6 +6,7 @@ import type { Environment } from './environment.js';
 import { evaluateArguments } from './evaluate.js';
 import type { Reporter } from './reporter.js';
 import { firstSettings, settingValues } from './settings.js';
+import { resolveTasks } from './tasks.js';
 import { argumentLoc, bindArguments, defaults, numberArg, numberListArg, stringArg } from './signature.js';
 import { formatShape, isFlat, isImage, sameShape } from './shapes.js';
 import { coerce, T } from './types.js';
@@ -107,8 +108,10 @@ export function resolveData(declaration: DataDeclaration | undefined, network: N
   if (normalize === undefined) ok = false;
   const augment = resolveAugmentations(settings.get('augment'), shape, env, reporter);
   if (augment === undefined) ok = false;
-  if (!ok || normalize === undefined || augment === undefined) return undefined;
-  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit, test }, ...(classes !== undefined ? { classes } : {}) };
+  const tasks = resolveTasks(settings.get('tasks'), settings.get('task_overlap'), classes ?? network.classes, env, reporter);
+  if (tasks === null) ok = false;
+  if (!ok || normalize === undefined || augment === undefined || tasks === null) return undefined;
+  return { spec: { source: sourceSpec, batch, holdout, augment, normalize, seed, limit, test, ...(tasks ? { tasks } : {}) }, ...(classes !== undefined ? { classes } : {}) };
 }
 
 interface ResolvedSource {

@@ -1,7 +1,7 @@
 import { didYouMean } from '../diagnostics/suggest.js';
-import type { EarlyStopSpec, LrMultiplier, MonitoredMetric, NoiseProbeSpec, OptimizerSpec, PhaseSpec, ScheduleSpec } from '../ir/types.js';
+import type { EarlyStopSpec, LrMultiplier, MonitoredMetric, NoiseProbeSpec, OptimizerSpec, PhaseSpec, ScheduleSpec, SynapseCostSpec } from '../ir/types.js';
 import type { PhaseDeclaration } from '../syntax/ast.js';
-import { optimizerCatalog } from './catalog/optimizers.js';
+import { optimizerCatalog, regularizerCatalog } from './catalog/optimizers.js';
 import { PROBE_VALUE, probeCatalog } from './catalog/probes.js';
 import { SCHEDULE_VALUE } from './catalog/schedules.js';
 import { DEFAULT_BEST_METRIC, MONITORED_METRICS, STOP_VALUE, stoppingCatalog } from './catalog/stopping.js';
@@ -19,6 +19,8 @@ import type { CallValue } from './values.js';
 
 export interface PhaseContext {
   symbols: SymbolTable;
+  /** The data's incremental tasks (undefined: none, or the data block has errors). */
+  tasks?: readonly (readonly number[])[];
   layout: Layout;
   env: Environment;
   reporter: Reporter;
@@ -58,13 +60,72 @@ export function resolvePhases(context: PhaseContext, bestMetric: MonitoredMetric
   const trained = new Set<string>();
   for (const declaration of schedule.phases) {
     const phase = resolvePhase(declaration, partitionNames, trained, context, bestMetric);
-    if (phase === undefined) continue;
+    const taskSettings = resolveTaskSettings(declaration, context);
+    if (phase === undefined || taskSettings === undefined) continue;
     const count = (seen.get(phase.name) ?? 0) + 1;
     seen.set(phase.name, count);
     if (count > 1) phase.name = `${phase.name}#${count}`;
-    phases.push(phase);
+    if (taskSettings.synapseCost) phase.synapseCost = taskSettings.synapseCost;
+    if (!taskSettings.eachTask) {
+      phases.push(phase);
+      continue;
+    }
+    // `each task`: the phase runs once per task, in order, each on that task's classes.
+    (context.tasks ?? []).forEach((_, task) => phases.push({ ...phase, name: `${phase.name}.task${task + 1}`, task }));
   }
   return phases;
+}
+
+interface TaskSettings {
+  eachTask: boolean;
+  synapseCost?: SynapseCostSpec;
+}
+
+/** `each task` and `regularize synapse_cost(...)` of a phase; undefined after reporting. */
+function resolveTaskSettings(declaration: PhaseDeclaration, context: PhaseContext): TaskSettings | undefined {
+  const { env, reporter } = context;
+  const settings = firstSettings(declaration.settings);
+  const result: TaskSettings = { eachTask: false };
+  let ok = true;
+  const each = settings.get('each');
+  if (each !== undefined) {
+    const value = settingValues(each, [EACH_VALUE], env, reporter)?.[0];
+    if (value === undefined) ok = false;
+    else if (context.tasks === undefined) {
+      if (context.symbols.data !== undefined && !hasTasksSetting(context)) {
+        reporter.error('no-tasks', "'each task' needs the data split into tasks", each.name.loc, "add 'tasks 5' (or 'tasks [0, 1], [2, 3], ...') to the data block");
+      } else if (context.symbols.data === undefined) {
+        reporter.error('no-tasks', "'each task' needs the data split into tasks, and the plan has no data block", each.name.loc, "add a data block with 'tasks 5' (or 'tasks [0, 1], [2, 3], ...')");
+      }
+      ok = false; // with a broken tasks setting, that setting's error says why
+    } else result.eachTask = true;
+  }
+  const regularize = settings.get('regularize');
+  if (regularize !== undefined) {
+    const value = settingValues(regularize, [REGULARIZER_VALUE], env, reporter)?.[0];
+    if (value?.kind !== 'call') return undefined;
+    const signature = regularizerCatalog.get(value.callee)!;
+    const args = bindArguments(signature, value.args, value.calleeLoc, reporter);
+    if (args === undefined) return undefined;
+    if (each === undefined) {
+      reporter.error(
+        'regularizer-needs-tasks',
+        `${value.callee} consolidates each weight's importance at the end of a task, but this phase does not train task by task`,
+        regularize.name.loc,
+        "add 'each task' to the phase (and 'tasks ...' to the data block)",
+      );
+      return undefined;
+    }
+    result.synapseCost = { c: numberArg(args, 'c'), damping: numberArg(args, 'damping') };
+  }
+  return ok ? result : undefined;
+}
+
+const EACH_VALUE = T.enum('task');
+const REGULARIZER_VALUE = T.call('regularizer', ...regularizerCatalog.keys());
+
+function hasTasksSetting(context: PhaseContext): boolean {
+  return context.symbols.data?.settings.some((setting) => setting.name.name === 'tasks') ?? false;
 }
 
 function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], trained: Set<string>, context: PhaseContext, bestMetric: MonitoredMetric): PhaseSpec | undefined {

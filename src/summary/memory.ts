@@ -78,6 +78,12 @@ export interface StepGraph {
   headPartition: string | null;
   /** Slots per trained parameter follow the optimizer: msgd 1, adam 2, sgd 0. */
   optimizer: OptimizerSpec['type'];
+  /**
+   * Cost per synapse (docs/tasks.md): 4 more values per trained parameter (omega, Omega,
+   * theta*, theta at the task's start), and in the optimizer step a copy of the weights
+   * before the update and the penalised gradients.
+   */
+  synapseCost?: boolean;
 }
 
 export function stepGraphOf(phase: PhaseSpec): StepGraph {
@@ -87,6 +93,7 @@ export function stepGraphOf(phase: PhaseSpec): StepGraph {
     trainable: phase.trainable,
     headPartition: phase.head === 'proxy' ? (phase.partition ?? last) : null,
     optimizer: phase.optimizer.type,
+    ...(phase.synapseCost ? { synapseCost: true } : {}),
   };
 }
 
@@ -367,6 +374,8 @@ const LOSS_VALUES_PER_CLASS = 20;
 // slots count the momentum buffer, which it keeps only with momentum > 0.
 const OPTIMIZER_TEMPORARIES: Record<OptimizerSpec['type'], number> = { sgd: 4, msgd: 6, adam: 16, rmsprop: 16 };
 const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2, rmsprop: 2 };
+/** Cost per synapse keeps omega, Omega, theta* and theta_start per trained parameter. */
+const SYNAPSE_SLOTS = 4;
 
 // ---------------------------------------------------------------- inference (frozen prefix, evaluation)
 
@@ -421,7 +430,8 @@ export function stepMemoryModel(ir: IR, step: StepGraph): MemoryModel {
   const trainedNames = new Set(trained.map((spec) => spec.name));
   const weights = sumOf(specs, (spec) => elements(spec.shape)) * FLOAT32_BYTES;
   const trainedValues = sumOf(trained, (spec) => elements(spec.shape));
-  const optimizer = trainedValues * SLOTS[step.optimizer] * FLOAT32_BYTES;
+  const synapseSlots = step.synapseCost ? SYNAPSE_SLOTS : 0;
+  const optimizer = trainedValues * (SLOTS[step.optimizer] + synapseSlots) * FLOAT32_BYTES;
   const gradients = trainedValues * FLOAT32_BYTES;
   const resident = fixed((weights + optimizer) / FLOAT32_BYTES);
 
@@ -491,7 +501,7 @@ export function stepMemoryModel(ir: IR, step: StepGraph): MemoryModel {
   const largestTrained = trained.reduce((max, spec) => Math.max(max, elements(spec.shape)), 0);
   moments.push({
     what: 'optimizer step',
-    bytes: add(resident, images, frozenOutput, fixed(trainedValues + OPTIMIZER_TEMPORARIES[step.optimizer] * largestTrained)),
+    bytes: add(resident, images, frozenOutput, fixed((step.synapseCost ? 3 : 1) * trainedValues + OPTIMIZER_TEMPORARIES[step.optimizer] * largestTrained)),
   });
 
   let largestParameter: TensorSize | null = null;

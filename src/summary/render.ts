@@ -13,6 +13,8 @@ export function renderSummary(summary: PlanSummary): string {
       (summary.data.augment.length > 0 ? `, augment ${summary.data.augment.join(', ')}` : '') +
       `, normalize ${summary.data.normalize}`,
   );
+  const tasks = summary.data.tasks;
+  if (tasks) out.push(`tasks ${tasks.length} (single head over all classes): ${tasks.map((task, i) => `${i + 1}: [${task.join(' ')}]`).join('  ')}`);
   out.push('');
 
   out.push('Totals');
@@ -102,7 +104,7 @@ export function renderSummary(summary: PlanSummary): string {
 
   out.push(`Phases (${summary.epochs} epochs)`);
   for (const phase of summary.phases) {
-    const what = phase.kind === 'finetune' ? 'finetune all' : `train ${phase.partition ?? ''}`;
+    const what = (phase.kind === 'finetune' ? 'finetune all' : `train ${phase.partition ?? ''}`) + (phase.task ? ` on task ${phase.task.number} [${phase.task.classes.join(' ')}]` : '');
     const epochs = phase.epochs === 1 ? `epoch ${phase.firstEpoch}` : `epochs ${phase.firstEpoch}-${phase.lastEpoch}`;
     // The IR's phase name only tells something new when a partition is trained twice (`p1#2`).
     const name = phase.name === phase.partition || phase.name === 'finetune' ? '' : `  [${phase.name}]`;
@@ -120,6 +122,7 @@ export function renderSummary(summary: PlanSummary): string {
           ['momentum', phase.momentum],
           ...phase.lrMultipliers.map((m) => ['lr_mult', `"${m.pattern}" x${formatValue(m.factor)}`]),
           ...(phase.noiseProbe ? [['noise probe', describeNoiseProbe(phase.noiseProbe, phase.epochs)]] : []),
+          ...(phase.synapseCost ? [['regularize', `synapse_cost(${phase.synapseCost}): consolidated at the task's end`]] : []),
           ['activations', formatBytes(phase.activationBytes)],
         ],
         { indent: '       ', header: false },

@@ -75,6 +75,10 @@ export interface PhaseSummary {
   lrMultipliers: { pattern: string; factor: number }[];
   /** `probe noise(...)`: its settings and the per-example gradients it holds at once (float32). */
   noiseProbe?: { examples: number; top: number; every: number; gradientBytes: number };
+  /** The incremental task the phase trains: its 1-based number and classes (absent: all data). */
+  task?: { number: number; classes: number[] };
+  /** Cost per synapse, readable (`c 0.1, damping 0.001`); absent without it. */
+  synapseCost?: string;
 }
 
 /** The estimated peak of one training step of a phase, and whether it fits the limit. */
@@ -119,7 +123,7 @@ export interface PlanSummary {
   partitions: PartitionSummary[];
   phases: PhaseSummary[];
   epochs: number;
-  data: { source: string; batch: number; holdout: number; augment: string[]; normalize: string };
+  data: { source: string; batch: number; holdout: number; augment: string[]; normalize: string; tasks?: number[][] };
   memory: MemorySummary;
 }
 
@@ -227,6 +231,8 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
       ...(phase.noiseProbe
         ? { noiseProbe: { ...phase.noiseProbe, gradientBytes: phase.noiseProbe.examples * (sumOf(trained, (p) => p.params) + (proxy?.params ?? 0)) * 4 } }
         : {}),
+      ...(phase.task !== undefined ? { task: { number: phase.task + 1, classes: [...(ir.data.tasks?.[phase.task] ?? [])] } } : {}),
+      ...(phase.synapseCost ? { synapseCost: `c ${formatValue(phase.synapseCost.c)}, damping ${formatValue(phase.synapseCost.damping)}` } : {}),
     };
   });
   const peak = phases
@@ -268,6 +274,7 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
       holdout: ir.data.holdout,
       augment: ir.data.augment.map((a) => (a.type === 'crop' ? `crop(pad: ${a.pad})` : a.type)),
       normalize: ir.data.normalize.type,
+      ...(ir.data.tasks ? { tasks: ir.data.tasks.map((task) => [...task]) } : {}),
     },
     memory: summarizeMemory(ir, options.memoryLimit ?? wasmLimit()),
   };

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accuracySvg, lrSvg, writeRunPlots } from '../../src/runtime/run-plots.js';
+import { accuracySvg, lrSvg, tasksSvg, writeRunPlots } from '../../src/runtime/run-plots.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
 import { xmlProblems } from '../plot/well-formed.js';
 
@@ -51,5 +51,29 @@ describe('run folder plots', () => {
     expect(files.map((f) => path.basename(f))).toEqual(['metrics.svg', 'loss.svg', 'lr.svg']);
     expect((await readdir(root)).sort()).toEqual(['loss.svg', 'lr.svg', 'metrics.svg']);
     expect(circles(await readFile(path.join(root, 'loss.svg'), 'utf8'))).toBe(5);
+  });
+
+  it('draws tasks.svg for incremental tasks: each task from when it was learnt, the average and the forgetting', async () => {
+    expect(tasksSvg(lines)).toBeUndefined();
+    const task = (n: number, acc: number[], forgetting: number | null): EpochMetrics => ({
+      ...line(`main.task${n}`, 1, 0.1, {}),
+      task: n,
+      task_acc: acc,
+      avg_acc: acc.reduce((a, b) => a + b, 0) / acc.length,
+      forgetting: [],
+      avg_forgetting: forgetting,
+      task_split: 'holdout',
+    });
+    const incremental = [line('main.task1', 1, 0.1, {}), task(1, [0.9], null), task(2, [0.3, 0.95], 0.6), task(3, [0.1, 0.2, 0.97], 0.775)];
+    const svg = tasksSvg(incremental)!;
+    expect(xmlProblems(svg)).toEqual([]);
+    // task 1: 3 points, task 2: 2, task 3: 1, average 3, forgetting 2 (none after the first task).
+    expect(circles(svg)).toBe(11);
+    expect(svg).toContain('>task 3<');
+    expect(svg).toContain('>main.task2<');
+    const dir = path.join(root, 'incremental');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir);
+    expect((await writeRunPlots(dir, incremental)).map((f) => path.basename(f))).toEqual(['metrics.svg', 'loss.svg', 'lr.svg', 'tasks.svg']);
   });
 });

@@ -65,6 +65,18 @@ describe('the memory model', () => {
     }
   });
 
+  it('counts cost per synapse as 4 more slots per trained parameter and 2 more copies in the optimizer step', () => {
+    const ir = tinyIR({ shared: true });
+    const plain = ir.phases[1]!;
+    const withCost = { ...plain, synapseCost: { c: 1, damping: 1e-3 } };
+    const p2Trained = ir.parameters.filter((s) => s.partition === 'p2' && s.trainable).reduce((sum, s) => sum + elements(s.shape), 0);
+    const before = stepMemoryModel(ir, stepGraphOf(plain));
+    const after = stepMemoryModel(ir, stepGraphOf(withCost));
+    expect(after.optimizer - before.optimizer).toBe(4 * p2Trained * 4);
+    const optimizerStep = (model: typeof before) => model.moments.find((m) => m.what === 'optimizer step')!.bytes.fixed;
+    expect(optimizerStep(after) - optimizerStep(before)).toBe((4 + 2) * p2Trained * 4);
+  });
+
   test.prop([fc.nat(PLANS.length - 1), fc.nat(10), fc.double({ min: 1e6, max: 200 * GiB, noNaN: true })])(
     'the largest batch within a limit fits it, one more does not',
     (planIndex, phaseIndex, limit) => {

@@ -23,7 +23,8 @@ at most the epoch in progress; best.bin (as atomic) keeps the best epoch trained
 the network's output, by the plan's 'best' metric (val_acc by default): the model that
 mono evaluate, predict and export use. After every epoch it also redraws metrics.svg
 (train and hold-out accuracy per epoch, phases marked), loss.svg and lr.svg (log axis;
-each partition's lr when they differ). While it runs, run.lock keeps other runs out of the
+each partition's lr when they differ), and with 'each task' tasks.svg (accuracy on every task
+seen so far, average, forgetting). While it runs, run.lock keeps other runs out of the
 folder. Ctrl-C (SIGINT) or SIGTERM stops after the current step; resume later.
 
 Options:

@@ -62,6 +62,6 @@ export const dataSourceCatalog: ReadonlyMap<string, DataSourceInfo> = new Map<st
   ],
 ]);
 
-export const DATA_SETTINGS = ['augment', 'normalize', 'batch', 'holdout', 'seed', 'limit', 'test'] as const;
+export const DATA_SETTINGS = ['augment', 'normalize', 'batch', 'holdout', 'seed', 'limit', 'test', 'tasks', 'task_overlap'] as const;
 
 export const DATA_DEFAULTS = { batch: 64, seed: 1, limit: 0, maxHoldout: 1000, test: false } as const;

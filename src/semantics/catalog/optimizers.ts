@@ -58,4 +58,18 @@ export const optimizerCatalog: ReadonlyMap<string, Signature> = new Map([
 ]);
 
 /** Settings allowed in a phase body. */
-export const PHASE_SETTINGS = ['lr', 'momentum', 'lr_mult', 'stop', 'probe'] as const;
+export const PHASE_SETTINGS = ['lr', 'momentum', 'lr_mult', 'each', 'regularize', 'stop', 'probe'] as const;
+
+/** `regularize synapse_cost(c: 0.1, damping: 1e-3)`: cost per synapse (docs/tasks.md). */
+export const regularizerCatalog: ReadonlyMap<string, Signature> = new Map([
+  [
+    'synapse_cost',
+    {
+      name: 'synapse_cost',
+      params: [
+        { name: 'c', type: T.nonNegative },
+        { name: 'damping', type: T.positive, default: defaults.number(1e-3) },
+      ],
+    },
+  ],
+]);
