@@ -50,8 +50,18 @@ export interface OptimizerState {
 }
 
 /** The slots an optimizer keeps per parameter, as checkpoints name them (`<param>/<slot>`). */
-export function slotKinds(type: OptimizerSpec['type']): ('first' | 'second')[] {
-  return type === 'adam' ? ['first', 'second'] : type === 'msgd' ? ['first'] : [];
+export function slotKinds(spec: OptimizerSpec): ('first' | 'second')[] {
+  switch (spec.type) {
+    case 'adam':
+      return ['first', 'second'];
+    case 'msgd':
+      return ['first'];
+    case 'rmsprop':
+      // The momentum buffer exists only with momentum.
+      return spec.momentum > 0 ? ['first', 'second'] : ['second'];
+    default:
+      return [];
+  }
 }
 
 /** ParamSpec.lrMult times every phase multiplier whose pattern matches the name or one of the tags. */
@@ -153,7 +163,7 @@ export class Optimizer {
   slotVariables(): { name: string; variable: tf.Variable }[] {
     const slots: { name: string; variable: tf.Variable }[] = [];
     for (const { param, first, second } of this.params) {
-      for (const kind of slotKinds(this.spec.type)) {
+      for (const kind of slotKinds(this.spec)) {
         const variable = kind === 'first' ? first : second;
         if (variable) slots.push({ name: `${param.name}/${kind}`, variable });
       }

@@ -187,7 +187,7 @@ const headerSchema = {
           required: ['type', 'steps', 'beta1Power', 'beta2Power'],
           additionalProperties: false,
           properties: {
-            type: { enum: ['msgd', 'sgd', 'adam'] },
+            type: { enum: ['msgd', 'sgd', 'adam', 'rmsprop'] },
             steps: integer,
             beta1Power: { type: 'number' },
             beta2Power: { type: 'number' },

@@ -199,7 +199,7 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
   if (phase && state.optimizer) {
     if (state.optimizer.type !== phase.optimizer.type) problems.push(`its optimizer is ${state.optimizer.type}, phase ${phase.name} uses ${phase.optimizer.type}`);
     for (const param of optimizedParams(network, phaseGraph(network, phase))) {
-      for (const kind of slotKinds(phase.optimizer.type)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
+      for (const kind of slotKinds(phase.optimizer)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
     }
   }
   // `stop early(restore: true)` mid-phase: the parameters of the phase's best epoch so far.
