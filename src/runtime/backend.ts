@@ -50,7 +50,7 @@ function describeImportError(pkg: string, error: unknown): string {
   return `installed but failed to load: ${(error as Error).message.split('\n')[0]}`;
 }
 
-/** Training gradients (tfjs-core's Node bundle ships none) and mono's wasm kernels; idempotent. */
+/** TensorFlow.js's gradients (through @tensorflow/tfjs), mono's overrides of a few, and mono's wasm kernels; idempotent. */
 async function registerTrainingKernels(): Promise<void> {
   const kernels = await import('./kernels/index.js');
   kernels.registerWasmTrainingKernels();
@@ -65,6 +65,8 @@ async function tryNode(name: 'node-gpu' | 'node'): Promise<BackendProbe> {
   } catch (error) {
     return { name, package: pkg, available: false, detail: describeImportError(pkg, error) };
   }
+  // tfjs-node loads @tensorflow/tfjs, whose gradients (if it is another copy) would replace mono's overrides.
+  await registerTrainingKernels();
   const ok = await tf.setBackend('tensorflow').catch(() => false);
   if (!ok) return { name, package: pkg, available: false, detail: 'loaded, but its `tensorflow` backend did not start' };
   return { name, package: pkg, available: true, detail: name === 'node-gpu' ? 'libtensorflow with CUDA' : 'libtensorflow (native, multi-threaded)' };

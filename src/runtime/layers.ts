@@ -55,7 +55,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
-/** ELU with its gradient spelled out (tfjs-core's Node bundle registers no Elu gradient). */
+/** ELU with its gradient spelled out from its output (the memory model's coefficients are measured for this form). */
 function elu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];

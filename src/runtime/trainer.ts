@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { IR, PhaseSpec } from '../ir/types.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
@@ -9,7 +10,15 @@ import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './error
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { Rng } from './rng.js';
-import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStep, type Evaluation, type PhaseGraph } from './step.js';
+import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
+
+/**
+ * Training losses are read back from the backend every this many steps (and at the end
+ * of an epoch), all in one read: no device sync per step (issue 8). A non-finite loss
+ * is therefore noticed up to this many steps after it happened; the run stops then,
+ * naming the step, before anything of that epoch is recorded.
+ */
+export const LOSS_READ_EVERY = 16;
 
 /** One line of metrics.jsonl: one epoch of one phase. */
 export interface EpochMetrics {
@@ -363,29 +372,53 @@ export class Trainer {
     let momentum = 0;
     const lastGroupLr = new Map<string, number>();
     const nextSeed = () => this.dropoutRng.int(2 ** 31);
-    for (const b of epochBatches(train, { batch, shuffle: true, augment: this.ir.data.augment, rng: this.dataRng, dropLast })) {
-      const t = epoch + step / steps;
-      lr = active.lr.valueAt(t);
-      momentum = active.momentum.valueAt(t);
-      for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
-      const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
-      const result = trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed);
-      step++;
-      if (!Number.isFinite(result.loss)) throw new NonFiniteLossError(spec.name, epoch + 1, step, result.loss);
-      lossSum += result.loss * b.size;
-      correct += result.correct;
-      examples += b.size;
-      this.hooks.onBatch?.({
-        phase: spec.name,
-        epoch: epoch + 1,
-        epochs: spec.epochs,
-        step,
-        steps,
-        loss: lossSum / examples,
-        examplesPerSecond: examples / ((performance.now() - started) / 1000),
-      });
-      // Between steps the event loop runs, so SIGINT/SIGTERM handlers are heard during an epoch.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+    // Losses stay on the backend and are read every LOSS_READ_EVERY steps (one read for
+    // all of them, no device sync per step); the NaN check and the running loss use them then.
+    const unread: { loss: tf.Scalar; correct: tf.Scalar; size: number }[] = [];
+    const readLosses = async (): Promise<void> => {
+      if (unread.length === 0) return;
+      const batch = unread.splice(0, unread.length);
+      const stacked = tf.tidy(() => tf.stack(batch.flatMap((s) => [s.loss, s.correct])));
+      const values = await stacked.data();
+      tf.dispose([stacked, ...batch.flatMap((s) => [s.loss, s.correct])]);
+      const firstStep = step - batch.length + 1;
+      for (let i = 0; i < batch.length; i++) {
+        const loss = values[2 * i]!;
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(spec.name, epoch + 1, firstStep + i, loss);
+        lossSum += loss * batch[i]!.size;
+        correct += values[2 * i + 1]!;
+        lossExamples += batch[i]!.size;
+      }
+    };
+    let lossExamples = 0;
+    try {
+      for (const b of epochBatches(train, { batch, shuffle: true, augment: this.ir.data.augment, rng: this.dataRng, dropLast })) {
+        const t = epoch + step / steps;
+        lr = active.lr.valueAt(t);
+        momentum = active.momentum.valueAt(t);
+        for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
+        const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
+        const hyper = { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) };
+        unread.push({ ...trainStepDeferred(this.network, graph, b, optimizer, hyper, nextSeed), size: b.size });
+        step++;
+        examples += b.size;
+        if (unread.length >= LOSS_READ_EVERY || step === steps) await readLosses();
+        this.hooks.onBatch?.({
+          phase: spec.name,
+          epoch: epoch + 1,
+          epochs: spec.epochs,
+          step,
+          steps,
+          // The running mean over the steps read so far.
+          loss: lossExamples > 0 ? lossSum / lossExamples : NaN,
+          examplesPerSecond: examples / ((performance.now() - started) / 1000),
+        });
+        // Between steps the event loop runs, so SIGINT/SIGTERM handlers are heard during an epoch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      await readLosses();
+    } finally {
+      tf.dispose(unread.flatMap((s) => [s.loss, s.correct]));
     }
     const seconds = (performance.now() - started) / 1000;
     const trainLoss = lossSum / examples;

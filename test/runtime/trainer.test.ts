@@ -5,7 +5,7 @@ import { selectBackend } from '../../src/runtime/backend.js';
 import { loadData, type LoadedData } from '../../src/runtime/data/dataset.js';
 import { NonFiniteLossError } from '../../src/runtime/errors.js';
 import { Network } from '../../src/runtime/graph.js';
-import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
+import { LOSS_READ_EVERY, runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
 import { tinyIR } from './tiny-ir.js';
 
 beforeAll(async () => {
@@ -74,7 +74,10 @@ describe('Trainer', () => {
     const ir = tinyIR({ epochs: [2, 2], dropout: 0.2, shared: true });
     const { network, data } = await setup(ir);
     const counts: number[] = [];
-    await new Trainer({ network, data, seed: 1, hooks: { onBatch: () => void counts.push(tf.memory().numTensors) } }).run();
+    // Each step's loss and top-1 count (2 scalars) wait on the backend until they are read,
+    // every LOSS_READ_EVERY steps and at the epoch's end; beyond those, nothing may grow.
+    const unread = (step: number, steps: number): number => (step === steps ? 0 : 2 * (step % LOSS_READ_EVERY));
+    await new Trainer({ network, data, seed: 1, hooks: { onBatch: (p) => void counts.push(tf.memory().numTensors - unread(p.step, p.steps)) } }).run();
     const perPhase = counts.length / 2;
     const phase1 = counts.slice(1, perPhase);
     const phase2 = counts.slice(perPhase + 1);
@@ -95,6 +98,43 @@ describe('Trainer', () => {
       network.dispose();
       expect(tf.memory().numTensors).toBe(start);
     }
+  });
+
+  it('reads the training loss back every LOSS_READ_EVERY steps and at the end of an epoch, not after every step', async () => {
+    // 600 - 60 held out = 540 examples: 67 steps of 8.
+    const ir = tinyIR({ epochs: [1, 1], examples: 600, batch: 8 });
+    const { network, data } = await setup(ir);
+    const backend = tf.backend();
+    const readSync = backend.readSync.bind(backend);
+    const read = backend.read.bind(backend);
+    let reads = 0;
+    backend.readSync = (dataId) => { reads++; return readSync(dataId); };
+    backend.read = (dataId) => { reads++; return read(dataId); };
+    const readAfter: number[] = [];
+    let seen = 0;
+    let steps = 0;
+    try {
+      await new Trainer({
+        network, data, seed: 1,
+        hooks: {
+          onBatch: (p) => {
+            if (p.phase === 'p1' && reads !== seen) readAfter.push(p.step);
+            seen = reads;
+            steps = p.steps;
+          },
+          // The hold-out evaluation between epochs reads too.
+          onEpoch: () => void (seen = reads),
+        },
+      }).run();
+    } finally {
+      backend.readSync = readSync;
+      backend.read = read;
+    }
+    expect(steps).toBe(67);
+    expect(LOSS_READ_EVERY).toBeGreaterThan(1);
+    const expected = Array.from({ length: 67 }, (_, i) => i + 1).filter((s) => s % LOSS_READ_EVERY === 0 || s === 67);
+    expect(readAfter).toEqual(expected);
+    network.dispose();
   });
 
   it('stops on a non-finite loss, naming phase, epoch and step', async () => {
