@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IR, PhaseSpec } from '../ir/types.js';
+import type { BackendChoice } from './backend-choices.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
@@ -9,6 +10,9 @@ import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
+import { memoryLimitOf } from './memory-check.js';
+import { PrefixCache } from './prefix-cache.js';
+import { prefixCachePlan } from '../summary/prefix-cache.js';
 import { Rng } from './rng.js';
 import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
 
@@ -139,6 +143,14 @@ export interface TrainerOptions {
   lrBounds?: Record<string, LrBounds>;
   /** Settings of the LR range test run for lr_find phases (defaults of lr-find.ts otherwise). */
   lrFind?: Omit<LrFindOptions, 'onStep'>;
+  /** Cache the frozen prefix's outputs where it fits (default true; false recomputes them every step, as before). */
+  cachePrefix?: boolean;
+}
+
+/** The backend choice (for its memory limit) of the active tfjs backend. */
+function activeBackendChoice(): BackendChoice {
+  const name = tf.getBackend();
+  return name === 'tensorflow' ? 'node' : name === 'wasm' ? 'wasm' : 'cpu';
 }
 
 /** The data and dropout streams of a run, both derived from its seed. Stream 1 initialises the network. */
@@ -150,6 +162,8 @@ export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng } {
 interface ActivePhase {
   spec: PhaseSpec;
   graph: PhaseGraph;
+  /** The frozen partitions' outputs for every training example, when cached (prefix-cache.ts). */
+  prefix: PrefixCache | null;
   optimizer: Optimizer;
   lr: Schedule;
   momentum: Schedule;
@@ -171,6 +185,7 @@ export class Trainer {
   private readonly seed: number;
   private readonly givenBounds: Record<string, LrBounds>;
   private readonly lrFind: Omit<LrFindOptions, 'onStep'>;
+  private readonly cachePrefix: boolean;
   private lrBounds: Record<string, ResolvedLrBounds> = {};
   private dataRng: Rng;
   private dropoutRng: Rng;
@@ -190,6 +205,7 @@ export class Trainer {
     this.seed = options.seed;
     this.givenBounds = options.lrBounds ?? {};
     this.lrFind = options.lrFind ?? {};
+    this.cachePrefix = options.cachePrefix ?? true;
     const rngs = runRngs(options.seed);
     this.dataRng = rngs.data;
     this.dropoutRng = rngs.dropout;
@@ -291,8 +307,20 @@ export class Trainer {
     } else {
       this.measureBaseline(graph, lr, momentum, groupLr);
     }
-    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr };
+    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, prefix: this.buildPrefixCache(phase, graph) };
     return this.active;
+  }
+
+  /**
+   * The frozen prefix's outputs for every training example, computed once for the phase
+   * (the weights it depends on are frozen, and without augmentation its inputs are the
+   * same every epoch), when src/summary/prefix-cache.ts says it fits beside the step.
+   */
+  private buildPrefixCache(phase: PhaseSpec, graph: PhaseGraph): PrefixCache | null {
+    if (!this.cachePrefix) return null;
+    const plan = prefixCachePlan(this.ir, phase, memoryLimitOf(activeBackendChoice()).bytes, this.data.train.count);
+    if (!plan.cached) return null;
+    return PrefixCache.build(this.network, graph.frozen, this.data.train, this.evalBatch);
   }
 
   /**
@@ -399,7 +427,12 @@ export class Trainer {
         for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
         const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
         const hyper = { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) };
-        unread.push({ ...trainStepDeferred(this.network, graph, b, optimizer, hyper, nextSeed), size: b.size });
+        const frozenOutput = active.prefix?.rows(b.indices);
+        try {
+          unread.push({ ...trainStepDeferred(this.network, graph, b, optimizer, hyper, nextSeed, frozenOutput), size: b.size });
+        } finally {
+          frozenOutput?.dispose();
+        }
         step++;
         examples += b.size;
         if (unread.length >= LOSS_READ_EVERY || step === steps) await readLosses();
@@ -517,6 +550,7 @@ export class Trainer {
 
   private disposeActive(): void {
     this.active?.optimizer.dispose();
+    this.active?.prefix?.dispose();
     this.active = null;
   }
 }

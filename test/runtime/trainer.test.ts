@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { IR } from '../../src/ir/types.js';
+import type { IR, PhaseSpec } from '../../src/ir/types.js';
+import { prefixCachePlan } from '../../src/summary/prefix-cache.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { loadData, type LoadedData } from '../../src/runtime/data/dataset.js';
 import { NonFiniteLossError } from '../../src/runtime/errors.js';
@@ -135,6 +136,36 @@ describe('Trainer', () => {
     const expected = Array.from({ length: 67 }, (_, i) => i + 1).filter((s) => s % LOSS_READ_EVERY === 0 || s === 67);
     expect(readAfter).toEqual(expected);
     network.dispose();
+  });
+
+  it('trains a phase from its cached frozen prefix exactly as from the prefix recomputed every step', async () => {
+    const ir = tinyIR({ epochs: [1, 2], finetune: 1 });
+    expect(ir.data.augment).toEqual([]);
+    const runs: { metrics: EpochMetrics[]; weights: Map<string, Float32Array> }[] = [];
+    for (const cachePrefix of [true, false]) {
+      const { network, data } = await setup(ir);
+      const metrics: EpochMetrics[] = [];
+      await new Trainer({ network, data, seed: 4, cachePrefix, hooks: { onEpoch: (m) => void metrics.push(m) } }).run();
+      runs.push({ metrics, weights: snapshot(network, () => true) });
+      network.dispose();
+    }
+    const [cached, recomputed] = runs as [typeof runs[0], typeof runs[0]];
+    const strip = (m: EpochMetrics) => ({ ...m, seconds: 0, examples_per_s: 0 });
+    expect(cached.metrics.map(strip)).toEqual(recomputed.metrics.map(strip));
+    for (const [name, values] of recomputed.weights) expect(cached.weights.get(name), name).toEqual(values);
+  });
+
+  it('caches the frozen prefix only without augmentation and where it fits (dry run and runtime agree)', () => {
+    const ir = tinyIR({ epochs: [1, 1], finetune: 1 });
+    const [p1, p2, finetune] = ir.phases as [PhaseSpec, PhaseSpec, PhaseSpec];
+    expect(prefixCachePlan(ir, p1, 2 ** 30).reason).toBe('no frozen partitions');
+    expect(prefixCachePlan(ir, finetune, 2 ** 30).cached).toBe(false);
+    const plan = prefixCachePlan(ir, p2, 2 ** 30);
+    expect(plan.cached).toBe(true);
+    expect(plan.bytes).toBe(plan.bytesPerExample * (240 - 60));
+    expect(prefixCachePlan(ir, p2, 1000).reason).toBe('it does not fit beside the training step');
+    const augmented = { ...ir, data: { ...ir.data, augment: [{ type: 'flip' as const }] } };
+    expect(prefixCachePlan(augmented as IR, augmented.phases[1]!, 2 ** 30).cached).toBe(false);
   });
 
   it('stops on a non-finite loss, naming phase, epoch and step', async () => {
