@@ -31,7 +31,7 @@ import { findTorchPython, INSTALL_HINT, replicaEnv, ReplicaProcess } from './pyt
 
 const USAGE = `usage: npm run bench:vs-pytorch -- [--only step|recipe] [--check] [--plan FILE] [--set NAME=VALUE ...]
     [--seeds 1,2,3] [--batches 32,64] [--rounds 3] [--steps 5] [--threads 1,2] [--recipe-threads 1]
-    [--init mono|torch|mono,torch] [--limit N] [--epochs N] [--data-seed N] [--bn-epsilon X]
+    [--init mono|torch|mono,torch|none] [--limit N] [--epochs N] [--data-seed N] [--bn-epsilon X]
     [--backend wasm|cpu] [--mono-threads N] [--torch-default-malloc] [--torch-only] [--json FILE] [--keep]`;
 
 const { values: args } = parseArgs({
@@ -79,8 +79,9 @@ const rounds = numbers(args.rounds!, 'rounds')[0]!;
 const stepsPerRound = numbers(args.steps!, 'steps')[0]!;
 const torchThreads = numbers(args.threads!, 'threads');
 const recipeThreads = numbers(args['recipe-threads']!, 'recipe-threads');
-const inits = args.init!.split(',').map((s) => s.trim());
-for (const init of inits) if (init !== 'mono' && init !== 'torch') throw new Error(`--init: '${init}' is not mono or torch`);
+// --init none: the recipe part runs mono only (its accuracy questions without PyTorch's runs).
+const inits = args.init === 'none' ? [] : args.init!.split(',').map((s) => s.trim());
+for (const init of inits) if (init !== 'mono' && init !== 'torch') throw new Error(`--init: '${init}' is not mono, torch or none`);
 const parts = args.check ? ['check'] : only ? [only] : ['step', 'recipe'];
 
 // ---------------------------------------------------------------- PyTorch present?
