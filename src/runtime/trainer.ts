@@ -145,6 +145,12 @@ export interface TrainerOptions {
   lrFind?: Omit<LrFindOptions, 'onStep'>;
   /** Cache the frozen prefix's outputs where it fits (default true; false recomputes them every step, as before). */
   cachePrefix?: boolean;
+  /**
+   * Read the training losses back every this many steps (default LOSS_READ_EVERY). 1 reads
+   * every step, at the cost of a device sync per step: for a caller that needs each
+   * step's loss in onBatch (the PyTorch parity check).
+   */
+  lossReadEvery?: number;
 }
 
 /** The backend choice (for its memory limit) of the active tfjs backend. */
@@ -186,6 +192,7 @@ export class Trainer {
   private readonly givenBounds: Record<string, LrBounds>;
   private readonly lrFind: Omit<LrFindOptions, 'onStep'>;
   private readonly cachePrefix: boolean;
+  private readonly lossReadEvery: number;
   private lrBounds: Record<string, ResolvedLrBounds> = {};
   private dataRng: Rng;
   private dropoutRng: Rng;
@@ -206,6 +213,7 @@ export class Trainer {
     this.givenBounds = options.lrBounds ?? {};
     this.lrFind = options.lrFind ?? {};
     this.cachePrefix = options.cachePrefix ?? true;
+    this.lossReadEvery = Math.max(1, Math.floor(options.lossReadEvery ?? LOSS_READ_EVERY));
     const rngs = runRngs(options.seed);
     this.dataRng = rngs.data;
     this.dropoutRng = rngs.dropout;
@@ -400,7 +408,7 @@ export class Trainer {
     let momentum = 0;
     const lastGroupLr = new Map<string, number>();
     const nextSeed = () => this.dropoutRng.int(2 ** 31);
-    // Losses stay on the backend and are read every LOSS_READ_EVERY steps (one read for
+    // Losses stay on the backend and are read every lossReadEvery steps (one read for
     // all of them, no device sync per step); the NaN check and the running loss use them then.
     const unread: { loss: tf.Scalar; correct: tf.Scalar; size: number }[] = [];
     const readLosses = async (): Promise<void> => {
@@ -435,7 +443,7 @@ export class Trainer {
         }
         step++;
         examples += b.size;
-        if (unread.length >= LOSS_READ_EVERY || step === steps) await readLosses();
+        if (unread.length >= this.lossReadEvery || step === steps) await readLosses();
         this.hooks.onBatch?.({
           phase: spec.name,
           epoch: epoch + 1,

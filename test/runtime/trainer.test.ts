@@ -138,6 +138,28 @@ describe('Trainer', () => {
     network.dispose();
   });
 
+  it('reads every step with lossReadEvery: 1 (the parity check needs each loss) and trains the same', async () => {
+    const ir = tinyIR({ epochs: [1, 1], examples: 600, batch: 8 });
+    const runs: { losses: number[]; metrics: EpochMetrics[] }[] = [];
+    for (const lossReadEvery of [1, undefined]) {
+      const { network, data } = await setup(ir);
+      const losses: number[] = [];
+      const metrics: EpochMetrics[] = [];
+      await new Trainer({
+        network, data, seed: 1, ...(lossReadEvery ? { lossReadEvery } : {}),
+        hooks: { onBatch: (p) => void (p.phase === 'p1' && losses.push(p.loss)), onEpoch: (m) => void metrics.push(m) },
+      }).run();
+      runs.push({ losses, metrics });
+      network.dispose();
+    }
+    const [everyStep, deferred] = runs;
+    expect(everyStep!.losses.every(Number.isFinite)).toBe(true);
+    // Deferred: nothing is read before step LOSS_READ_EVERY, and the running means agree where both read.
+    expect(deferred!.losses.slice(0, LOSS_READ_EVERY - 1).every(Number.isNaN)).toBe(true);
+    expect(deferred!.losses[LOSS_READ_EVERY - 1]).toBeCloseTo(everyStep!.losses[LOSS_READ_EVERY - 1]!, 6);
+    expect(everyStep!.metrics.map((m) => [m.loss, m.val_loss])).toEqual(deferred!.metrics.map((m) => [m.loss, m.val_loss]));
+  });
+
   it('trains a phase from its cached frozen prefix exactly as from the prefix recomputed every step', async () => {
     const ir = tinyIR({ epochs: [1, 2], finetune: 1 });
     expect(ir.data.augment).toEqual([]);
