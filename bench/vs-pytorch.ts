@@ -31,8 +31,8 @@ import { findTorchPython, INSTALL_HINT, replicaEnv, ReplicaProcess } from './pyt
 
 const USAGE = `usage: npm run bench:vs-pytorch -- [--only step|recipe] [--check] [--plan FILE] [--set NAME=VALUE ...]
     [--seeds 1,2,3] [--batches 32,64] [--rounds 3] [--steps 5] [--threads 1,2] [--recipe-threads 1]
-    [--init mono|torch|mono,torch] [--limit N] [--epochs N] [--data-seed N] [--bn-epsilon X]
-    [--backend wasm|cpu] [--mono-threads N] [--torch-default-malloc] [--json FILE] [--keep]`;
+    [--init mono|torch|mono,torch|none] [--limit N] [--epochs N] [--data-seed N] [--bn-epsilon X]
+    [--backend wasm|cpu] [--mono-threads N] [--torch-default-malloc] [--torch-only] [--json FILE] [--keep]`;
 
 const { values: args } = parseArgs({
   options: {
@@ -56,6 +56,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     'torch-default-malloc': { type: 'boolean', default: false },
+    'torch-only': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -78,8 +79,9 @@ const rounds = numbers(args.rounds!, 'rounds')[0]!;
 const stepsPerRound = numbers(args.steps!, 'steps')[0]!;
 const torchThreads = numbers(args.threads!, 'threads');
 const recipeThreads = numbers(args['recipe-threads']!, 'recipe-threads');
-const inits = args.init!.split(',').map((s) => s.trim());
-for (const init of inits) if (init !== 'mono' && init !== 'torch') throw new Error(`--init: '${init}' is not mono or torch`);
+// --init none: the recipe part runs mono only (its accuracy questions without PyTorch's runs).
+const inits = args.init === 'none' ? [] : args.init!.split(',').map((s) => s.trim());
+for (const init of inits) if (init !== 'mono' && init !== 'torch') throw new Error(`--init: '${init}' is not mono, torch or none`);
 const parts = args.check ? ['check'] : only ? [only] : ['step', 'recipe'];
 
 // ---------------------------------------------------------------- PyTorch present?
@@ -177,6 +179,8 @@ async function loadOrSubstitute(ir: IR, file: string, notes: string[]): Promise<
     const original = ir.data.source.type;
     ir.data.source = { type: 'synthetic', examples, classes: ir.classes, shape: [h, w, c], noise: 0.5 };
     ir.data.holdout = holdout;
+    // Synthetic data has no test split of its own.
+    delete ir.data.test;
     notes.push(`${ir.data.source.type} data (${examples} examples of ${h}x${w}x${c}, ${holdout} held out) in place of the plan's ${original}, which is not on this machine`);
     return loadData(ir.data);
   }
@@ -307,13 +311,15 @@ async function recipePart(replica: ReplicaProcess, plans: PreparedPlan[]): Promi
     const torchRuns = new Map<string, { seed: number; wall: number; train: number; acc: number }[]>();
     for (const seed of seeds) {
       await ensureSeed(plan, seed);
-      console.log(`  ${plan.choice.label}, seed ${seed}: mono ...`);
-      const mono = await runMonoRecipe(plan.ir, plan.data, seed);
-      const monoLast = mono.epochs[mono.epochs.length - 1]!;
-      const monoTrain = mono.epochs.reduce((s, e) => s + e.seconds, 0);
-      monoRuns.push({ seed, wall: mono.wallSeconds, train: monoTrain, acc: monoLast.val_acc ?? NaN });
-      console.log(`    mono: ${mono.wallSeconds.toFixed(1)} s wall, hold-out ${pct(monoLast.val_acc)}`);
-      console.log(`    mono hold-out by epoch: ${trace(mono.epochs)}`);
+      // --torch-only: the replica's accuracy questions (initialisation, epsilon, split) without mono's runs.
+      const mono = args['torch-only'] ? undefined : await runMonoRecipe(plan.ir, plan.data, seed);
+      if (mono) {
+        const monoLast = mono.epochs[mono.epochs.length - 1]!;
+        const monoTrain = mono.epochs.reduce((s, e) => s + e.seconds, 0);
+        monoRuns.push({ seed, wall: mono.wallSeconds, train: monoTrain, acc: monoLast.val_acc ?? NaN });
+        console.log(`  ${plan.choice.label}, seed ${seed}, mono: ${mono.wallSeconds.toFixed(1)} s wall, hold-out ${pct(monoLast.val_acc)}`);
+        console.log(`    mono hold-out by epoch: ${trace(mono.epochs)}`);
+      }
       const torchRecords: unknown[] = [];
       for (const init of inits) {
         for (const threads of recipeThreads) {
@@ -328,13 +334,14 @@ async function recipePart(replica: ReplicaProcess, plans: PreparedPlan[]): Promi
           torchRecords.push({ init, threads, wallSeconds: answer.wall_s, trainSeconds: train, finalValAcc: last.val_acc, epochs: answer.epochs });
         }
       }
-      records.push({ plan: plan.choice.label, seed, notes: plan.notes, mono: { wallSeconds: mono.wallSeconds, trainSeconds: monoTrain, finalValAcc: monoLast.val_acc, epochs: mono.epochs }, torch: torchRecords });
+      const monoRecord = mono ? { wallSeconds: mono.wallSeconds, trainSeconds: mono.epochs.reduce((s, e) => s + e.seconds, 0), finalValAcc: mono.epochs[mono.epochs.length - 1]!.val_acc, epochs: mono.epochs } : null;
+      records.push({ plan: plan.choice.label, seed, notes: plan.notes, mono: monoRecord, torch: torchRecords });
     }
     const rows: string[][] = [];
     const row = (label: string, runs: { wall: number; train: number; acc: number }[]) => {
       rows.push([label, spread(summarize(runs.map((r) => r.wall)), (v) => `${v.toFixed(1)} s`), spread(summarize(runs.map((r) => r.train)), (v) => `${v.toFixed(1)} s`), spread(summarize(runs.map((r) => r.acc)), (v) => pct(v))]);
     };
-    row(`mono (${args.backend})`, monoRuns);
+    if (monoRuns.length > 0) row(`mono (${args.backend})`, monoRuns);
     for (const [key, runs] of torchRuns) row(`PyTorch, ${key}`, runs);
     console.log(`\nThe whole recipe, ${plan.choice.label}${plan.notes.length ? ` (${plan.notes.join(', ')})` : ''}, seeds ${seeds.join(', ')}: mean (min to max)\n`);
     console.log(table(['run', 'wall time', 'training steps only', 'final hold-out accuracy'], rows));

@@ -84,6 +84,8 @@ export async function runMonoCheck(ir: IR, data: LoadedData, seed: number): Prom
       network,
       data,
       seed,
+      // Every step's loss: onBatch's running mean covers all steps so far only when each is read.
+      lossReadEvery: 1,
       hooks: {
         onBatch(progress) {
           means.push(progress.loss);

@@ -52,7 +52,7 @@ export interface IRNode {
   flops: number;
 }
 
-export type Initializer = 'he_normal' | 'glorot_uniform' | 'zeros' | 'ones';
+export type Initializer = 'he_normal' | 'fan_in_uniform' | 'glorot_uniform' | 'zeros' | 'ones';
 
 export interface ParamSpec {
   name: string;

@@ -12,6 +12,7 @@ import { layerCatalog } from '../semantics/catalog/layers.js';
 import { optimizerCatalog, PHASE_SETTINGS } from '../semantics/catalog/optimizers.js';
 import { MONITORED_METRICS, SCHEDULE_SETTINGS, stoppingCatalog } from '../semantics/catalog/stopping.js';
 import { SCHEDULE_NAMES, scheduleCatalog } from '../semantics/catalog/schedules.js';
+import { RESIDUAL_SIGNATURE } from '../semantics/expand.js';
 import type { ParamSignature } from '../semantics/signature.js';
 import type { ValueType } from '../semantics/types.js';
 import type { IToken } from '../syntax/chevrotain.js';
@@ -171,7 +172,7 @@ export function completions(document: PlanDocument, offset: number): CompletionI
     } else if (paren.site === 'optimizer' || paren.site === 'data' || paren.site === 'value') {
       params = builtinSignature(paren.callee ?? '', paren.site === 'value' ? 'value' : paren.site)?.signature.params;
     } else if (paren.site === 'residual') {
-      params = [{ name: 'projection', type: { kind: 'boolean' } }, { name: 'scale', type: { kind: 'number' } }];
+      params = RESIDUAL_SIGNATURE.params;
     } else if (paren.site === 'shared') {
       params = [{ name: 'scale', type: { kind: 'number' } }];
     }

@@ -89,7 +89,7 @@ function notInstalled(name: NativeChoice): string {
 /** The native TensorFlow addon this process has loaded, if any: the other is never loaded beside it. */
 let nativeLoaded: NativeChoice | undefined;
 
-/** Training gradients (tfjs-core's Node bundle ships none) and mono's wasm kernels; idempotent. */
+/** TensorFlow.js's gradients (through @tensorflow/tfjs), mono's overrides of a few, and mono's wasm kernels; idempotent. */
 async function registerTrainingKernels(): Promise<void> {
   const kernels = await import('./kernels/index.js');
   kernels.registerWasmTrainingKernels();
@@ -114,6 +114,8 @@ async function tryNode(name: NativeChoice): Promise<BackendProbe> {
     // A half-loaded addon counts as loaded: its libtensorflow may be in the process.
     nativeLoaded = name;
   }
+  // tfjs-node loads @tensorflow/tfjs, whose gradients (if it is another copy) would replace mono's overrides.
+  await registerTrainingKernels();
   const ok = await tf.setBackend('tensorflow').catch(() => false);
   if (!ok) return { name, package: pkg, available: false, detail: 'loaded, but its `tensorflow` backend did not start' };
   const warning = gpuWarning(name);

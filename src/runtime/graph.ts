@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedBatchNormRelu } from '../ir/fusion.js';
 import type { IR, IRNode, ParamSpec, PartitionSpec } from '../ir/types.js';
 import { initialValues, parameterStream, type RandomSource } from './initializers.js';
 import { applyNode, GraphError, type ForwardMode } from './layers.js';
@@ -168,10 +169,18 @@ export class Network {
     const release = !mode.training && !tf.engine().isTapeOn();
     const remaining = new Map<string, number>();
     if (release) for (const node of nodes) for (const id of node.inputs) remaining.set(id, (remaining.get(id) ?? 0) + 1);
+    const fused = mode.training ? fusedBatchNormRelu(nodes, outputId) : new Map<string, string>();
+    const fusedRelus = new Set(fused.values());
     for (const node of nodes) {
       const inputs = node.inputs.map((id) => this.lookup(env, id, `node ${node.id}`));
+      if (fusedRelus.has(node.id)) {
+        // Already applied by the batchnorm before it (one kernel on wasm).
+        env.set(node.id, inputs[0]!);
+        continue;
+      }
       const params = node.params.map((name) => this.variable(name));
-      env.set(node.id, release ? tf.tidy(() => applyNode(node, inputs, params, mode)) : applyNode(node, inputs, params, mode));
+      const fuseRelu = fused.has(node.id);
+      env.set(node.id, release ? tf.tidy(() => applyNode(node, inputs, params, mode, fuseRelu)) : applyNode(node, inputs, params, mode, fuseRelu));
       if (!release) continue;
       for (const id of node.inputs) {
         const left = remaining.get(id)! - 1;

@@ -38,7 +38,8 @@ export function fans(shape: Shape): { fanIn: number; fanOut: number } {
 /**
  * Initial values of one parameter, drawn from `rng` (the parameter's own stream) so
  * that a seed gives the same network on every backend. he_normal is an untruncated
- * normal with std sqrt(2 / fanIn); glorot_uniform is U(-l, l) with l = sqrt(6 / (fanIn + fanOut)).
+ * normal with std sqrt(2 / fanIn); fan_in_uniform is U(-l, l) with l = 1 / sqrt(fanIn);
+ * glorot_uniform is U(-l, l) with l = sqrt(6 / (fanIn + fanOut)).
  */
 export function initialValues(init: Initializer, shape: Shape, rng: RandomSource): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -51,6 +52,12 @@ export function initialValues(init: Initializer, shape: Shape, rng: RandomSource
     case 'he_normal': {
       const std = Math.sqrt(2 / fans(shape).fanIn);
       for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
+      return values;
+    }
+    case 'fan_in_uniform': {
+      // PyTorch's default for conv and linear weights (kaiming_uniform with a = sqrt(5)).
+      const limit = 1 / Math.sqrt(fans(shape).fanIn);
+      for (let i = 0; i < size; i++) values[i] = (rng.next() * 2 - 1) * limit;
       return values;
     }
     case 'glorot_uniform': {

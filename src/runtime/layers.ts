@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttrValue, IRNode } from '../ir/types.js';
+import { batchNormTrain } from './kernels/batch-norm-train.js';
 
 /** How one forward pass runs: training mode uses batch statistics and dropout. */
 export interface ForwardMode {
@@ -55,7 +56,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
 }
 
-/** ELU with its gradient spelled out (tfjs-core's Node bundle registers no Elu gradient). */
+/** ELU with its gradient spelled out from its output (the memory model's coefficients are measured for this form). */
 function elu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -70,24 +71,31 @@ function elu(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
-function batchNorm(node: IRNode, x: tf.Tensor, params: tf.Variable[], mode: ForwardMode): tf.Tensor {
+function batchNorm(node: IRNode, x: tf.Tensor, params: tf.Variable[], mode: ForwardMode, relu: boolean): tf.Tensor {
   const [gamma, beta, movingMean, movingVariance] = params;
   if (!gamma || !beta || !movingMean || !movingVariance) throw new GraphError(`node ${node.id}: batchnorm needs 4 parameters`);
   const epsilon = num(node, 'epsilon', 1e-3);
-  if (!mode.training) return tf.batchNorm(x, movingMean, movingVariance, beta, gamma, epsilon);
-  const axes = x.rank === 4 ? [0, 1, 2] : x.rank === 2 ? [0] : [...Array(x.rank - 1).keys()];
-  const { mean, variance } = tf.moments(x, axes);
+  if (!mode.training) {
+    const y = tf.batchNorm(x, movingMean, movingVariance, beta, gamma, epsilon);
+    return relu ? tf.relu(y) : y;
+  }
+  // One fused op on wasm (mono's SIMD kernels, the ReLU included), tf.moments + tf.batchNorm elsewhere.
+  const { y, mean, variance } = batchNormTrain(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, epsilon, { relu });
   // Keras convention: moving = momentum * moving + (1 - momentum) * batch (biased batch variance).
   // assign() keeps the new value alive past the caller's tidy; the moving statistics are
   // not trainable variables, so no gradient is taken through this update.
   const momentum = num(node, 'momentum', 0.99);
   movingMean.assign(tf.add(tf.mul(movingMean, momentum), tf.mul(mean, 1 - momentum)));
   movingVariance.assign(tf.add(tf.mul(movingVariance, momentum), tf.mul(variance, 1 - momentum)));
-  return tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
+  return y;
 }
 
-/** Runs one IR node. `inputs` and `params` are in the IR's order. */
-export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable[], mode: ForwardMode): tf.Tensor {
+/**
+ * Runs one IR node. `inputs` and `params` are in the IR's order. `fuseRelu` (a batchnorm
+ * whose only consumer is a relu): the relu is applied here, in the same kernel on wasm,
+ * and the caller skips the relu node.
+ */
+export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable[], mode: ForwardMode, fuseRelu = false): tf.Tensor {
   const x = inputs[0];
   if (!x) throw new GraphError(`node ${node.id} (${node.op}) has no input`);
   switch (node.op) {
@@ -105,7 +113,7 @@ export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable
       return bias ? tf.add(y, bias) : y;
     }
     case 'batchnorm':
-      return batchNorm(node, x, params, mode);
+      return batchNorm(node, x, params, mode, fuseRelu);
     case 'relu':
       return tf.relu(x);
     case 'leaky_relu':

@@ -106,44 +106,88 @@ export interface StepResult {
   correct: number;
 }
 
+/** A step's loss and top-1 count left on the backend (kept: the caller disposes them). */
+export interface StepTensors {
+  loss: tf.Scalar;
+  correct: tf.Scalar;
+}
+
+type Batch = { images: Float32Array; labels: Int32Array; size: number; shape: number[] };
+
 /**
- * One training step. The frozen partitions run first, in inference mode and outside
- * the gradient tape, so their output is a constant for the trained partitions: no
- * gradient can reach them and their BatchNorm statistics stay as they are.
- * Asynchronous: the loss is read back with `data()` (the webgpu backend in Node has
- * no synchronous read).
+ * The forward and backward pass of one step: the frozen partitions first, in inference
+ * mode and outside the gradient tape, so their output is a constant for the trained
+ * partitions (no gradient can reach them, their BatchNorm statistics stay as they are).
+ * Nothing is read back. `frozenOutput`, when given, stands in for the frozen partitions'
+ * output on this batch (a cached prefix, see prefix-cache.ts): they are then not run.
+ */
+function lossAndGradients(network: Network, graph: PhaseGraph, batch: Batch, nextSeed: () => number, frozenOutput?: tf.Tensor): {
+  loss: tf.Scalar; correct: tf.Scalar; grads: Map<string, tf.Tensor>;
+} {
+  const classes = network.ir.classes;
+  const labels = tf.tensor1d(batch.labels, 'int32');
+  let input: tf.Tensor;
+  if (frozenOutput) {
+    input = frozenOutput;
+  } else {
+    const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
+    input = graph.frozen.length > 0 ? tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false })) : images;
+    if (input !== images) images.dispose();
+  }
+  let correct: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const mode = { training: true, nextSeed };
+    const features = network.runPartitions(graph.trainable, input, mode);
+    const logits = graph.headPartition ? network.runHead(graph.headPartition, features, mode) : features;
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))) as tf.Scalar;
+    return crossEntropy(logits, labels, classes);
+  }, graph.variables);
+  if (input !== frozenOutput) input.dispose();
+  labels.dispose();
+  const byParam = new Map<string, tf.Tensor>();
+  for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
+  return { loss: value, correct: correct!, grads: byParam };
+}
+
+/**
+ * One training step that reads nothing back (issue 8: no device sync per step): the
+ * update is applied and the step's loss and top-1 count are returned on the backend,
+ * for the caller to read every few steps (Trainer). A non-finite loss is therefore
+ * seen after its update; the caller stops the run then, before anything is saved.
+ */
+export function trainStepDeferred(network: Network, graph: PhaseGraph, batch: Batch, optimizer: Optimizer, hyper: StepHyper,
+  nextSeed: () => number, frozenOutput?: tf.Tensor, synapseCost?: SynapseCost): StepTensors {
+  const { loss, correct, grads } = lossAndGradients(network, graph, batch, nextSeed, frozenOutput);
+  applyUpdate(grads, optimizer, hyper, synapseCost);
+  tf.dispose([...grads.values()]);
+  return { loss, correct };
+}
+
+/** The optimizer's update, through the cost per synapse when the phase has one (it adds its penalty's gradient). */
+function applyUpdate(grads: Map<string, tf.Tensor>, optimizer: Optimizer, hyper: StepHyper, synapseCost?: SynapseCost): void {
+  if (synapseCost) synapseCost.step(grads, (name) => optimizer.stepLr(name, hyper), (penalized) => optimizer.step(penalized, hyper));
+  else optimizer.step(grads, hyper);
+}
+
+/**
+ * One training step, read back at once (the LR range test and the benchmarks, which
+ * need every step's loss): the update is skipped when the loss is not finite.
  */
 export async function trainStep(
   network: Network,
   graph: PhaseGraph,
-  batch: { images: Float32Array; labels: Int32Array; size: number; shape: number[] },
+  batch: Batch,
   optimizer: Optimizer,
   hyper: StepHyper,
   nextSeed: () => number,
   synapseCost?: SynapseCost,
 ): Promise<StepResult> {
-  const classes = network.ir.classes;
-  const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
-  const labels = tf.tensor1d(batch.labels, 'int32');
-  const frozenOutput = graph.frozen.length > 0 ? tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false })) : images;
-  let correct: tf.Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const mode = { training: true, nextSeed };
-    const features = network.runPartitions(graph.trainable, frozenOutput, mode);
-    const logits = graph.headPartition ? network.runHead(graph.headPartition, features, mode) : features;
-    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')));
-    return crossEntropy(logits, labels, classes);
-  }, graph.variables);
-  // One read per step: the loss (for the NaN check and progress) and the correct count together.
-  const stats = tf.tidy(() => tf.stack([value, correct!]));
+  const { loss: value, correct, grads } = lossAndGradients(network, graph, batch, nextSeed);
+  // One read: the loss (for the NaN check) and the correct count together (asynchronous: webgpu has no synchronous read in Node).
+  const stats = tf.tidy(() => tf.stack([value, correct]));
   const [loss, correctCount] = await stats.data();
-  const byParam = new Map<string, tf.Tensor>();
-  for (const [variableName, grad] of Object.entries(grads)) byParam.set(network.paramName(variableName), grad);
-  if (Number.isFinite(loss)) {
-    if (synapseCost) synapseCost.step(byParam, (name) => optimizer.stepLr(name, hyper), (penalized) => optimizer.step(penalized, hyper));
-    else optimizer.step(byParam, hyper);
-  }
-  tf.dispose([images, labels, frozenOutput, value, correct!, stats, ...Object.values(grads)]);
+  if (Number.isFinite(loss)) applyUpdate(grads, optimizer, hyper, synapseCost);
+  tf.dispose([value, correct, stats, ...grads.values()]);
   return { loss: loss!, correct: correctCount! };
 }
 

@@ -1,5 +1,7 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { IR, MonitoredMetric, PhaseSpec } from '../ir/types.js';
 import type { GradientNoiseStatistics } from '../optim/gradient-covariance.js';
+import type { BackendChoice } from './backend-choices.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
 import { SynapseCost, type SynapseCostState } from '../optim/synapse-cost.js';
@@ -13,8 +15,19 @@ import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './error
 import type { NamedWeights, Network } from './graph.js';
 import { lrRangeTest, type LrFindOptions, type LrFindResult } from './lr-find.js';
 import { assertProbeFits, probeGradientNoise } from './noise-probe.js';
+import { memoryLimitOf } from './memory-check.js';
+import { PrefixCache } from './prefix-cache.js';
+import { prefixCachePlan } from '../summary/prefix-cache.js';
 import { Rng } from './rng.js';
-import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStep, type Evaluation, type PhaseGraph } from './step.js';
+import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
+
+/**
+ * Training losses are read back from the backend every this many steps (and at the end
+ * of an epoch), all in one read: no device sync per step (issue 8). A non-finite loss
+ * is therefore noticed up to this many steps after it happened; the run stops then,
+ * naming the step, before anything of that epoch is recorded.
+ */
+export const LOSS_READ_EVERY = 16;
 
 /** One line of metrics.jsonl: one epoch of one phase. */
 export interface EpochMetrics {
@@ -204,6 +217,20 @@ export interface TrainerOptions {
   lrBounds?: Record<string, LrBounds>;
   /** Settings of the LR range test run for lr_find phases (defaults of lr-find.ts otherwise). */
   lrFind?: Omit<LrFindOptions, 'onStep'>;
+  /** Cache the frozen prefix's outputs where it fits (default true; false recomputes them every step, as before). */
+  cachePrefix?: boolean;
+  /**
+   * Read the training losses back every this many steps (default LOSS_READ_EVERY). 1 reads
+   * every step, at the cost of a device sync per step: for a caller that needs each
+   * step's loss in onBatch (the PyTorch parity check).
+   */
+  lossReadEvery?: number;
+}
+
+/** The backend choice (for its memory limit) of the active tfjs backend. */
+function activeBackendChoice(): BackendChoice {
+  const name = tf.getBackend();
+  return name === 'tensorflow' ? 'node' : name === 'wasm' ? 'wasm' : 'cpu';
 }
 
 /** Whether `value` of `metric` beats `best` by more than `minDelta` (val_loss: lower is better). */
@@ -236,6 +263,8 @@ export function runRngs(seed: number): { init: Rng; data: Rng; dropout: Rng; lrF
 interface ActivePhase {
   spec: PhaseSpec;
   graph: PhaseGraph;
+  /** The frozen partitions' outputs for every training example, when cached (prefix-cache.ts). */
+  prefix: PrefixCache | null;
   optimizer: Optimizer;
   lr: Schedule;
   momentum: Schedule;
@@ -262,6 +291,8 @@ export class Trainer {
   private readonly seed: number;
   private readonly givenBounds: Record<string, LrBounds>;
   private readonly lrFind: Omit<LrFindOptions, 'onStep'>;
+  private readonly cachePrefix: boolean;
+  private readonly lossReadEvery: number;
   private lrBounds: Record<string, ResolvedLrBounds> = {};
   private dataRng: Rng;
   private dropoutRng: Rng;
@@ -289,6 +320,8 @@ export class Trainer {
     this.seed = options.seed;
     this.givenBounds = options.lrBounds ?? {};
     this.lrFind = options.lrFind ?? {};
+    this.cachePrefix = options.cachePrefix ?? true;
+    this.lossReadEvery = Math.max(1, Math.floor(options.lossReadEvery ?? LOSS_READ_EVERY));
     const rngs = runRngs(options.seed);
     this.dataRng = rngs.data;
     this.dropoutRng = rngs.dropout;
@@ -439,7 +472,7 @@ export class Trainer {
     } else {
       await this.measureBaseline(graph, holdout, lr, momentum, groupLr);
     }
-    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, train, holdout, ...(synapseCost ? { synapseCost } : {}) };
+    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, train, holdout, ...(synapseCost ? { synapseCost } : {}), prefix: this.buildPrefixCache(phase, graph, train) };
     return this.active;
   }
 
@@ -487,6 +520,19 @@ export class Trainer {
     this.taskRecords.push({ task: spec.task!, acc });
     const metrics = taskMetrics(this.taskRecords);
     return { task_acc: metrics.task_acc, avg_acc: metrics.avg_acc, forgetting: metrics.forgetting, avg_forgetting: metrics.avg_forgetting, task_split: which };
+  }
+
+  /**
+   * The frozen prefix's outputs for every training example, computed once for the phase
+   * (the weights it depends on are frozen, and without augmentation its inputs are the
+   * same every epoch), when src/summary/prefix-cache.ts says it fits beside the step.
+   */
+  /** `train`: the phase's training examples (its task's, in a task phase), which the batches' indices point into. */
+  private buildPrefixCache(phase: PhaseSpec, graph: PhaseGraph, train: Split): PrefixCache | null {
+    if (!this.cachePrefix) return null;
+    const plan = prefixCachePlan(this.ir, phase, memoryLimitOf(activeBackendChoice()).bytes, train.count);
+    if (!plan.cached) return null;
+    return PrefixCache.build(this.network, graph.frozen, train, this.evalBatch);
   }
 
   /**
@@ -565,29 +611,58 @@ export class Trainer {
     let momentum = 0;
     const lastGroupLr = new Map<string, number>();
     const nextSeed = () => this.dropoutRng.int(2 ** 31);
-    for (const b of epochBatches(train, { batch, shuffle: true, augment: this.ir.data.augment, rng: this.dataRng, dropLast })) {
-      const t = epoch + step / steps;
-      lr = active.lr.valueAt(t);
-      momentum = active.momentum.valueAt(t);
-      for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
-      const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
-      const result = await trainStep(this.network, graph, b, optimizer, { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) }, nextSeed, active.synapseCost);
-      step++;
-      if (!Number.isFinite(result.loss)) throw new NonFiniteLossError(spec.name, epoch + 1, step, result.loss);
-      lossSum += result.loss * b.size;
-      correct += result.correct;
-      examples += b.size;
-      this.hooks.onBatch?.({
-        phase: spec.name,
-        epoch: epoch + 1,
-        epochs: spec.epochs,
-        step,
-        steps,
-        loss: lossSum / examples,
-        examplesPerSecond: examples / ((performance.now() - started) / 1000),
-      });
-      // Between steps the event loop runs, so SIGINT/SIGTERM handlers are heard during an epoch.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+    // Losses stay on the backend and are read every lossReadEvery steps (one read for
+    // all of them, no device sync per step); the NaN check and the running loss use them then.
+    const unread: { loss: tf.Scalar; correct: tf.Scalar; size: number }[] = [];
+    const readLosses = async (): Promise<void> => {
+      if (unread.length === 0) return;
+      const batch = unread.splice(0, unread.length);
+      const stacked = tf.tidy(() => tf.stack(batch.flatMap((s) => [s.loss, s.correct])));
+      const values = await stacked.data();
+      tf.dispose([stacked, ...batch.flatMap((s) => [s.loss, s.correct])]);
+      const firstStep = step - batch.length + 1;
+      for (let i = 0; i < batch.length; i++) {
+        const loss = values[2 * i]!;
+        if (!Number.isFinite(loss)) throw new NonFiniteLossError(spec.name, epoch + 1, firstStep + i, loss);
+        lossSum += loss * batch[i]!.size;
+        correct += values[2 * i + 1]!;
+        lossExamples += batch[i]!.size;
+      }
+    };
+    let lossExamples = 0;
+    try {
+      for (const b of epochBatches(train, { batch, shuffle: true, augment: this.ir.data.augment, rng: this.dataRng, dropLast })) {
+        const t = epoch + step / steps;
+        lr = active.lr.valueAt(t);
+        momentum = active.momentum.valueAt(t);
+        for (const [group, schedule] of active.groupLr) lastGroupLr.set(group, schedule.valueAt(t));
+        const lrOfGroup = lastGroupLr.size > 0 ? (group: string) => lastGroupLr.get(group) : undefined;
+        const hyper = { lr, momentum, ...(lrOfGroup ? { lrOfGroup } : {}) };
+        const frozenOutput = active.prefix?.rows(b.indices);
+        try {
+          unread.push({ ...trainStepDeferred(this.network, graph, b, optimizer, hyper, nextSeed, frozenOutput, active.synapseCost), size: b.size });
+        } finally {
+          frozenOutput?.dispose();
+        }
+        step++;
+        examples += b.size;
+        if (unread.length >= this.lossReadEvery || step === steps) await readLosses();
+        this.hooks.onBatch?.({
+          phase: spec.name,
+          epoch: epoch + 1,
+          epochs: spec.epochs,
+          step,
+          steps,
+          // The running mean over the steps read so far.
+          loss: lossExamples > 0 ? lossSum / lossExamples : NaN,
+          examplesPerSecond: examples / ((performance.now() - started) / 1000),
+        });
+        // Between steps the event loop runs, so SIGINT/SIGTERM handlers are heard during an epoch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      await readLosses();
+    } finally {
+      tf.dispose(unread.flatMap((s) => [s.loss, s.correct]));
     }
     const seconds = (performance.now() - started) / 1000;
     const trainLoss = lossSum / examples;
@@ -747,6 +822,7 @@ export class Trainer {
 
   private disposeActive(): void {
     this.active?.optimizer.dispose();
+    this.active?.prefix?.dispose();
     this.active = null;
   }
 }

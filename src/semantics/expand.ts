@@ -1,8 +1,8 @@
-import type { AttrValue, IRNode, OpName, ParamSpec, Shape } from '../ir/types.js';
+import type { AttrValue, Initializer, IRNode, OpName, ParamSpec, Shape } from '../ir/types.js';
 import type { BlockDeclaration, HeadDeclaration, LayerCall, LayerItem, Repeat, Residual } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
 import type { LayerParam } from './catalog/layers.js';
-import { batchnormParams, isLayerShapeError, layerCatalog } from './catalog/layers.js';
+import { batchnormParams, isLayerShapeError, kernelInit, kernelInitArg, layerCatalog } from './catalog/layers.js';
 import { Environment } from './environment.js';
 import { evaluate, evaluateArguments } from './evaluate.js';
 import type { Reporter } from './reporter.js';
@@ -76,11 +76,13 @@ interface Owner {
   note: string;
 }
 
-const RESIDUAL_SIGNATURE: Signature = {
+export const RESIDUAL_SIGNATURE: Signature = {
   name: 'residual',
   params: [
     { name: 'projection', type: T.boolean, default: defaults.boolean(true) },
     { name: 'scale', type: T.number, optional: true },
+    // The projection's kernel initialisation, like conv's and dense's `init`.
+    { name: 'init', type: kernelInit, default: defaults.word('he_normal') },
   ],
 };
 
@@ -323,7 +325,7 @@ export class Expander {
         return { id: branch.id, shape: null };
       }
       const stride = branchStride(this.owner.nodes.slice(firstBranchNode), flow.id, branch.id);
-      const projected = this.addProjection(scope, flow as { id: string; shape: Shape }, branch.shape, stride, at, residual.loc);
+      const projected = this.addProjection(scope, flow as { id: string; shape: Shape }, branch.shape, stride, kernelInitArg(args), at, residual.loc);
       if (projected === undefined) return { id: branch.id, shape: null };
       skip = projected;
     }
@@ -341,7 +343,15 @@ export class Expander {
    * the branch's windows start from, (h' - 1) * s + 1 of them. Flat shapes get a
    * dense + bn. Undefined after an error.
    */
-  private addProjection(scope: Scope, skip: { id: string; shape: Shape }, target: Shape, stride: number | undefined, at: SourceRange, loc: SourceRange): string | undefined {
+  private addProjection(
+    scope: Scope,
+    skip: { id: string; shape: Shape },
+    target: Shape,
+    stride: number | undefined,
+    init: Initializer,
+    at: SourceRange,
+    loc: SourceRange,
+  ): string | undefined {
     const from = skip.shape;
     let projectionId: string;
     if (isImage(from) && isImage(target)) {
@@ -370,7 +380,7 @@ export class Expander {
         { filters, kernel: 1, stride, padding: 'same', bias: false },
         [input.id],
         target,
-        [{ role: 'kernel', shape: [1, 1, cin, filters], init: 'he_normal', trainable: true }],
+        [{ role: 'kernel', shape: [1, 1, cin, filters], init, trainable: true }],
         2 * cin * oh * ow * filters,
         loc,
       );
@@ -384,7 +394,7 @@ export class Expander {
         { units, bias: false },
         [skip.id],
         target,
-        [{ role: 'kernel', shape: [n, units], init: 'he_normal', trainable: true }],
+        [{ role: 'kernel', shape: [n, units], init, trainable: true }],
         2 * n * units,
         loc,
       );

@@ -1,5 +1,6 @@
 /** The dry-run summary as readable text (what `mono compile --dry-run` prints). */
-import type { MemorySummary, PhaseSummary, PlanSummary } from './summarize.js';
+import type { PrefixCachePlan } from './prefix-cache.js';
+import type { MemorySummary, PhaseMemorySummary, PhaseSummary, PlanSummary } from './summarize.js';
 import { renderTable } from './table.js';
 import { formatBytes, formatCount, formatFlops, formatShape, formatValue } from './units.js';
 
@@ -151,6 +152,22 @@ const LIMIT_WORDS: Record<MemorySummary['limit']['source'], string> = {
   gpu: "the GPU's memory",
 };
 
+/** The frozen prefix's outputs held once per phase: their size, `no` when they are recomputed, `-` without frozen partitions. */
+function prefixCacheCell(plan: PrefixCachePlan): string {
+  if (plan.cached) return formatBytes(plan.bytes);
+  return plan.reason === 'no frozen partitions' ? '-' : 'no';
+}
+
+function prefixCacheNotes(phases: readonly PhaseMemorySummary[]): string[] {
+  const notes = phases.filter((p) => !p.prefixCache.cached && p.prefixCache.reason !== 'no frozen partitions')
+    .map((p) => `  prefix of ${p.phase} recomputed every step: ${p.prefixCache.reason}`);
+  const cached = phases.filter((p) => p.prefixCache.cached);
+  if (cached.length > 0) {
+    notes.unshift('  prefix cache: the frozen partitions\' outputs for every training example, computed once per phase (no augmentation), beside the step');
+  }
+  return notes;
+}
+
 function renderMemory(memory: MemorySummary): string[] {
   return [
     `Memory: estimated peak of one training step (weights, optimizer slots, gradients, activations and what backprop keeps; docs/runtime.md, "Memory")`,
@@ -167,6 +184,7 @@ function renderMemory(memory: MemorySummary): string[] {
         { title: 'activations', align: 'right' },
         { title: 'fits' },
         { title: 'largest batch', align: 'right' },
+        { title: 'prefix cache', align: 'right' },
       ],
       memory.phases.map((p) => [
         p.phase,
@@ -179,7 +197,9 @@ function renderMemory(memory: MemorySummary): string[] {
         formatBytes(p.activationBytes),
         p.fits ? 'yes' : 'no',
         p.largestBatch >= 1 ? p.largestBatch.toLocaleString('en-US') : 'none',
+        prefixCacheCell(p.prefixCache),
       ]),
     ),
+    ...prefixCacheNotes(memory.phases),
   ];
 }

@@ -14,6 +14,7 @@
  * - memory: the estimated peak of one training step per phase, everything the
  *   runtime holds then (src/summary/memory.ts), held against a limit.
  */
+import { prefixCachePlan, type PrefixCachePlan } from './prefix-cache.js';
 import type { IR, IRNode, OptimizerSpec, ParamSpec, PhaseSpec, ScheduleSpec, Shape } from '../ir/types.js';
 import { wasmLimit, type MemoryLimit } from './limits.js';
 import { estimateAt, largestBatchWithin, phaseMemoryModel, type MemoryEstimate } from './memory.js';
@@ -87,6 +88,8 @@ export interface PhaseMemorySummary extends MemoryEstimate {
   fits: boolean;
   /** The largest batch whose step fits the limit (0: none). */
   largestBatch: number;
+  /** Whether the phase trains from its frozen prefix's outputs cached once (src/summary/prefix-cache.ts), and what they hold. */
+  prefixCache: PrefixCachePlan;
 }
 
 export interface MemorySummary {
@@ -287,7 +290,8 @@ function summarizeMemory(ir: IR, limit: MemoryLimit): MemorySummary {
       const model = phaseMemoryModel(ir, phase);
       const estimate = estimateAt(model, ir.data.batch);
       const largestBatch = largestBatchWithin(model, limit.bytes, limit.maxTensorValues);
-      return { phase: phase.name, ...estimate, fits: largestBatch >= ir.data.batch, largestBatch };
+      const prefixCache = prefixCachePlan(ir, phase, limit.bytes);
+      return { phase: phase.name, ...estimate, fits: largestBatch >= ir.data.batch, largestBatch, prefixCache };
     }),
   };
 }

@@ -137,7 +137,7 @@ describe('mono lsp', () => {
 
   it('hovers a layer with its output shape, parameters and FLOPs', async () => {
     const text = await hoverText(at(PLAN, 'conv(width', 2));
-    expect(text).toContain('**conv** · layer `conv(filters, kernel, stride: 1, padding: same, bias: false)`');
+    expect(text).toContain('**conv** · layer `conv(filters, kernel, stride: 1, padding: same, bias: false, init: he_normal)`');
     // 3x3 conv, 3 -> 8 channels on 8x8: 216 weights, 2 * 216 * 64 FLOPs.
     expect(text).toContain('output `[8, 8, 8]`');
     expect(text).toContain('216 trainable parameters · 27.6 kFLOP per example');
@@ -193,7 +193,13 @@ describe('mono lsp', () => {
     expect(await complete(PLAN, at(PLAN, 'width, 3)', 0))).toEqual(expect.arrayContaining(['width']));
     const conv = PLAN.replace('conv(width, 3)', 'conv(width, 3, )');
     await setText(conv);
-    expect(await complete(conv, at(conv, ', )', 2))).toEqual(expect.arrayContaining(['filters', 'kernel', 'stride', 'padding', 'bias']));
+    expect(await complete(conv, at(conv, ', )', 2))).toEqual(expect.arrayContaining(['filters', 'kernel', 'stride', 'padding', 'bias', 'init']));
+    const convInit = PLAN.replace('conv(width, 3)', 'conv(width, 3, init: )');
+    await setText(convInit);
+    expect(await complete(convInit, at(convInit, 'init: )', 6))).toEqual(expect.arrayContaining(['he_normal', 'fan_in_uniform']));
+    const residual = PLAN.replace('residual {', 'residual( ) {');
+    await setText(residual);
+    expect(await complete(residual, at(residual, 'residual( )', 9))).toEqual(expect.arrayContaining(['projection', 'scale', 'init']));
     const block = PLAN.replace('unit(width)', 'unit(width, )');
     await setText(block);
     expect(await complete(block, at(block, 'unit(width, )', 12))).toEqual(expect.arrayContaining(['f', 'stride']));

@@ -72,6 +72,11 @@ describe('arguments', () => {
     expectDiagnostic(text, { code: 'unknown-value', message: 'expects one of same, valid', at: 'sme', hint: "did you mean 'same'?" });
   });
 
+  it('checks the init word of conv, dense and residual', () => {
+    expectDiagnostic(withStem('conv(4, 3, init: fan_in_unifrom)'), { code: 'unknown-value', message: 'expects one of he_normal, fan_in_uniform', at: 'fan_in_unifrom', hint: "did you mean 'fan_in_uniform'?" });
+    expectDiagnostic(withStem('conv(4, 3) residual(init: glorot) { conv(8, 3, stride: 2) }'), { code: 'unknown-value', message: 'expects one of he_normal, fan_in_uniform', at: 'glorot' });
+  });
+
   it('points a bad block argument at the call site', () => {
     const text = plan({ network: 'network input [8, 8, 3] {\n  stem: conv(4, 3)\n  stage1: basic(0)\n  out: global_avg_pool dense(10)\n}' });
     expectDiagnostic(text, { code: 'value-out-of-range', message: "'filters' expects a positive integer, but got 0", at: '0)\n' });

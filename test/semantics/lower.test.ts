@@ -33,6 +33,18 @@ describe('lowering: layers', () => {
     expect(ir.nodes[2]!.flops).toBe(2 * 256 * 10 + 10);
   });
 
+  it("gives conv and dense kernels he_normal, or fan_in_uniform when asked (PyTorch's default)", () => {
+    const ir = single('[8, 8, 3]', 'conv(4, 3, init: fan_in_uniform) conv(4, 3, init: he_normal) flatten dense(10, init: fan_in_uniform) dense(10)');
+    expect(ir.parameters.filter((p) => p.trainable).map((p) => [p.name, p.init])).toEqual([
+      ['a.conv1.kernel', 'fan_in_uniform'],
+      ['a.conv2.kernel', 'he_normal'],
+      ['a.dense1.kernel', 'fan_in_uniform'],
+      ['a.dense1.bias', 'zeros'],
+      ['a.dense2.kernel', 'he_normal'],
+      ['a.dense2.bias', 'zeros'],
+    ]);
+  });
+
   it('lowers batchnorm to four parameters, two of them trainable', () => {
     const ir = single('[16]', 'bn(momentum: 0.9, eps: 1e-5) dense(10)');
     expect(ir.nodes[0]!.attrs).toEqual({ momentum: 0.9, epsilon: 1e-5 });
@@ -62,6 +74,12 @@ describe('lowering: residuals, repeats and shared parameters', () => {
     expect(byId.get('a.proj1')).toMatchObject({ op: 'conv2d', inputs: ['input'], shape: [4, 4, 8], attrs: { filters: 8, kernel: 1, stride: 2, padding: 'same', bias: false } });
     expect(byId.get('a.proj_bn1')).toMatchObject({ op: 'batchnorm', inputs: ['a.proj1'] });
     expect(byId.get('a.add1')).toMatchObject({ op: 'add', inputs: ['a.proj_bn1', 'a.conv1'], attrs: { scale: 1 }, shape: [4, 4, 8] });
+  });
+
+  it("initialises the projection's kernel from the residual's init argument", () => {
+    const init = (residual: string) => single('[8, 8, 4]', `${residual} { conv(8, 3, stride: 2) } flatten residual(init: fan_in_uniform) { dense(5) } dense(10)`).parameters.filter((p) => p.name.startsWith('a.proj') && p.name.endsWith('.kernel')).map((p) => [p.name, p.init]);
+    expect(init('residual')).toEqual([['a.proj1.kernel', 'he_normal'], ['a.proj2.kernel', 'fan_in_uniform']]);
+    expect(init('residual(init: fan_in_uniform)')).toEqual([['a.proj1.kernel', 'fan_in_uniform'], ['a.proj2.kernel', 'fan_in_uniform']]);
   });
 
   it("gives the projection the branch's own stride and crops to its windows: residual { maxpool } on 7x7", () => {

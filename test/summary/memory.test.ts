@@ -6,6 +6,7 @@ import type { IR, OptimizerSpec } from '../../src/ir/types.js';
 import { wasmLimit } from '../../src/summary/limits.js';
 import {
   estimateAt, evaluationBatch, evaluationBytesPerExample, largestBatchWithin, phaseMemoryModel, stepGraphOf, stepMemoryModel,
+  EVALUATION_HEADROOM,
 } from '../../src/summary/memory.js';
 import { memoryWarnings } from '../../src/summary/memory-warnings.js';
 import { tinyIR } from '../runtime/tiny-ir.js';
@@ -117,7 +118,7 @@ describe('the memory model', () => {
         const view = stepGraphOf(phase);
         // What a step holds beyond the weights and the optimizer's slots (both resident while evaluating too).
         const model = stepMemoryModel(ir, { ...view, optimizer: 'sgd' });
-        const budget = estimateAt(model, ir.data.batch).peakBytes - model.weights;
+        const budget = EVALUATION_HEADROOM * (estimateAt(model, ir.data.batch).peakBytes - model.weights);
         const batch = evaluationBatch(ir, view, 500);
         const perExample = evaluationBytesPerExample(ir, view);
         expect(batch).toBeGreaterThanOrEqual(1);

@@ -11,6 +11,8 @@ export interface Batch {
   size: number;
   /** Example shape: [h, w, c] or [n]. */
   shape: number[];
+  /** Each example's index in the split (a cached frozen prefix's rows, src/runtime/prefix-cache.ts). */
+  indices: Int32Array;
 }
 
 export interface EpochBatchOptions {
@@ -46,12 +48,14 @@ export function* epochBatches(split: Split, options: EpochBatchOptions): Generat
     const size = Math.min(batch, split.count - start);
     const images = new Float32Array(size * length);
     const labels = new Int32Array(size);
+    const indices = new Int32Array(size);
     for (let k = 0; k < size; k++) {
       const example = order[start + k]!;
+      indices[k] = example;
       images.set(split.images.subarray(example * length, (example + 1) * length), k * length);
       labels[k] = split.labels[example]!;
       if (augmenter.active) augmenter.apply(images, k * length, rng);
     }
-    yield { images, labels, size, shape: [...split.shape] };
+    yield { images, labels, size, shape: [...split.shape], indices };
   }
 }

@@ -1,11 +1,16 @@
-// mono's training kernels for the tfjs wasm backend, plus the gradients that
-// tfjs-core's Node bundle does not register. See docs/kernels.md.
+// mono's training kernels for the tfjs wasm backend, and the few gradients of mono's that
+// replace TensorFlow.js's own because they measured faster. See docs/kernels.md.
+//
+// TensorFlow.js's gradients come from @tensorflow/tfjs, which registers all of them when
+// it loads (tfjs-core's Node bundle registers none; tfjs-node loads @tensorflow/tfjs too),
+// so every backend runs the same gradient set, and the finite-difference tests check it.
 //
 // registerWasmTrainingKernels() may run before or after tf.setBackend('wasm'):
 // this module imports the wasm and cpu backends first, so their shipped kernels are
 // already in the registry (one entry per kernel name and backend) and are replaced,
 // not re-registered over ours later.
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
@@ -13,10 +18,9 @@ import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } f
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from './explicit-same-padding.js';
-import { registerTrainingGradients, trainingGradients } from './gradients.js';
+import { reductionGradients, sigmoidGradient } from './gradients.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
 
-export { registerTrainingGradients } from './gradients.js';
 export { batchNormTrain, type BatchNormTrainResult } from './batch-norm-train.js';
 
 const WASM = 'wasm';
@@ -44,8 +48,14 @@ const monoKernels: readonly tf.KernelConfig[] = [
  */
 const cpuKernels: readonly tf.KernelConfig[] = [avgPoolGradKernel(CPU)];
 
-/** Gradients mono always installs, replacing any other, because theirs are slow on wasm. */
-const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient, batchNormTrainGradient];
+/**
+ * Gradients mono installs in place of tfjs's, each because it measured faster on wasm
+ * (bench/gradients.ts), plus the gradient of mono's own MonoBatchNormTrain kernel.
+ */
+const monoGradientOverrides: readonly tf.GradConfig[] = [batchNormGradient, ...reductionGradients, sigmoidGradient, batchNormTrainGradient];
+
+/** mono's gradients that replace tfjs's, for bench/gradients.ts (which times them against tfjs's). */
+export const candidateGradients: readonly tf.GradConfig[] = monoGradientOverrides.filter((g) => g !== batchNormTrainGradient);
 
 /** Forward and backward kernels a ResNet training step runs on wasm. */
 const trainingKernelNames: readonly string[] = [
@@ -53,6 +63,12 @@ const trainingKernelNames: readonly string[] = [
   tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.MaxPoolGrad, tf.AvgPool, tf.AvgPoolGrad, tf.Mean,
   tf.Sum, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Max, tf.Reshape, tf.Transpose, tf.Greater, tf.GreaterEqual,
   tf.Cast, BATCH_NORM_TRAIN,
+];
+
+/** Kernels of a training step whose gradient the backward pass runs. */
+const gradientKernelNames: readonly string[] = [
+  tf.Conv2D, tf.FusedBatchNorm, BATCH_NORM_TRAIN, tf.Relu, tf.Add, tf.Multiply, tf.Sub, tf.RealDiv, tf.MaxPool, tf.AvgPool,
+  tf.Mean, tf.Sum, tf.Max, tf.BatchMatMul, tf.Softmax, tf.Exp, tf.Log, tf.Reshape, tf.Cast, tf.Sigmoid,
 ];
 
 /** The shipped wasm kernels that mono's replaced, by kernel name. */
@@ -75,19 +91,26 @@ function replaceGradient(config: tf.GradConfig): void {
   tf.registerGradient(config);
 }
 
-/** Registers mono's wasm kernels, its cpu kernel fixes and the training gradients. Idempotent. */
+/** Registers mono's wasm kernels, its cpu kernel fixes and its gradient overrides. Idempotent. */
 export function registerWasmTrainingKernels(): void {
   for (const config of monoKernels) replaceKernel(config);
   for (const config of cpuKernels) replaceKernel(config);
-  for (const config of monoGradientOverrides) replaceGradient(config);
   registerTrainingGradients();
+}
+
+/**
+ * Puts mono's gradient overrides in place (tfjs's own are registered when @tensorflow/tfjs
+ * loads; a package that loads it again, e.g. tfjs-node, would put tfjs's back). Idempotent.
+ */
+export function registerTrainingGradients(): void {
+  for (const config of monoGradientOverrides) replaceGradient(config);
 }
 
 /**
  * Puts back the kernels tfjs ships for wasm (benchmarks' "before"); mono's kernels
  * that tfjs has no version of are unregistered. `keep` names kernels of mono's to
  * leave in place (e.g. Conv2DBackpropFilter, without which shipped wasm cannot train
- * a conv net). Gradients stay: tfjs-core's Node bundle has none of its own to put back.
+ * a conv net). Gradients stay as they are.
  */
 export function restoreShippedWasmKernels(options: { keep?: readonly string[] } = {}): void {
   for (const config of monoKernels) {
@@ -120,13 +143,11 @@ export function wasmKernelReport(): KernelStatus[] {
     if (config === undefined) return { kernel, status: 'missing' };
     return { kernel, status: monoKernels.includes(config) ? 'mono' : 'native' };
   });
-  const ours = new Set<tf.GradConfig>([...monoGradientOverrides, ...trainingGradients]);
-  const gradientKernels = [...new Set([...monoGradientOverrides, ...trainingGradients].map((g) => g.kernelName))];
-  const gradients = gradientKernels.map((name): KernelStatus => {
+  const gradients = gradientKernelNames.map((name): KernelStatus => {
     const kernel = `${name} (gradient)`;
     const config = tf.getGradient(name);
     if (config === undefined) return { kernel, status: 'missing' };
-    return { kernel, status: ours.has(config) ? 'mono' : 'native' };
+    return { kernel, status: monoGradientOverrides.includes(config) ? 'mono' : 'native' };
   });
   return [...kernels, ...gradients];
 }

@@ -35,6 +35,16 @@ export interface LayerDefinition {
 }
 
 const padding = T.enum('same', 'valid');
+/**
+ * Initialisation of a conv or dense kernel: he_normal (N(0, 2/fan_in)), or
+ * fan_in_uniform (U(+-1/sqrt(fan_in)), PyTorch's default for conv and linear layers).
+ */
+export const kernelInit = T.enum('he_normal', 'fan_in_uniform');
+
+/** The `init` argument of a conv, dense or residual (its projection), he_normal by default. */
+export function kernelInitArg(args: BoundArguments): Initializer {
+  return wordArg(args, 'init') === 'fan_in_uniform' ? 'fan_in_uniform' : 'he_normal';
+}
 
 function imageOnly(layer: string, input: Shape): LayerShapeError | undefined {
   if (isImage(input)) return undefined;
@@ -104,6 +114,7 @@ const conv: LayerDefinition = {
       { name: 'stride', type: T.positiveInt, default: defaults.number(1) },
       { name: 'padding', type: padding, default: defaults.word('same') },
       { name: 'bias', type: T.boolean, default: defaults.boolean(false) },
+      { name: 'init', type: kernelInit, default: defaults.word('he_normal') },
     ],
   },
   infer(input, args) {
@@ -119,7 +130,8 @@ const conv: LayerDefinition = {
     const ow = windowOutput(w, kernel, stride, pad);
     if (oh < 1 || ow < 1)
       return { error: `conv kernel ${kernel} is larger than its input ${h}x${w} (padding valid)`, argument: 'kernel' };
-    const params: LayerParam[] = [{ role: 'kernel', shape: [kernel, kernel, c, filters], init: 'he_normal', trainable: true }];
+    const init = kernelInitArg(args);
+    const params: LayerParam[] = [{ role: 'kernel', shape: [kernel, kernel, c, filters], init, trainable: true }];
     if (bias) params.push({ role: 'bias', shape: [filters], init: 'zeros', trainable: true });
     const outputs = oh * ow * filters;
     return {
@@ -139,6 +151,7 @@ const dense: LayerDefinition = {
     params: [
       { name: 'units', type: T.positiveInt },
       { name: 'bias', type: T.boolean, default: defaults.boolean(true) },
+      { name: 'init', type: kernelInit, default: defaults.word('he_normal') },
     ],
   },
   infer(input, args) {
@@ -149,7 +162,8 @@ const dense: LayerDefinition = {
     const n = input[0];
     const units = numberArg(args, 'units');
     const bias = booleanArg(args, 'bias');
-    const params: LayerParam[] = [{ role: 'kernel', shape: [n, units], init: 'he_normal', trainable: true }];
+    const init = kernelInitArg(args);
+    const params: LayerParam[] = [{ role: 'kernel', shape: [n, units], init, trainable: true }];
     if (bias) params.push({ role: 'bias', shape: [units], init: 'zeros', trainable: true });
     return { shape: [units], attrs: { units, bias }, params, flops: 2 * n * units + (bias ? units : 0) };
   },

@@ -1,4 +1,5 @@
-// Checks mono's gradient formulas against central finite differences on the cpu
+// Checks the registered gradients (TensorFlow.js's own, and mono's overrides of a few)
+// against central finite differences on the cpu
 // backend (the wasm/cpu comparisons elsewhere cannot: both backends use them).
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
