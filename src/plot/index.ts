@@ -5,7 +5,7 @@
  * renderChart does both. Used for the run folder's plots, the LR range test and the
  * experiment's figures.
  */
-import { drawChart } from './draw.js';
+import { drawChart, type DrawOptions } from './draw.js';
 import { layoutChart } from './layout.js';
 import type { ChartSpec } from './spec.js';
 
@@ -13,9 +13,10 @@ export type * from './spec.js';
 export type { ChartLayout, LegendEntry, PlacedSeries, PlacedText, PlacedTick, Rect } from './layout.js';
 export type { Tick } from './scales.js';
 export { drawChart, escapeXml } from './draw.js';
+export type { DrawOptions } from './draw.js';
 export { labelRows, layoutChart, legendRows, PALETTE } from './layout.js';
 export { dataDomain, formatTick, ticks } from './scales.js';
 
-export function renderChart(spec: ChartSpec): string {
-  return drawChart(layoutChart(spec));
+export function renderChart(spec: ChartSpec, options: DrawOptions = {}): string {
+  return drawChart(layoutChart(spec), options);
 }

@@ -61,6 +61,19 @@ export interface BatchProgress {
   examplesPerSecond: number;
 }
 
+/**
+ * The confusion matrix of the latest hold-out evaluation of the trained head:
+ * counts[true class][predicted class]. What confusion.json in a run folder holds.
+ */
+export interface LastConfusion {
+  phase: string;
+  epoch: number;
+  head: string;
+  classes: number;
+  examples: number;
+  counts: number[][];
+}
+
 /** Where the trainer stands between two epochs, without the weights (checkpoints add those). */
 export interface TrainerState {
   phaseIndex: number;
@@ -169,6 +182,8 @@ export class Trainer {
   private nextEpoch = 0;
   private active: ActivePhase | null = null;
   private pending: Pick<TrainerState, 'optimizer' | 'schedules'> | null = null;
+  /** The latest epoch's hold-out confusion matrix (null before the first epoch, or without hold-out data). */
+  lastConfusion: LastConfusion | null = null;
 
   constructor(options: TrainerOptions) {
     this.network = options.network;
@@ -402,11 +417,13 @@ export class Trainer {
     const lrGroups = Object.fromEntries(graph.trainable.map((group) => [group, lastGroupLr.get(group) ?? lr]));
     // The test split is looked at once per phase, at its end: never while choosing anything.
     const test = this.ir.data.test && this.data.test && epoch === spec.epochs - 1 ? evaluate(this.network, graph, this.data.test, this.evalBatch) : undefined;
+    const head = graph.headPartition ? this.network.partition(graph.headPartition).head!.name : 'network';
+    this.lastConfusion = evaluation ? this.confusion(spec.name, epoch + 1, head, evaluation) : null;
     return {
       phase: spec.name,
       epoch: epoch + 1,
       epochs: spec.epochs,
-      head: graph.headPartition ? this.network.partition(graph.headPartition).head!.name : 'network',
+      head,
       loss: trainLoss,
       acc: correct / examples,
       val_loss: evaluation?.loss ?? null,
@@ -453,6 +470,14 @@ export class Trainer {
     momentum.baseline?.(report);
     const groupReports = groupLr.size > 0 ? this.groupReports(graph, evaluation) : new Map<string, EpochReport>();
     for (const [group, schedule] of groupLr) schedule.baseline?.(groupReports.get(group) ?? report);
+  }
+
+  private confusion(phase: string, epoch: number, head: string, evaluation: Evaluation): LastConfusion {
+    const classes = this.ir.classes;
+    const flat = confusionCounts(evaluation.predicted, this.data.holdout.labels, classes);
+    // confusionCounts is indexed [predicted][truth]; the report reads rows as true classes.
+    const counts = Array.from({ length: classes }, (_, truth) => Array.from({ length: classes }, (_, predicted) => flat[predicted * classes + truth]!));
+    return { phase, epoch, head, classes, examples: evaluation.predicted.length, counts };
   }
 
   private normalizedMi(evaluation: Evaluation): number {
