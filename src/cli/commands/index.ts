@@ -7,6 +7,7 @@ import { doctorCommand } from './doctor.js';
 import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
 import { lspCommand } from './lsp.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
-export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, lrFindCommand, fmtCommand, dataCommand, lspCommand, doctorCommand];
+export const commands: readonly Command[] = [compileCommand, checkCommand, runCommand, reportCommand, lrFindCommand, fmtCommand, dataCommand, lspCommand, doctorCommand];
