@@ -43,11 +43,15 @@ const KNOWN_ORDER = [
 
 type Cell = string | number | boolean | null;
 
+/** Fields that hold an object (or null: mi_groups without hold-out data); their null adds no column of its own. */
+const NESTED = new Set(['lr_groups', 'mi_groups', 'lr_bounds']);
+
 /** A line's values by column name, nested objects flattened to `key.child`. */
 function flatten(value: Record<string, unknown>, prefix = '', into = new Map<string, Cell>()): Map<string, Cell> {
   for (const [key, v] of Object.entries(value)) {
     const name = prefix + key;
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, `${name}.`, into);
+    else if (v === null && prefix === '' && NESTED.has(key)) continue;
     else into.set(name, v === undefined ? null : Array.isArray(v) ? JSON.stringify(v) : (v as Cell));
   }
   return into;

@@ -1,9 +1,9 @@
 /** The work of `mono report RUN...`: read run folders, build report.html, write it, maybe open it. */
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buildReport, looksLikeRunFolder, readRunRecord, REPORT_FILE, type RunRecord } from '../../report/index.js';
-import { RuntimeFailure } from '../../runtime/errors.js';
+import { RuntimeFailure, writeFailure } from '../../runtime/errors.js';
 import { writeFileAtomically } from '../../runtime/run-folder.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT_OK, UsageError, type CommandIO } from '../command.js';
@@ -38,6 +38,9 @@ export async function reportAction(args: string[], io: CommandIO): Promise<numbe
   const out = values.out !== undefined ? path.resolve(io.cwd, values.out) : dirs.length === 1 ? path.join(dirs[0]!, REPORT_FILE) : path.resolve(io.cwd, REPORT_FILE);
   const outDir = path.dirname(out);
   const runPaths = dirs.map((dir) => path.relative(outDir, dir).split(path.sep).join('/'));
+  await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
+    throw writeFailure(outDir, error);
+  });
   await writeFileAtomically(out, buildReport(records, { generatedAt: new Date(), runPaths }));
   const epochs = records.reduce((sum, r) => sum + r.metrics.length, 0);
   const problems = records.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`));
