@@ -37,21 +37,24 @@ schedule {
 }
 `;
 
-/** Distinct colours of a PNG, counted by the browser itself (a canvas decodes it). */
+/**
+ * Distinct colours of a PNG, counted by the browser itself (a canvas decodes it). The
+ * function is text: it runs in the page, and this project's TypeScript has no DOM types.
+ */
 async function distinctColours(page: Page, png: Buffer): Promise<number> {
   await page.setContent('<canvas id="c"></canvas>');
-  return page.evaluate(async (data) => {
+  return page.evaluate<number>(`(async () => {
     const image = new Image();
-    image.src = `data:image/png;base64,${data}`;
+    image.src = 'data:image/png;base64,${png.toString('base64')}';
     await image.decode();
-    const canvas = document.getElementById('c') as HTMLCanvasElement;
+    const canvas = document.getElementById('c');
     canvas.width = image.width;
     canvas.height = image.height;
-    const context = canvas.getContext('2d')!;
+    const context = canvas.getContext('2d');
     context.drawImage(image, 0, 0);
     const pixels = new Uint32Array(context.getImageData(0, 0, image.width, image.height).data.buffer);
     return new Set(pixels).size;
-  }, png.toString('base64'));
+  })()`);
 }
 
 describe.skipIf(skip)('report.html in headless Chromium', () => {
@@ -104,7 +107,8 @@ describe.skipIf(skip)('report.html in headless Chromium', () => {
     expect(await page.locator('table.confusion tbody tr').count()).toBe(3);
     expect(await page.locator('#plan table.phases tbody tr').count()).toBe(2);
     // Every file link resolves to a file of the run folder.
-    const links = await page.locator('#files a').evaluateAll((anchors) => anchors.map((a) => (a as HTMLAnchorElement).href));
+    const links: string[] = [];
+    for (const anchor of await page.locator('#files a').all()) links.push(new URL((await anchor.getAttribute('href'))!, page.url()).href);
     expect(links.map((href) => path.basename(fileURLToPath(href)))).toEqual(expect.arrayContaining(['metrics.csv', 'metrics.jsonl', 'checkpoint.bin', 'report.html']));
     for (const href of links) expect(existsSync(fileURLToPath(href)), href).toBe(true);
 

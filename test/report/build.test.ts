@@ -57,6 +57,11 @@ describe('buildReport', () => {
     expect(html).not.toContain('checked>'); // finished: no auto-reload
   });
 
+  it('says when the confusion matrix is not of the last epoch in metrics.jsonl (an interrupted, resumed run)', () => {
+    expect(build([record()])).not.toContain('the run was interrupted after that evaluation');
+    expect(build([record({ metrics: tinyLines(3) })])).toContain('This matrix is of phase p2 epoch 2; metrics.jsonl ends at phase p2 epoch 1');
+  });
+
   it('references nothing outside the file: no URL, no external script, style or font', () => {
     const html = build([record()]);
     expect(externalReferences(html)).toEqual([]);

@@ -22,7 +22,16 @@ export function confusionTable(confusion: ConfusionRecord): string {
 }
 
 export function confusionSection(run: RunRecord): string {
-  if (run.confusion) return section('confusion', 'Confusion matrix of the last evaluation', confusionTable(run.confusion));
+  if (run.confusion) {
+    const last = run.metrics[run.metrics.length - 1];
+    const c = run.confusion;
+    // A run killed after an epoch's evaluation but before its checkpoint resumes one epoch back.
+    const stale =
+      last && (last.phase !== c.phase || last.epoch !== c.epoch)
+        ? `<p class="note">${escapeHtml(`This matrix is of phase ${c.phase} epoch ${c.epoch}; metrics.jsonl ends at phase ${last.phase} epoch ${last.epoch} (the run was interrupted after that evaluation and resumed before it; the next epoch replaces it).`)}</p>`
+        : '';
+    return section('confusion', 'Confusion matrix of the last evaluation', confusionTable(c) + stale);
+  }
   const why =
     run.ir && run.ir.data.holdout === 0
       ? 'The plan holds out no data (holdout 0), so there is no evaluation to tabulate.'
