@@ -41,7 +41,8 @@ export async function reportAction(args: string[], io: CommandIO): Promise<numbe
   await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
     throw writeFailure(outDir, error);
   });
-  await writeFileAtomically(out, buildReport(records, { generatedAt: new Date(), runPaths }));
+  // A run may be writing the same report.html meanwhile: its own temporary file, ours unique.
+  await writeFileAtomically(out, buildReport(records, { generatedAt: new Date(), runPaths }), { unique: true });
   const epochs = records.reduce((sum, r) => sum + r.metrics.length, 0);
   const problems = records.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`));
   io.stdout.write(`mono report: wrote ${shownPath(io.cwd, out)} (${plural(records.length, 'run')}, ${plural(epochs, 'epoch')})\n`);
