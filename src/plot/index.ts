@@ -15,7 +15,7 @@ export type { Tick } from './scales.js';
 export { drawChart, escapeXml } from './draw.js';
 export type { DrawOptions } from './draw.js';
 export { labelRows, layoutChart, legendRows, PALETTE } from './layout.js';
-export { dataDomain, formatTick, ticks } from './scales.js';
+export { dataDomain, formatTick, paddedDomain, ticks } from './scales.js';
 
 export function renderChart(spec: ChartSpec, options: DrawOptions = {}): string {
   return drawChart(layoutChart(spec), options);

@@ -4,7 +4,7 @@
  * group; MI per head; time per step and examples/s. With several runs, each chart
  * overlays the runs' curves.
  */
-import { PALETTE, renderChart, type AxisScale, type BandSpec, type ChartSpec, type SeriesSpec } from '../../plot/index.js';
+import { paddedDomain, PALETTE, renderChart, type AxisScale, type BandSpec, type ChartSpec, type SeriesSpec } from '../../plot/index.js';
 import { absent, escapeHtml, section } from '../html.js';
 import type { MetricsLine, RunRecord } from '../types.js';
 import { headOfPartition, phaseSpans, plannedEpochs } from './phases.js';
@@ -40,7 +40,7 @@ function chart(ids: ChartIds, runs: readonly RunRecord[], spec: { title: string;
     width: 760,
     height: 400,
     x: { title: EPOCH_AXIS, domain: [0.5, epochs + 0.5] },
-    y: { title: spec.y, scale: spec.scale ?? 'linear' },
+    y: { title: spec.y, scale: spec.scale ?? 'linear', domain: paddedDomain(shown, spec.scale ?? 'linear') },
     series: shown.map((s) => ({ ...s, dots: true })),
     bands: runs[0] ? phaseBands(runs[0]) : [],
     markerLabels: 'above',
