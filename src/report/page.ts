@@ -18,7 +18,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical
 th { background: #f3f5f7; }
 table.confusion td.cell { text-align: right; min-width: 2.5em; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
-figure.chart { margin: 0; flex: 1 1 600px; max-width: 780px; }
+figure.chart { margin: 0; flex: 1 1 520px; max-width: 780px; }
 figure.chart svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption, .note { font-size: 12px; color: #57606a; }
 .absent { color: #8c6d1f; background: #fff8e5; border-left: 3px solid #d4a72c; padding: 6px 10px; }

@@ -95,7 +95,7 @@ function singleRunCharts(ids: ChartIds, run: RunRecord): string[] {
       y: 'lr (log scale)',
       scale: 'log',
       series: groups.length > 0 ? groups.map((g, i) => ({ name: `lr ${g}`, points: series(lines, (l) => l.lr_groups[g]), color: runColor(i), dashed: i % 2 === 1 })) : [{ name: 'lr', points: series(lines, (l) => l.lr), color: '#333333' }],
-      caption: 'A group is a partition\'s parameters; it has a value in the epochs that train it.',
+      caption: 'A group is a partition\'s parameters; it has a value in the epochs that train it. Groups with equal values share one line (the last drawn shows).',
     }),
     chart(ids, runs, {
       title: 'Momentum per parameter group (end of each epoch)',
