@@ -129,13 +129,20 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
   const problems: string[] = [];
   const entries = await fs.readdir(dir, { withFileTypes: true });
   const files: RunFileEntry[] = [];
+  const notFiles = new Set<string>();
   for (const entry of entries) {
-    if (!entry.isFile() || entry.name.endsWith('.tmp')) continue;
+    if (entry.isDirectory() || entry.name.endsWith('.tmp')) continue;
+    // Through symbolic links: only regular files are read (a device such as /dev/full would never end).
     const stat = await fs.stat(path.join(dir, entry.name)).catch(() => null);
-    if (stat) files.push({ name: entry.name, bytes: stat.size });
+    if (stat?.isFile()) files.push({ name: entry.name, bytes: stat.size });
+    else notFiles.add(entry.name);
   }
   files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const read = (name: string) => readText(path.join(dir, name));
+  const read = async (name: string) => {
+    if (!notFiles.has(name)) return readText(path.join(dir, name));
+    problems.push(`${name} is not a regular file (left unread)`);
+    return null;
+  };
 
   const infoText = await read(RUN_FOLDER_FILES.run);
   let info: RunInfoRecord | null = null;
@@ -159,7 +166,7 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
   }
 
   const metricsText = await read(RUN_FOLDER_FILES.metrics);
-  if (metricsText === null) problems.push(`no ${RUN_FOLDER_FILES.metrics}`);
+  if (metricsText === null && !notFiles.has(RUN_FOLDER_FILES.metrics)) problems.push(`no ${RUN_FOLDER_FILES.metrics}`);
   const metrics = metricsText === null ? [] : parseMetrics(metricsText, problems);
 
   const confusionText = await read(RUN_FOLDER_FILES.confusion);

@@ -137,8 +137,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       await fs.rm(path.join(dir, CONFUSION_FILE), { force: true });
       if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
     }
-    // metrics.csv and report.html follow metrics.jsonl as it now stands (cut back on a resume, empty on a start).
-    await writeRunViews(dir, await readMetrics(dir));
+    // metrics.csv and report.html follow metrics.jsonl as it now stands: cut back on a resume, empty on a start (not read then).
+    await writeRunViews(dir, options.resume ? await readMetrics(dir) : []);
     await trainer.run();
     result.finished = trainer.finished;
     return result;

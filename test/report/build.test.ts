@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fc, test as property } from '@fast-check/vitest';
@@ -166,6 +167,17 @@ describe('readRunRecord', () => {
     const html = build([run]);
     expect(html).toContain('3 of 4 epochs done');
     expect(html).not.toContain('href="run.lock"');
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('reads only regular files: metrics.jsonl linked to a device is named, not read', async () => {
+    const dir = path.join(root, 'device');
+    await writeRunFolder(dir);
+    await rm(path.join(dir, 'metrics.jsonl'));
+    await symlink('/dev/full', path.join(dir, 'metrics.jsonl'));
+    const run = await readRunRecord(dir);
+    expect(run.metrics).toEqual([]);
+    expect(run.problems).toEqual(['metrics.jsonl is not a regular file (left unread)']);
+    expect(run.files.map((f) => f.name)).not.toContain('metrics.jsonl');
   });
 
   it('names a damaged ir.json and confusion.json and builds the rest', async () => {
