@@ -29,13 +29,22 @@ function legendSample(entry: LegendEntry): string[] {
   ];
 }
 
-export function drawChart(layout: ChartLayout): string {
+export interface DrawOptions {
+  /**
+   * Prefix of the ids inside the SVG (its clip path). Charts inlined into one HTML
+   * document share an id space, so each needs its own (default `plot`).
+   */
+  idPrefix?: string;
+}
+
+export function drawChart(layout: ChartLayout, options: DrawOptions = {}): string {
   const { width, height, plot } = layout;
+  const clipId = `${options.idPrefix ?? 'plot'}-area`;
   const { left, top, right, bottom } = plot;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<defs><clipPath id="plot-area"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`,
+    `<defs><clipPath id="${clipId}"><rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}"/></clipPath></defs>`,
   ];
   if (layout.title !== undefined) {
     out.push(`<text x="${px(layout.title.x)}" y="${px(layout.title.y)}" text-anchor="middle" font-size="15">${escapeXml(layout.title.text)}</text>`);
@@ -66,7 +75,7 @@ export function drawChart(layout: ChartLayout): string {
   );
 
   // Markers, then series, both clipped to the plot area.
-  out.push('<g clip-path="url(#plot-area)">');
+  out.push(`<g clip-path="url(#${clipId})">`);
   for (const marker of layout.markers) {
     const x = px(marker.x);
     out.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottom}" stroke="${marker.color}" stroke-dasharray="6 4" stroke-width="1.5"/>`);

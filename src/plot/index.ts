@@ -6,7 +6,7 @@
  * experiment's figures. renderHeatmap (./heatmap.ts) draws a grid of counts: the
  * confusion matrix of `mono evaluate`.
  */
-import { drawChart } from './draw.js';
+import { drawChart, type DrawOptions } from './draw.js';
 import { layoutChart } from './layout.js';
 import type { ChartSpec } from './spec.js';
 
@@ -14,10 +14,11 @@ export type * from './spec.js';
 export type { ChartLayout, LegendEntry, PlacedSeries, PlacedText, PlacedTick, Rect } from './layout.js';
 export type { Tick } from './scales.js';
 export { drawChart, escapeXml } from './draw.js';
+export type { DrawOptions } from './draw.js';
 export { labelRows, layoutChart, legendRows, PALETTE } from './layout.js';
-export { dataDomain, formatTick, ticks } from './scales.js';
+export { dataDomain, formatTick, paddedDomain, ticks } from './scales.js';
 export { renderHeatmap, type HeatmapSpec } from './heatmap.js';
 
-export function renderChart(spec: ChartSpec): string {
-  return drawChart(layoutChart(spec));
+export function renderChart(spec: ChartSpec, options: DrawOptions = {}): string {
+  return drawChart(layoutChart(spec), options);
 }

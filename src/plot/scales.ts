@@ -86,3 +86,17 @@ export function axis(domain: readonly [number, number], scale: AxisScale, from: 
   scaled.range([from, to]);
   return { map: (value) => scaled(value), ticks: ticks(domain, scale) };
 }
+
+/**
+ * The range of the y values of some series widened by `fraction` (default 5%) on each
+ * side, in log space on a log axis, so no dot sits on the plot's frame.
+ */
+export function paddedDomain(series: readonly { points: readonly (readonly [number, number])[] }[], scale: AxisScale, fraction = 0.05): [number, number] {
+  const [lo, hi] = dataDomain(series.flatMap((s) => s.points.map(([, y]) => y)), scale);
+  if (scale === 'log') {
+    const pad = 10 ** (fraction * Math.log10(hi / lo));
+    return [lo / pad, hi * pad];
+  }
+  const pad = fraction * (hi - lo);
+  return [lo - pad, hi + pad];
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -100,11 +101,14 @@ export async function writeRunFiles(dir: string, contents: { source: string; ir:
 /**
  * Replaces a small text file of the run folder through a temporary file and a rename,
  * so a kill mid-write leaves the old file or the new one, never a truncated mix
- * (checkpoint.bin has its own writer). With `sync`, the data is fsynced before the
+ * (checkpoint.bin has its own writer). With `unique`, the temporary file's name is the
+ * writer's own (for writers that may run beside the run). With `sync`, the data is fsynced before the
  * rename (files a resume depends on). A failed write is a WriteFailure naming the file.
  */
-export async function writeFileAtomically(file: string, text: string, options: { sync?: boolean } = {}): Promise<void> {
-  const temporary = `${file}.tmp`;
+export async function writeFileAtomically(file: string, text: string, options: { sync?: boolean; unique?: boolean } = {}): Promise<void> {
+  // `unique`: a writer that does not hold the folder's lock (mono report) must not share
+  // the run's temporary file, or one writer's rename would take the other's file away.
+  const temporary = options.unique ? `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp` : `${file}.tmp`;
   try {
     const handle = await fs.open(temporary, 'w');
     try {

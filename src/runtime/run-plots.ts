@@ -10,7 +10,7 @@
  * marks where each phase starts.
  */
 import path from 'node:path';
-import { dataDomain, renderChart, type AxisScale, type MarkerSpec, type SeriesSpec } from '../plot/index.js';
+import { paddedDomain, renderChart, type AxisScale, type MarkerSpec, type SeriesSpec } from '../plot/index.js';
 import { writeFileAtomically } from './run-folder.js';
 import type { EpochMetrics } from './trainer.js';
 
@@ -35,17 +35,6 @@ const points = (lines: readonly EpochMetrics[], value: (line: EpochMetrics) => n
   lines.map((line, i) => [i + 1, value(line) ?? Number.NaN] as const);
 
 const EPOCH_AXIS = 'epoch (across phases)';
-
-/** The data's range widened by 5% on each side (in log space on a log axis), so no dot sits on the frame. */
-function paddedDomain(series: readonly SeriesSpec[], scale: AxisScale): [number, number] {
-  const [lo, hi] = dataDomain(series.flatMap((s) => s.points.map(([, y]) => y)), scale);
-  if (scale === 'log') {
-    const pad = 10 ** (0.05 * Math.log10(hi / lo));
-    return [lo / pad, hi * pad];
-  }
-  const pad = 0.05 * (hi - lo);
-  return [lo - pad, hi + pad];
-}
 
 function plot(lines: readonly EpochMetrics[], title: string, yTitle: string, series: SeriesSpec[], scale: AxisScale = 'linear'): string {
   return renderChart({

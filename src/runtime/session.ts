@@ -23,6 +23,7 @@ import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
 import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
+import { CONFUSION_FILE, writeConfusion, writeRunViews } from './run-report.js';
 import { optimizedParams, phaseGraph } from './step.js';
 import { setUpRun } from './run-setup.js';
 import { phaseParameterNames, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
@@ -123,7 +124,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
           await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer, normalization }, options.checkpoint);
           faultPoint('checkpoint-written');
           // After the checkpoint, so the plots never delay what a crash would lose; from the whole file, so a resumed run's plots include the earlier epochs.
-          result.plots = await writeRunPlots(dir, await readMetrics(dir));
+          const lines = await readMetrics(dir);
+          result.plots = await writeRunPlots(dir, lines);
+          await writeConfusion(dir, trainer.lastConfusion);
+          await writeRunViews(dir, lines);
           result.epochs++;
           result.last = metrics;
           options.onEpoch?.(metrics);
@@ -141,8 +145,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       // No checkpoint: nothing earlier counts (a run killed before its first epoch completed).
       await resetMetrics(dir);
       await fs.rm(path.join(dir, LR_BOUNDS_FILE), { force: true });
+      await fs.rm(path.join(dir, CONFUSION_FILE), { force: true });
       if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
     }
+    // metrics.csv and report.html follow metrics.jsonl as it now stands: cut back on a resume, empty on a start (not read then).
+    await writeRunViews(dir, options.resume ? await readMetrics(dir) : []);
     await trainer.run();
     result.finished = trainer.finished;
     return result;

@@ -107,6 +107,19 @@ export interface BatchProgress {
   examplesPerSecond: number;
 }
 
+/**
+ * The confusion matrix of the latest hold-out evaluation of the trained head:
+ * counts[true class][predicted class]. What confusion.json in a run folder holds.
+ */
+export interface LastConfusion {
+  phase: string;
+  epoch: number;
+  head: string;
+  classes: number;
+  examples: number;
+  counts: number[][];
+}
+
 /** Where the trainer stands between two epochs, without the weights (checkpoints add those). */
 export interface TrainerState {
   phaseIndex: number;
@@ -307,6 +320,8 @@ export class Trainer {
   private taskRecords: TaskRecord[] = [];
   /** Splits restricted to one task's classes, by `split/task`. */
   private readonly taskSplits = new Map<string, Split>();
+  /** The latest epoch's hold-out confusion matrix (null before the first epoch, or without hold-out data). */
+  lastConfusion: LastConfusion | null = null;
 
   constructor(options: TrainerOptions) {
     this.network = options.network;
@@ -690,11 +705,13 @@ export class Trainer {
       const statistics = await probeGradientNoise(this.network, graph, train, probe);
       noise = { noise: statistics, noise_seconds: (performance.now() - probeStarted) / 1000 };
     }
+    const head = graph.headPartition ? this.network.partition(graph.headPartition).head!.name : 'network';
+    this.lastConfusion = evaluation ? this.confusion(spec.name, epoch + 1, head, evaluation, holdout) : null;
     return {
       phase: spec.name,
       epoch: epoch + 1,
       epochs: spec.epochs,
-      head: graph.headPartition ? this.network.partition(graph.headPartition).head!.name : 'network',
+      head,
       loss: trainLoss,
       acc: correct / examples,
       val_loss: evaluation?.loss ?? null,
@@ -745,6 +762,14 @@ export class Trainer {
     momentum.baseline?.(report);
     const groupReports = groupLr.size > 0 ? await this.groupReports(graph, evaluation, holdout) : new Map<string, EpochReport>();
     for (const [group, schedule] of groupLr) schedule.baseline?.(groupReports.get(group) ?? report);
+  }
+
+  private confusion(phase: string, epoch: number, head: string, evaluation: Evaluation, holdout: Split): LastConfusion {
+    const classes = this.ir.classes;
+    const flat = confusionCounts(evaluation.predicted, holdout.labels, classes);
+    // confusionCounts is indexed [predicted][truth]; the report reads rows as true classes.
+    const counts = Array.from({ length: classes }, (_, truth) => Array.from({ length: classes }, (_, predicted) => flat[predicted * classes + truth]!));
+    return { phase, epoch, head, classes, examples: evaluation.predicted.length, counts };
   }
 
   private normalizedMi(evaluation: Evaluation, holdout: Split): number {

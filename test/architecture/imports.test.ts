@@ -2,7 +2,8 @@
  * The pipeline's arrows point one way (syntax -> semantics -> ir -> runtime -> cli):
  * src/ir/ is the contract between the compiler and the runtime and depends on
  * nothing else in mono, and the runtime never reaches the compiler's stages, not
- * even through another module.
+ * even through another module. src/report/ sits beside src/summary/ and src/plot/:
+ * the runtime and the CLI call it, it calls neither.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -66,6 +67,14 @@ describe('module boundaries', () => {
     for (const file of sourceFiles(join(SRC, 'runtime'))) {
       for (const reached of closure(file)) if (forbidden(reached)) problems.push(`${shown(file)} reaches ${shown(reached)}`);
     }
+    expect(problems).toEqual([]);
+  });
+
+  it('src/report/ reaches nothing of the runtime, the CLI or the compiler (the runtime calls it after every epoch)', () => {
+    const forbidden = (file: string) => ['runtime', 'cli', 'semantics', 'syntax'].some((folder) => inside(folder)(file)) || file === join(SRC, 'compile.ts');
+    const files = sourceFiles(join(SRC, 'report'));
+    expect(files.length).toBeGreaterThan(5);
+    const problems = files.flatMap((file) => [...closure(file)].filter(forbidden).map((reached) => `${shown(file)} reaches ${shown(reached)}`));
     expect(problems).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { dataDomain, escapeXml, formatTick, labelRows, layoutChart, legendRows, renderChart, ticks } from '../../src/plot/index.js';
+import { dataDomain, escapeXml, formatTick, labelRows, layoutChart, legendRows, paddedDomain, renderChart, ticks } from '../../src/plot/index.js';
 import { xmlProblems } from './well-formed.js';
 
 describe('ticks', () => {
@@ -46,6 +46,22 @@ describe('helpers', () => {
     // Subnormal spans get their ends as ticks (d3's step underflows there).
     expect(ticks([5e-324, 1.5e-323], 'linear').map((t) => t.value)).toEqual([5e-324, 1.5e-323]);
     expect(dataDomain([], 'log')).toEqual([1, 10]);
+  });
+
+  it('widens a domain by 5% a side (in decades on a log axis), so no dot sits on the frame', () => {
+    expect(paddedDomain([{ points: [[1, 0], [2, Number.NaN]] }, { points: [[1, 100]] }], 'linear')).toEqual([-5, 105]);
+    const [lo, hi] = paddedDomain([{ points: [[1, 0.001], [2, 0.1]] }], 'log');
+    expect(Math.log10(lo)).toBeCloseTo(-3.1, 10);
+    expect(Math.log10(hi)).toBeCloseTo(-0.9, 10);
+  });
+
+  it('names its clip path with idPrefix, so charts inlined into one page do not share it', () => {
+    const spec = { x: { title: 'x' }, y: { title: 'y' }, series: [{ name: 's', points: [[0, 1], [1, 2]] as [number, number][] }] };
+    expect(renderChart(spec)).toContain('<clipPath id="plot-area">');
+    const svg = renderChart(spec, { idPrefix: 'chart-7' });
+    expect(svg).toContain('<clipPath id="chart-7-area">');
+    expect(svg).toContain('clip-path="url(#chart-7-area)"');
+    expect(svg).not.toContain('plot-area');
   });
 
   it('escapes XML specials', () => {

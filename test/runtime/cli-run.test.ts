@@ -61,7 +61,14 @@ describe('mono run', () => {
     expect(await runCommand.run(['tiny.mono', '--out', 'r1', '--backend', 'cpu', '--max-epochs', '2'], first.io)).toBe(EXIT_OK);
     expect(first.out()).toMatch(/p1 epoch 1\/1 \[p1\.head\]/);
     expect(first.out()).toMatch(/stopped after 2 epochs.*--resume r1; plots: r1\/metrics\.svg, r1\/loss\.svg, r1\/lr\.svg/);
-    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual(['best.bin', 'checkpoint.bin', 'ir.json', 'loss.svg', 'lr.svg', 'metrics.jsonl', 'metrics.svg', 'plan.mono', 'run.json']);
+    expect((await readdir(path.join(root, 'r1'))).sort()).toEqual([
+      'best.bin', 'checkpoint.bin', 'confusion.json', 'ir.json', 'loss.svg', 'lr.svg', 'metrics.csv', 'metrics.jsonl', 'metrics.svg', 'plan.mono', 'report.html', 'run.json',
+    ]);
+    // metrics.csv: a header and a row per epoch; report.html: 2 of 3 epochs, the confusion matrix of the 30 hold-out examples.
+    expect((await readFile(path.join(root, 'r1', 'metrics.csv'), 'utf8')).trimEnd().split('\n')).toHaveLength(3);
+    const report = await readFile(path.join(root, 'r1', 'report.html'), 'utf8');
+    expect(report).toContain('2 of 3 epochs done');
+    expect(report).toMatch(/network, phase p2 epoch 1: 30 hold-out examples/);
     // Train and hold-out accuracy: one dot each per epoch.
     expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(4);
 
@@ -78,6 +85,8 @@ describe('mono run', () => {
     expect((await readFile(path.join(root, 'r1', 'metrics.svg'), 'utf8')).match(/<circle /g)).toHaveLength(6);
     const metrics = await readMetrics(path.join(root, 'r1'));
     expect(metrics.map((m) => `${m.phase}/${m.epoch}`)).toEqual(['p1/1', 'p2/1', 'p2/2']);
+    expect((await readFile(path.join(root, 'r1', 'metrics.csv'), 'utf8')).trimEnd().split('\n').map((row) => row.split(',').slice(0, 2).join('/'))).toEqual(['phase/epoch', 'p1/1', 'p2/1', 'p2/2']);
+    expect(await readFile(path.join(root, 'r1', 'report.html'), 'utf8')).toContain('3 of 3 epochs done · finished');
     expect((await readCheckpoint(path.join(root, 'r1'))).state.phaseIndex).toBe(2);
 
     const finished = capture();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuntimeFailure } from '../../src/runtime/errors.js';
-import { createDefaultRunDir, defaultRunDir, readMetrics, readRunInfo, rewindMetrics } from '../../src/runtime/run-folder.js';
+import { createDefaultRunDir, defaultRunDir, readMetrics, readRunInfo, rewindMetrics, writeFileAtomically } from '../../src/runtime/run-folder.js';
 import { isStale, LOCK_FILE, RunFolderBusy, RunLock, type LockOwner } from '../../src/runtime/run-lock.js';
 
 let root: string;
@@ -34,6 +34,17 @@ describe('default run folders', () => {
     expect(base).toBe(path.join(root, 'runs', 'tiny-20240102-030405'));
     expect([...dirs].sort()).toEqual([base, `${base}-2`, `${base}-3`, `${base}-4`, `${base}-5`]);
     expect(await createDefaultRunDir('tiny', root, now)).toBe(`${base}-6`);
+  });
+});
+
+describe('writeFileAtomically', () => {
+  it('with unique temporary files, writers beside the run\'s own all succeed and leave one whole file (report.html by the run and by mono report)', async () => {
+    const dir = await folder('atomic');
+    const file = path.join(dir, 'report.html');
+    const texts = Array.from({ length: 12 }, (_, i) => `${String(i).repeat(200_000)}\n`);
+    await Promise.all(texts.map((text, i) => writeFileAtomically(file, text, { unique: i > 0 })));
+    expect(texts).toContain(await readFile(file, 'utf8'));
+    expect(await readdir(dir)).toEqual(['report.html']);
   });
 });
 

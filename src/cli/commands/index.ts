@@ -10,6 +10,7 @@ import { fmtCommand } from './fmt.js';
 import { lrFindCommand } from './lr-find.js';
 import { lspCommand } from './lsp.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { sweepCommand } from './sweep.js';
 import { workerCommand } from './worker.js';
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   compileCommand,
   checkCommand,
   runCommand,
+  reportCommand,
   evaluateCommand,
   predictCommand,
   exportCommand,
