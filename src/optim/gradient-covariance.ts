@@ -120,12 +120,19 @@ function tridiagonalize(matrix: Float64Array, n: number): { diagonal: Float64Arr
  */
 function implicitQl(d: Float64Array, e: Float64Array): void {
   const n = d.length;
+  // An off-diagonal entry below EPSILON times the matrix's norm moves no eigenvalue by more
+  // than rounding does: it splits the matrix even where the diagonal beside it is zero
+  // (the relative test alone never deflates e = 1e-300 between two zeros).
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]!) + Math.abs(e[i]!));
+  const negligible = Number.EPSILON * norm;
   for (let l = 0; l < n; l++) {
     for (let iteration = 0; ; iteration++) {
       let m = l;
       for (; m < n - 1; m++) {
         const scale = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
-        if (Math.abs(e[m]!) <= Number.EPSILON * scale) break;
+        const off = Math.abs(e[m]!);
+        if (off <= Number.EPSILON * scale || off <= negligible) break;
       }
       if (m === l) break;
       if (iteration === 100) throw new Error(`the QL iteration did not converge for eigenvalue ${l} of ${n}`);

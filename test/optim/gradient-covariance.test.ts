@@ -75,6 +75,18 @@ describe('symmetricEigenvalues', () => {
     expect(sorted(symmetricEigenvalues(new Float64Array(16), 4))).toEqual([0, 0, 0, 0]);
   });
 
+  it('splits at an off-diagonal entry negligible beside the matrix, even between zeros (found by the property below)', () => {
+    const entries = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8.92129936061935e-86, 0, 1.0454096088335153e-146, 0, 0, 0, 0, 0, -1.6828598844902267e-307, 0];
+    const n = 5;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = entries[i * n + j]!;
+    // Entry (3, 0) = x pairs rows 0 and 3 into [[0, x], [x, 0]]: eigenvalues -x and x; the
+    // couplings of 1e-146 and 1e-307 move nothing at this scale; the rest are zeros.
+    const x = 8.92129936061935e-86;
+    const ours = sorted(symmetricEigenvalues(a, n));
+    [-x, 0, 0, 0, x].forEach((value, i) => expect(Math.abs(ours[i]! - value)).toBeLessThan(1e-100));
+  });
+
   it('does not modify its input', () => {
     const matrix = Float64Array.of(4, 1, 2, 1, 3, 0, 2, 0, 1);
     const copy = Float64Array.from(matrix);
