@@ -5,8 +5,7 @@
  * TensorFlow.js is loaded.
  */
 import type { IR } from '../ir/types.js';
-import type { BenchCache } from '../runtime/throughput-cache.js';
-import { measuredThroughputs, throughputFor } from '../runtime/throughput-cache.js';
+import { measuredThroughputs, throughputFor, type BenchCache } from '../runtime/index.js';
 import { estimateRunTime, formatDuration, formatRate, LONG_RUN_SECONDS, type RunTime, type Throughput } from '../summary/time.js';
 
 /** Where a throughput comes from, in words. */

@@ -17,7 +17,7 @@ import { noGpuReason } from './gpu/vulkan.js';
 import type { WebgpuAdapterInfo } from './kernels/webgpu/setup.js';
 
 /** User-facing backend names, in order of preference. */
-import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+import { isBackendChoice, BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 
 export { BACKEND_CHOICES, type BackendChoice };
 export type { WebgpuAdapterInfo };
@@ -63,9 +63,7 @@ const PACKAGES: Record<BackendChoice, string> = {
 
 type NativeChoice = 'node-gpu' | 'node';
 
-export function isBackendChoice(name: string): name is BackendChoice {
-  return (BACKEND_CHOICES as readonly string[]).includes(name);
-}
+export { isBackendChoice };
 
 const require = createRequire(import.meta.url);
 

@@ -11,7 +11,12 @@
  * docs/design-notes.md, "The runtime's entry point", says why it is one light module
  * rather than a second, heavy one.
  */
+import type { IR, PhaseSpec } from '../ir/types.js';
+import type { ActiveBackend, BackendProbe } from './backend.js';
+import type { BackendChoice } from './backend-choices.js';
 import type { KernelStatus } from './kernels/index.js';
+import type { BenchEntry } from './throughput-cache.js';
+import type { ThroughputOptions } from './throughput.js';
 import type { DownloadableName } from './data/cache.js';
 import type { GetDataOptions, GetDataResult } from './data/get.js';
 import type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
@@ -22,13 +27,14 @@ import type { PredictOptions, Prediction } from './model/predict.js';
 
 // ------------------------------------------------------------------ light: errors, types, helpers
 
-export { describeFailure, EXIT_ON_SIGNAL, RunInterrupted, RuntimeFailure, WriteFailure } from './errors.js';
-export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+export { describeFailure, EXIT_ON_SIGNAL, RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from './errors.js';
+export { BACKEND_CHOICES, isBackendChoice, type BackendChoice } from './backend-choices.js';
 export { formatLrBoundsLine, ProgressReporter } from './progress.js';
 export { dataCacheRoot } from './data/cache.js';
-export { readBenchCache, type BenchCache } from './throughput-cache.js';
+export { measuredThroughputs, readBenchCache, recordBench, throughputFor, type BenchCache, type BenchEntry } from './throughput-cache.js';
+export { cudaReport, TFJS_NODE_GPU_CUDA, TFJS_NODE_GPU_CUDNN, type CudaReport } from './gpu/cuda.js';
 export { DOWNLOADABLE, DOWNLOADABLE_NAMES, isDownloadable } from './data/downloadable.js';
-export { defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, type RunInfo } from './run-folder.js';
+export { defaultRunDir, PLAN_FILE, readRunInfo, readRunPlan, writeFileAtomically, type RunInfo } from './run-folder.js';
 export { LR_FIND_FROM, LR_FIND_TO } from '../optim/lr-range.js';
 /** Formats `mono export` writes (export/index.ts would load the writers: the list is here). */
 export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
@@ -41,6 +47,9 @@ export type { CheckpointChoice, ClassScores, EvaluateOptions, HeadInformation, R
 export type { PredictOptions, Prediction, PredictionInput } from './model/predict.js';
 export type { ExportFormat, ExportOptions, ExportResult } from './export/index.js';
 export type { KernelStatus } from './kernels/index.js';
+export type { ActiveBackend } from './backend.js';
+export type { WebgpuAdapterInfo } from './kernels/webgpu/setup.js';
+export type { ThroughputOptions } from './throughput.js';
 
 // ------------------------------------------------------------------ heavy: loaded when called
 
@@ -95,6 +104,31 @@ export async function predict(options: PredictOptions): Promise<Prediction[]> {
 export async function exportModel(options: ExportOptions): Promise<ExportResult> {
   const { exportRun } = await import('./export/index.js');
   return exportRun(options);
+}
+
+/** Every backend tried in order of preference, and the one chosen (`mono doctor`). */
+export async function probeBackends(): Promise<{ probes: BackendProbe[]; chosen: ActiveBackend | null }> {
+  const { probeAllBackends } = await import('./backend.js');
+  return probeAllBackends();
+}
+
+/** Starts the named backend (`mono doctor --bench --backend NAME`). */
+export async function startBackend(name: BackendChoice): Promise<ActiveBackend> {
+  const { selectBackend } = await import('./backend.js');
+  return selectBackend({ force: name });
+}
+
+/** Training throughput of one phase's step on the current backend (`mono doctor --bench`); throughput.ts. */
+export async function benchThroughput(ir: IR, phase: PhaseSpec, options: ThroughputOptions): Promise<BenchEntry> {
+  const { measureThroughput } = await import('./throughput.js');
+  return measureThroughput(ir, phase, options);
+}
+
+/** Registers mono's webgpu kernels and says who supplies each kernel training needs there (`mono doctor`). */
+export async function webgpuKernels(): Promise<KernelStatus[]> {
+  const webgpu = await import('./kernels/webgpu/index.js');
+  webgpu.registerWebgpuTrainingKernels();
+  return webgpu.webgpuKernelReport();
 }
 
 /** Who supplies each kernel and gradient training needs on wasm (`mono doctor`). */

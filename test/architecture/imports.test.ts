@@ -2,7 +2,8 @@
  * The pipeline's arrows point one way (syntax -> semantics -> ir -> runtime -> cli):
  * src/ir/ is the contract between the compiler and the runtime and depends on
  * nothing else in mono, and the runtime never reaches the compiler's stages, not
- * even through another module. src/report/ sits beside src/summary/ and src/plot/:
+ * even through another module. The CLI reaches the runtime through one entry point,
+ * src/runtime/index.ts. src/report/ sits beside src/summary/ and src/plot/:
  * the runtime and the CLI call it, it calls neither.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -76,5 +77,13 @@ describe('module boundaries', () => {
     expect(files.length).toBeGreaterThan(5);
     const problems = files.flatMap((file) => [...closure(file)].filter(forbidden).map((reached) => `${shown(file)} reaches ${shown(reached)}`));
     expect(problems).toEqual([]);
+  });
+
+  it('src/cli/ imports the runtime only through its entry point, src/runtime/index.ts', () => {
+    const entry = join(SRC, 'runtime', 'index.ts');
+    const files = sourceFiles(join(SRC, 'cli'));
+    const direct = files.flatMap((file) => relativeImports(file).filter((target) => inside('runtime')(target) && target !== entry).map((target) => `${shown(file)} -> ${shown(target)}`));
+    expect(files.some((file) => relativeImports(file).includes(entry))).toBe(true);
+    expect(direct).toEqual([]);
   });
 });

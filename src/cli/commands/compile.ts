@@ -7,8 +7,8 @@ import { renderSummary, summarizeIR } from '../../summary/index.js';
 import { expectPositionals, parseCommandArgs, parseSetOverrides } from '../args.js';
 import { EXIT_OK, EXIT_PLAN_ERRORS, EXIT_RUNTIME, UsageError, type Command, type CommandIO } from '../command.js';
 import { readInputFile, reportDiagnostics, sourcesWithOverrides } from '../io.js';
-import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
-import { readBenchCache } from '../../runtime/throughput-cache.js';
+import { BACKEND_CHOICES } from '../../runtime/index.js';
+import { readBenchCache } from '../../runtime/index.js';
 import { defaultMemoryLimit, givenMemoryLimit, parseMemorySize, withMemoryWarnings } from '../memory.js';
 import { timeEstimateJson, timeEstimateLines } from '../time-estimate.js';
 

@@ -3,12 +3,25 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { compilePlan } from '../../compile.js';
 import type { IR, PhaseSpec } from '../../ir/types.js';
-import { isBackendChoice, probeAllBackends, selectBackend, BACKEND_CHOICES, type ActiveBackend, type BackendProbe } from '../../runtime/backend.js';
-import { cudaReport, TFJS_NODE_GPU_CUDA, TFJS_NODE_GPU_CUDNN, type CudaReport } from '../../runtime/gpu/cuda.js';
-import type { KernelStatus } from '../../runtime/kernels/index.js';
-import type { WebgpuAdapterInfo } from '../../runtime/kernels/webgpu/setup.js';
-import { measureThroughput } from '../../runtime/throughput.js';
-import { recordBench, type BenchEntry } from '../../runtime/throughput-cache.js';
+import {
+  BACKEND_CHOICES,
+  benchThroughput,
+  cudaReport,
+  isBackendChoice,
+  probeBackends,
+  recordBench,
+  startBackend,
+  TFJS_NODE_GPU_CUDA,
+  TFJS_NODE_GPU_CUDNN,
+  wasmKernels as wasmKernelReport,
+  webgpuKernels as webgpuKernelReport,
+  type ActiveBackend,
+  type BackendProbe,
+  type BenchEntry,
+  type CudaReport,
+  type KernelStatus,
+  type WebgpuAdapterInfo,
+} from '../../runtime/index.js';
 import { formatBytes } from '../../summary/units.js';
 import { formatRate } from '../../summary/time.js';
 import { parseCommandArgs } from '../args.js';
@@ -71,7 +84,7 @@ function kernelLines(title: string, kernels: KernelStatus[]): string[] {
 
 async function runBench(backend: ActiveBackend, chosen: string | null, io: CommandIO): Promise<{ entry: BenchEntry; file: string }> {
   const { ir, phase } = await benchIr();
-  const entry = await measureThroughput(ir, phase, {
+  const entry = await benchThroughput(ir, phase, {
     batch: benchBatch(backend.name),
     budgetMs: 3000,
     minSteps: backend.name === 'cpu' ? 1 : 3,
@@ -91,21 +104,15 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
     throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
   }
   if (values.backend !== undefined && !values.bench) throw new UsageError('--backend applies to --bench: it names the backend to measure');
-  const { probes, chosen } = await probeAllBackends();
+  const { probes, chosen } = await probeBackends();
   const cuda = cudaReport();
-  const { wasmKernelReport } = await import('../../runtime/kernels/index.js');
-  const wasmKernels = wasmKernelReport();
+  const wasmKernels = await wasmKernelReport();
   const webgpuProbe = probes.find((p) => p.name === 'webgpu');
-  let webgpuKernels: KernelStatus[] | undefined;
-  if (webgpuProbe?.adapter) {
-    const webgpu = await import('../../runtime/kernels/webgpu/index.js');
-    webgpu.registerWebgpuTrainingKernels();
-    webgpuKernels = webgpu.webgpuKernelReport();
-  }
+  const webgpuKernels: KernelStatus[] | undefined = webgpuProbe?.adapter ? await webgpuKernelReport() : undefined;
 
   let bench: { backend: string; entry: BenchEntry; file: string } | undefined;
   if (values.bench) {
-    const target = values.backend !== undefined && values.backend !== chosen?.name ? await selectBackend({ force: values.backend }) : chosen;
+    const target = values.backend !== undefined && values.backend !== chosen?.name ? await startBackend(values.backend) : chosen;
     if (target === null) throw new UsageError('no backend is available to measure');
     bench = { backend: target.name, ...(await runBench(target, chosen?.name ?? null, io)) };
   }

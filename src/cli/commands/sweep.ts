@@ -1,5 +1,5 @@
 /** `mono sweep`: many runs of a plan (grid, random search, seeds), locally or on a queue. */
-import { BACKEND_CHOICES } from '../../runtime/backend-choices.js';
+import { BACKEND_CHOICES } from '../../runtime/index.js';
 import type { Command, CommandIO } from '../command.js';
 
 export const sweepCommand: Command = {
