@@ -33,14 +33,9 @@ export interface RunResult {
   wallSeconds: number;
 }
 
-export interface Spread {
-  n: number;
-  mean: number;
-  /** Sample standard deviation (n - 1); 0 for a single value. */
-  std: number;
-  min: number;
-  max: number;
-}
+// One mean-and-spread for the sweep's tables and the experiment's: src/sweep/results.ts.
+export { spread, type Spread } from '../../src/sweep/results.js';
+import { spread, type Spread } from '../../src/sweep/results.js';
 
 export interface ArmSummary {
   dataset: string;
@@ -103,13 +98,6 @@ export function runResult(
   };
 }
 
-export function spread(values: readonly number[]): Spread | null {
-  if (values.length === 0) return null;
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const variance = n > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1) : 0;
-  return { n, mean, std: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
-}
 
 /** Mean of each epoch's hold-out accuracy over runs (all runs of one arm have the same epochs). */
 export function meanCurve(runs: readonly RunResult[]): (number | null)[] {

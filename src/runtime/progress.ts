@@ -6,7 +6,8 @@ type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 const fixed = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 const percent = (value: number | null) => (value === null ? '-' : `${(value * 100).toFixed(2)}%`);
 
-function duration(seconds: number): string {
+/** Seconds as a clock, `m:ss` or `h:mm:ss` (`--:--` when unknown): ETAs, elapsed and remaining times. */
+export function duration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { IR, MonitoredMetric, PhaseSpec } from '../ir/types.js';
 import type { GradientNoiseStatistics } from '../optim/gradient-covariance.js';
+import type { ConfusionRecord } from '../report/types.js';
 import type { BackendChoice } from './backend-choices.js';
 import { confusionCounts, mutualInformation } from '../optim/mutual-information.js';
 import { Optimizer, type OptimizerState } from '../optim/optimizers.js';
@@ -107,18 +108,8 @@ export interface BatchProgress {
   examplesPerSecond: number;
 }
 
-/**
- * The confusion matrix of the latest hold-out evaluation of the trained head:
- * counts[true class][predicted class]. What confusion.json in a run folder holds.
- */
-export interface LastConfusion {
-  phase: string;
-  epoch: number;
-  head: string;
-  classes: number;
-  examples: number;
-  counts: number[][];
-}
+/** The confusion matrix of the latest hold-out evaluation of the trained head: what confusion.json in a run folder holds (the report reads it). */
+export type LastConfusion = ConfusionRecord;
 
 /** Where the trainer stands between two epochs, without the weights (checkpoints add those). */
 export interface TrainerState {

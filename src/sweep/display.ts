@@ -4,18 +4,13 @@
  * failed) printed above them. Elsewhere (a pipe, a CI log): plain lines only, one per
  * event, and the summary line after each trial that ends.
  */
+import { duration } from '../runtime/progress.js';
 import type { EpochLine } from './trial-process.js';
 
 type Output = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
-export function clock(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${rest}` : `${m}:${rest}`;
-}
+/** Seconds as `m:ss` or `h:mm:ss`: the same clock as mono run's progress line. */
+export const clock = duration;
 
 const percent = (value: number | null) => (value === null ? '-' : `${(100 * value).toFixed(2)}%`);
 

@@ -2,6 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { noiseStatistics, symmetricEigenvalues } from '../../src/optim/gradient-covariance.js';
 
+/** A <- G^T A G for the plane rotation G of rows and columns p, q by (c, s): the spectrum is kept. */
+function rotate(a: Float64Array, n: number, p: number, q: number, c: number, s: number): void {
+  for (let k = 0; k < n; k++) {
+    const akp = a[k * n + p]!;
+    const akq = a[k * n + q]!;
+    a[k * n + p] = c * akp - s * akq;
+    a[k * n + q] = s * akp + c * akq;
+  }
+  for (let k = 0; k < n; k++) {
+    const apk = a[p * n + k]!;
+    const aqk = a[q * n + k]!;
+    a[p * n + k] = c * apk - s * aqk;
+    a[q * n + k] = s * apk + c * aqk;
+  }
+}
+
 /** A reference: the cyclic Jacobi method, slow and simple (eigenvalues of a symmetric matrix). */
 function jacobiEigenvalues(matrix: Float64Array, n: number): number[] {
   const a = Float64Array.from(matrix);
@@ -16,19 +32,7 @@ function jacobiEigenvalues(matrix: Float64Array, n: number): number[] {
         const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p]!;
-          const akq = a[k * n + q]!;
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k]!;
-          const aqk = a[q * n + k]!;
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
+        rotate(a, n, p, q, c, t * c);
       }
     }
   }
@@ -46,20 +50,7 @@ function withSpectrum(values: number[], angles: number[]): Float64Array {
     const p = index % n;
     const q = (index * 7 + 1) % n;
     if (p === q) return;
-    const c = Math.cos(angle);
-    const s = Math.sin(angle);
-    for (let k = 0; k < n; k++) {
-      const akp = a[k * n + p]!;
-      const akq = a[k * n + q]!;
-      a[k * n + p] = c * akp - s * akq;
-      a[k * n + q] = s * akp + c * akq;
-    }
-    for (let k = 0; k < n; k++) {
-      const apk = a[p * n + k]!;
-      const aqk = a[q * n + k]!;
-      a[p * n + k] = c * apk - s * aqk;
-      a[q * n + k] = s * apk + c * aqk;
-    }
+    rotate(a, n, p, q, Math.cos(angle), Math.sin(angle));
   });
   return a;
 }
