@@ -131,7 +131,7 @@ describe('mono sweep: checks before anything runs', () => {
     [['sweep', '--resume', 'g', '--seeds', '1'], '--seeds cannot change a sweep being resumed (its trials are in g/sweep.json)'],
     [['sweep', 'tiny.txt'], "expected a plan (.mono) or a sweep file (.sweep), got 'tiny.txt'"],
     [['sweep', 'tiny.mono', '--workers', '0'], "--workers expects a whole number >= 1, got '0'"],
-    [['sweep', 'tiny.mono', '--backend', 'gpu'], "unknown backend 'gpu' (choose one of: node-gpu, node, wasm, cpu)"],
+    [['sweep', 'tiny.mono', '--backend', 'gpu'], "unknown backend 'gpu' (choose one of: node-gpu, node, webgpu, wasm, cpu)"],
     [['worker'], 'missing --queue redis://HOST:PORT (the Redis server the sweep put its trials on)'],
   ])('%j is a usage error', async (args, message) => {
     const result = await mono(args, { cwd: root });

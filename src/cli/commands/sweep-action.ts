@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
-import { BACKEND_CHOICES } from '../../runtime/index.js';
+import { BACKEND_CHOICES, isBackendChoice } from '../../runtime/index.js';
 import { RuntimeFailure } from '../../runtime/index.js';
 import { defaultRunDir } from '../../runtime/index.js';
 import { SweepDisplay } from '../../sweep/display.js';
@@ -54,7 +54,7 @@ export async function sweepAction(args: string[], io: CommandIO): Promise<number
     if (problem) throw new UsageError(problem);
     if (values.workers !== undefined) throw new UsageError('--workers runs trials on this machine; with --queue, start mono worker on each machine instead');
   }
-  if (values.backend !== undefined && !(BACKEND_CHOICES as readonly string[]).includes(values.backend)) {
+  if (values.backend !== undefined && !isBackendChoice(values.backend)) {
     throw new UsageError(`unknown backend '${values.backend}' (choose one of: ${BACKEND_CHOICES.join(', ')})`);
   }
 
@@ -180,7 +180,7 @@ async function newSweep(input: string, values: Values, io: CommandIO): Promise<{
   }
   reportDiagnostics(diagnostics, Object.fromEntries(sources), io);
   if (hasErrors(diagnostics) || !expanded || !parsed.spec) return EXIT_PLAN_ERRORS;
-  if (parsed.spec.backend && !(BACKEND_CHOICES as readonly string[]).includes(parsed.spec.backend.value)) {
+  if (parsed.spec.backend && !isBackendChoice(parsed.spec.backend.value)) {
     const b = parsed.spec.backend;
     reportDiagnostics([{ severity: 'error', code: 'unknown-backend', message: `unknown backend '${b.value}' (choose one of: ${BACKEND_CHOICES.join(', ')})`, file: b.file, range: b.range }], Object.fromEntries(sources), io);
     return EXIT_PLAN_ERRORS;
