@@ -21,7 +21,7 @@ export async function loadNetwork(run: RunModel, options: { backend?: BackendCho
  * Class probabilities of `count` normalised examples through the network's own output,
  * in inference mode, in batches of at most `batch` (memory).
  */
-export function predictProbabilities(network: Network, examples: Float32Array, count: number, batch = 256): Float32Array {
+export async function predictProbabilities(network: Network, examples: Float32Array, count: number, batch = 256): Promise<Float32Array> {
   const shape = network.ir.input.shape;
   const length = shape.reduce((a, b) => a * b, 1);
   const classes = network.ir.classes;
@@ -29,7 +29,8 @@ export function predictProbabilities(network: Network, examples: Float32Array, c
   for (let start = 0; start < count; start += batch) {
     const size = Math.min(batch, count - start);
     const probabilities = tf.tidy(() => tf.softmax(network.forward(tf.tensor(examples.subarray(start * length, (start + size) * length), [size, ...shape]), { training: false })));
-    out.set(probabilities.dataSync(), start * classes);
+    // Read asynchronously: webgpu has no synchronous read in Node.
+    out.set(await probabilities.data(), start * classes);
     probabilities.dispose();
   }
   return out;

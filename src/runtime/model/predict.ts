@@ -63,7 +63,7 @@ export async function predictFiles(options: PredictOptions): Promise<Prediction[
   const { network } = await loadNetwork(run, options.backend !== undefined ? { backend: options.backend } : {});
   let probabilities: Float32Array;
   try {
-    probabilities = predictProbabilities(network, all, total);
+    probabilities = await predictProbabilities(network, all, total);
   } finally {
     network.dispose();
   }
