@@ -82,6 +82,8 @@ export function assertPhasesFit(ir: IR, backend: BackendChoice, phases: readonly
  * (then a copy stacked into one matrix): refused when that alone exceeds the limit.
  */
 function assertNoiseProbesFit(ir: IR, limit: MemoryLimit, phases: readonly PhaseSpec[]): void {
+  // The summary only when a phase has a probe: most runs have none.
+  if (!phases.some((phase) => phase.noiseProbe)) return;
   const names = new Set(phases.map((phase) => phase.name));
   for (const phase of summarizeIR(ir).phases) {
     const probe = phase.noiseProbe;

@@ -13,29 +13,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mono } from '../cli/harness.js';
 import { skipWithoutComponent } from '../support/components.js';
+import { tinyCliPlan } from '../support/tiny-plans.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = skipWithoutComponent('chromium', existsSync(CHROMIUM), `no ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-const PLAN = `plan browser
-data synthetic(examples: 120, classes: 3, shape: [6, 6, 1], noise: 0.3) {
-  batch 20
-  holdout 30
-  seed 2
-}
-head probe(classes) { global_avg_pool dense(classes) }
-network input [6, 6, 1] {
-  stem: conv(4, 3) bn relu
-  body: conv(4, 3) bn relu
-  out: flatten dense(3)
-}
-partition p1 = stem proxy probe(3)
-partition p2 = body .. out
-schedule {
-  train p1 for 1 epoch with msgd(lr: 0.05, momentum: 0.9)
-  train p2 for 2 epochs with msgd(lr: 0.05, momentum: 0.9)
-}
-`;
+const PLAN = tinyCliPlan('browser');
 
 /**
  * Distinct colours of a PNG, counted by the browser itself (a canvas decodes it). The

@@ -15,26 +15,9 @@ import { readMetrics } from '../../src/runtime/run-folder.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
 import { mono } from '../cli/harness.js';
 import { runMono, startMono, waitForOutput } from '../support/cli-process.js';
+import { tinyCliPlan } from '../support/tiny-plans.js';
 
-const PLAN = `plan faults
-data synthetic(examples: 120, classes: 3, shape: [6, 6, 1], noise: 0.3) {
-  batch 20
-  holdout 30
-  seed 2
-}
-head probe(classes) { global_avg_pool dense(classes) }
-network input [6, 6, 1] {
-  stem: conv(4, 3) bn relu
-  body: conv(4, 3) bn relu
-  out: flatten dense(3)
-}
-partition p1 = stem proxy probe(3)
-partition p2 = body .. out
-schedule {
-  train p1 for 1 epoch with msgd(lr: 0.05, momentum: 0.9)
-  train p2 for 2 epochs with msgd(lr: 0.05, momentum: 0.9)
-}
-`;
+const PLAN = tinyCliPlan('faults');
 /** Epochs of a few seconds each on the cpu backend: time to interrupt one in the middle. */
 const LONG_PLAN = PLAN.replace('examples: 120', 'examples: 3000').replace(/for \d epochs?/g, 'for 3 epochs');
 
