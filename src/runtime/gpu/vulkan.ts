@@ -13,6 +13,14 @@ export const ICD_FOLDERS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/us
 export const MESA_KNOWN_GOOD = '25.0.7';
 export const MESA_KNOWN_REFUSED = '22.3';
 
+/**
+ * Whether Dawn's adapter is a CPU implementation of Vulkan (lavapipe, SwiftShader): correct,
+ * and slower than wasm. `name` is the adapter's description (or device) as mono shows it.
+ */
+export function isCpuAdapter(name: string, info: { device?: string; isFallbackAdapter?: boolean }): boolean {
+  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader/i.test(`${name} ${info.device ?? ''}`);
+}
+
 export interface IcdManifest {
   file: string;
   /** `library_path` of the manifest. */

@@ -6,7 +6,7 @@
 // the memory check), and registers the backend itself on that adapter.
 import * as tf from '@tensorflow/tfjs-core';
 import { RuntimeFailure } from '../../errors.js';
-import { explainNoAdapter, mesaVersionOfLibrary, vulkanReport } from '../../gpu/vulkan.js';
+import { explainNoAdapter, isCpuAdapter, mesaVersionOfLibrary, vulkanReport } from '../../gpu/vulkan.js';
 
 const WEBGPU = 'webgpu';
 const DAWN_PACKAGE = 'webgpu';
@@ -78,7 +78,7 @@ function loadDawn(): Promise<Dawn | { failed: string }> {
 function describe(adapter: DawnAdapter): WebgpuAdapterInfo {
   const info = adapter.info;
   const name = info.description || info.device || info.vendor || 'unnamed adapter';
-  const cpu = info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader/i.test(`${name} ${info.device ?? ''}`);
+  const cpu = isCpuAdapter(name, info);
   const limits = adapter.limits;
   return {
     name,
