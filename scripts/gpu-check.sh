@@ -16,8 +16,9 @@
 #       testing options of --run: --allow-cpu-adapter (lavapipe counts as found), --icd-dir DIR (look
 #       for nvidia_icd*.json there instead), --extra-icd FILE (one more variant: that manifest alone)
 #   scripts/gpu-check.sh --self-test       here: --pack into a temporary folder, check its size, then
-#                                          --run a copy with node off PATH, on whatever adapter this
-#                                          machine has (lavapipe), at the smallest settings
+#                                          --run a copy with node off PATH at the smallest settings:
+#                                          a fake NVIDIA manifest fails, lavapipe (an extra variant) is
+#                                          found and used; then a run where no variant gives an adapter
 #
 # The pack: the Node.js binary that runs here (xz), mono's runtime, CLI and the check
 # bundled into one file by esbuild, dawn.node for linux-x64 (xz), tfjs-backend-wasm's
