@@ -18,7 +18,8 @@
 #   scripts/gpu-check.sh --self-test       here: --pack into a temporary folder, check its size, then
 #                                          --run a copy with node off PATH at the smallest settings:
 #                                          a fake NVIDIA manifest fails, lavapipe (an extra variant) is
-#                                          found and used; then a run where no variant gives an adapter
+#                                          found and used; then manifests written for the driver's GLX
+#                                          and EGL libraries (stand-ins); then a run where none works
 #
 # The pack: the Node.js binary that runs here (xz), mono's runtime, CLI and the check
 # bundled into one file by esbuild, dawn.node for linux-x64 (xz), tfjs-backend-wasm's
@@ -435,6 +436,32 @@ JS
     "$python" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["torch"] else 1)' "$tmp/out/gpu-check.json" \
       || die "self-test: PyTorch is here but its step was not timed"
   fi
+  # No manifest installed, but the driver's two libraries found through LD_LIBRARY_PATH: a
+  # "libGLX_nvidia.so.0" that is no Vulkan driver (libz) and a "libEGL_nvidia.so.0" that is
+  # lavapipe's. The manifest written for the GLX library fails, with and without libglvnd's
+  # EGL vendor file; the one written for the EGL library is chosen.
+  local lavapipe_lib libz
+  lavapipe_lib="$(node -p 'JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).ICD.library_path' "$lavapipe")"
+  case "$lavapipe_lib" in /*) ;; *) lavapipe_lib="$(library_path "$lavapipe_lib")" ;; esac
+  libz="$(library_path libz.so.1)"
+  [ -n "$lavapipe_lib" ] && [ -n "$libz" ] || die "self-test: needs lavapipe's library and libz.so.1"
+  mkdir -p "$tmp/fake-lib" "$tmp/no-icd"
+  ln -sf "$libz" "$tmp/fake-lib/libGLX_nvidia.so.0"
+  ln -sf "$lavapipe_lib" "$tmp/fake-lib/libEGL_nvidia.so.0"
+  env -i HOME="$tmp" PATH="$tmp/path" TMPDIR="$tmp" LD_LIBRARY_PATH="$tmp/fake-lib" \
+    bash "$tmp/carried/gpu-check.sh" --run "$tmp/carried" --out "$tmp/out-egl" --allow-cpu-adapter --icd-dir "$tmp/no-icd" -- \
+    --widths 1 --backends wasm --steps 1 --kernel-runs 1 --no-epoch --python none
+  node - "$tmp/out-egl/gpu-check.json" <<'JS' || die "self-test: the GLX and EGL manifests were not tried as expected (above)"
+const { vulkan } = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8'));
+const fail = (why) => { console.error(`self-test: ${why}: ${JSON.stringify(vulkan, null, 1).slice(0, 3000)}`); process.exit(1); };
+const names = vulkan.attempts.map((a) => a.name).join(',');
+if (names !== 'machine,glvnd,egl-icd') fail(`tried ${names}, not machine,glvnd,egl-icd`);
+const [machine, glvnd, eglIcd] = vulkan.attempts;
+if (machine.usable || !machine.messages.some((m) => m.includes('vk_icdGetInstanceProcAddr') && m.includes('libz'))) fail('the GLX manifest (libz) did not fail with the loader naming the library');
+if (glvnd.usable || !glvnd.env.some((e) => e.startsWith('__EGL_VENDOR_LIBRARY_FILENAMES='))) fail('the glvnd variant did not add an EGL vendor file');
+if (!eglIcd.usable || vulkan.chosen !== 'egl-icd' || !eglIcd.env.some((e) => e.includes('nvidia_egl_icd.json'))) fail('the manifest written for libEGL_nvidia was not chosen');
+JS
+
   # No usable adapter: the same fake manifest, lavapipe refused (no --allow-cpu-adapter). Every
   # variant is recorded, none is chosen, and the check still measures wasm (exit 1: no webgpu).
   local status=0
