@@ -443,16 +443,19 @@ export const previousFileName = (file: string) => `${file}.previous.tmp`;
  */
 function openTemporary(dir: string, file: string, temporary: string, reuse: boolean): { fd: number; reused: boolean } {
   if (reuse) {
+    let fd: number | undefined;
     try {
-      renameSync(path.join(dir, previousFileName(file)), temporary);
+      fd = openSync(path.join(dir, previousFileName(file)), 'r+');
+      const stat = fstatSync(fd);
+      // A second link is the checkpoint itself (a crash between linking and renaming below) or a copy someone keeps: never overwrite those.
+      if (stat.isFile() && stat.nlink === 1) {
+        renameSync(path.join(dir, previousFileName(file)), temporary);
+        return { fd, reused: true };
+      }
     } catch {
-      return { fd: openSync(temporary, 'wx'), reused: false };
+      // None, or not a file this process can overwrite: write a new one.
     }
-    const fd = openSync(temporary, 'r+');
-    // A second link is the checkpoint itself (a crash between linking and renaming below) or a copy someone keeps: never overwrite those.
-    if (fstatSync(fd).nlink === 1) return { fd, reused: true };
-    closeSync(fd);
-    unlinkSync(temporary);
+    if (fd !== undefined) closeSync(fd);
   }
   return { fd: openSync(temporary, 'wx'), reused: false };
 }

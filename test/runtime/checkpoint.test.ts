@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { link, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -293,6 +293,14 @@ describe('checkpoint files', () => {
     delete process.env['MONO_TEST_FAULT'];
     await writeCheckpoint(folder, checkpointToSave(version(6)));
     expect(await readCheckpoint(folder)).toEqual(version(6));
+
+    // Something other than a file under that name is left alone.
+    await rm(previous);
+    await mkdir(previous);
+    await writeCheckpoint(folder, checkpointToSave(version(61)));
+    expect((await readCheckpoint(folder)).metricsBytes).toBe(61);
+    expect((await stat(previous)).isDirectory()).toBe(true);
+    await rm(previous, { recursive: true });
 
     // Without reuse, no previous file is kept; removeStaleTemporaries removes one.
     await writeCheckpoint(folder, checkpointToSave(version(7)), { reusePrevious: false });
