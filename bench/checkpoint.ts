@@ -7,13 +7,17 @@
  * most model bytes x 1.1 + the largest tensor.
  *
  *  - warm: one process holds the tensors and alternates, --rounds times, a checkpoint
- *    write, cp, cp + sync and a checkpoint read (medians of the rounds after the
- *    first); this is a training run, which rewrites its checkpoint every epoch.
- *  - cold: a fresh process per measurement: peak RSS (VmHWM) while writing, with
+ *    write (overwriting the file the last write replaced, as writeCheckpoint does by
+ *    default), a write into a new file (reusePrevious: false, as before), cp, cp + sync
+ *    and a checkpoint read (medians of the rounds after the first); this is a training
+ *    run, which rewrites its checkpoint every epoch.
+ *  - cold: a fresh process per measurement: peak RSS (VmHWM) while writing (a session's
+ *    first write: into a new file), with
  *    values() giving the tensor's own memory (the cpu backend's dataSync() does) and
  *    a fresh copy (wasm, tfjs-node); peak RSS while reading; and how fast this machine
  *    hands a process new memory (allocate + fill the same bytes), which bounds any
- *    reader that must allocate the model.
+ *    reader that must allocate the model; the read and the new memory again with
+ *    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc asks for transparent huge pages).
  * Files are read right after being written, from the page cache, by both sides.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +27,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readCheckpoint, writeCheckpoint, type CheckpointToSave } from '../src/runtime/checkpoint.js';
+import { readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave } from '../src/runtime/checkpoint.js';
 
 const GB = 1e9;
 const MIB = 1 << 20;
@@ -93,30 +97,38 @@ async function child(mode: string, bytes: number, folder: string): Promise<void>
   } else if (mode === 'write' || mode === 'write-copy') {
     const sizes = layout(bytes);
     const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.5));
+    // The first write of a session: no previous file to overwrite (runSession removes it at the start).
+    await removeStaleTemporaries(folder);
     const before = memory().now;
     const s = await seconds(() => writeCheckpoint(folder, contents(arrays, mode === 'write-copy')));
     print({ seconds: s, peak: memory().peak, before, model: sizes.reduce((a, b) => a + b, 0) * 4, largest: sizes[0]! * 4 });
   } else if (mode === 'warm') {
     const arrays = layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5));
     const copy = path.join(folder, 'copy.bin');
-    const rows: Record<'write' | 'cp' | 'cpSync' | 'read', number[]> = { write: [], cp: [], cpSync: [], read: [] };
+    const rows: Record<'write' | 'writeNew' | 'cp' | 'cpSync' | 'read', number[]> = { write: [], writeNew: [], cp: [], cpSync: [], read: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
       rows.write.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false))));
+      rows.writeNew.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false), { reusePrevious: false })));
       rows.cp.push(timed('cp', [file, copy]));
       await rm(copy);
       rows.cpSync.push(timed('sh', ['-c', `cp "${file}" "${copy}" && sync "${copy}"`]));
       await rm(copy);
       rows.read.push(await seconds(() => readCheckpoint(folder)));
+      // What was read is not kept: free it before the next round, as a training run's memory would be.
+      (globalThis as { gc?: () => void }).gc?.();
     }
     print({ ...rows, fileBytes: (await stat(file)).size });
   }
 }
 
-function measure(mode: string, bytes: number, folder: string): Record<string, number> & Record<string, number[]> {
+const HUGE_PAGES = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
+
+function measure(mode: string, bytes: number, folder: string, env: Record<string, string> = {}): Record<string, number> & Record<string, number[]> {
   const self = fileURLToPath(import.meta.url);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', mode, '--bytes', String(bytes), '--folder', folder, '--rounds', args.rounds!], {
+  const result = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', mode, '--bytes', String(bytes), '--folder', folder, '--rounds', args.rounds!], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
+    env: { ...process.env, ...env },
   });
   if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim()) as Record<string, number> & Record<string, number[]>;
@@ -133,21 +145,25 @@ async function main(): Promise<void> {
       const warm = measure('warm', bytes, folder);
       const fileBytes = warm['fileBytes'] as number;
       const after = (xs: number[]) => (xs.length > 1 ? xs.slice(1) : xs);
-      const warmMedian = (k: 'write' | 'cp' | 'cpSync' | 'read') => median(after(warm[k] as number[]));
-      const [write, cp, cpSync, read] = [warmMedian('write'), warmMedian('cp'), warmMedian('cpSync'), warmMedian('read')];
+      const warmMedian = (k: 'write' | 'writeNew' | 'cp' | 'cpSync' | 'read') => median(after(warm[k] as number[]));
+      const [write, writeNew, cp, cpSync, read] = [warmMedian('write'), warmMedian('writeNew'), warmMedian('cp'), warmMedian('cpSync'), warmMedian('read')];
       const mbps = (s: number) => (fileBytes / s / 1e6).toFixed(0).padStart(5);
       console.log(`\n${(fileBytes / GB).toFixed(2)} GB checkpoint, ${layout(bytes).length} tensors`);
-      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])})`);
+      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; write, new file ${list(warm['writeNew'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])})`);
       console.log(`    write  ${mbps(write)} MB/s   ${(cp / write).toFixed(2)} x cp   ${(cpSync / write).toFixed(2)} x cp+sync`);
+      console.log(`    write into a new file  ${mbps(writeNew)} MB/s   ${(cp / writeNew).toFixed(2)} x cp   ${(cpSync / writeNew).toFixed(2)} x cp+sync`);
       console.log(`    read   ${mbps(read)} MB/s   ${(cp / read).toFixed(2)} x cp`);
       console.log(`    cp     ${mbps(cp)} MB/s;  cp + sync ${mbps(cpSync)} MB/s`);
       const own = measure('write', bytes, folder);
       const copied = measure('write-copy', bytes, folder);
       const reading = measure('read', bytes, folder);
       const fresh = measure('fresh', bytes, folder);
+      const readingHuge = measure('read', bytes, folder, HUGE_PAGES);
+      const freshHuge = measure('fresh', bytes, folder, HUGE_PAGES);
       const goal = own['model']! * 1.1 + own['largest']!;
       console.log(`  cold (a new process each)`);
       console.log(`    write  ${mbps(own['seconds']!)} MB/s own memory, ${mbps(copied['seconds']!)} MB/s a copy per tensor;  read ${mbps(reading['seconds']!)} MB/s;  new memory (allocate + fill) ${mbps(fresh['seconds']!)} MB/s`);
+      console.log(`    with huge pages (${HUGE_PAGES.GLIBC_TUNABLES}): read ${mbps(readingHuge['seconds']!)} MB/s;  new memory ${mbps(freshHuge['seconds']!)} MB/s`);
       console.log(
         `    peak RSS writing ${(own['peak']! / GB).toFixed(2)} GB own memory, ${(copied['peak']! / GB).toFixed(2)} GB with copies ` +
           `(before writing ${(own['before']! / GB).toFixed(2)} GB; goal <= model x 1.1 + largest = ${(goal / GB).toFixed(2)} GB); reading ${(reading['peak']! / GB).toFixed(2)} GB`,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, promises as fs, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, linkSync, openSync, promises as fs, read, readSync, renameSync, statSync, unlinkSync, write, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -102,6 +102,17 @@ export interface CheckpointIoOptions {
   chunkBytes?: number;
   /** The file in the run folder: CHECKPOINT_FILE (default) or BEST_CHECKPOINT_FILE. */
   file?: string;
+  /**
+   * Writing: overwrite the file this one replaced last time (kept as `<file>.previous.tmp`)
+   * instead of a new one, and keep the replaced one for next time (default true). See
+   * writeCheckpoint.
+   */
+  reusePrevious?: boolean;
+  /**
+   * Chunks of at least this many bytes go through the thread pool while this thread
+   * checksums them (default OVERLAP_MIN_BYTES; Infinity: every call synchronous).
+   */
+  overlapMinBytes?: number;
 }
 
 export interface ReadCheckpointOptions extends CheckpointIoOptions {
@@ -379,8 +390,13 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
     for (const view of chunksOf(values, chunk)) {
       // Big-endian machines write a byte-swapped copy of the chunk; little-endian ones the tensor's own bytes.
       const bytes = LITTLE_ENDIAN ? view : Buffer.from(view).swap32();
-      checksum.update(bytes);
-      await sink.write(bytes);
+      // The chunk is written (by the thread pool, for a file) while this thread checksums it; neither changes it.
+      const writing = sink.write(bytes);
+      try {
+        checksum.update(bytes);
+      } finally {
+        await writing;
+      }
       faultPoint('checkpoint-chunk');
     }
   }
@@ -391,16 +407,57 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
 }
 
 /**
- * Writes with synchronous calls: a checkpoint is written between epochs, when nothing
- * else waits for the event loop, and handing every chunk to the thread pool and back
- * measured up to 4x slower than writing it from this thread on a loaded 2-core machine.
+ * Chunks of at least this many bytes are written and read by the thread pool while this
+ * thread checksums them; smaller ones (most tensors of a small net) synchronously,
+ * where the checksum is too short to hide anything behind and a trip through the
+ * thread pool and back costs more than the call (it measured up to 4x slower for
+ * chunks of 1 MiB and less on a loaded 2-core machine).
  */
-function fileSink(fd: number): ByteSink {
+export const OVERLAP_MIN_BYTES = 1 << 20;
+
+function fileSink(fd: number, overlapMinBytes: number): ByteSink & { bytesWritten(): number } {
+  let position = 0;
   return {
+    bytesWritten: () => position,
     async write(bytes) {
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      const start = position;
+      position += bytes.length;
+      if (bytes.length < overlapMinBytes) {
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, start + done);
+        return;
+      }
+      for (let done = 0; done < bytes.length; ) {
+        done += await new Promise<number>((resolve, reject) => write(fd, bytes, done, bytes.length - done, start + done, (error, n) => (error ? reject(error) : resolve(n))));
+      }
     },
   };
+}
+
+/** Where writeCheckpoint keeps the file a checkpoint replaced, to overwrite it next time. */
+export const previousFileName = (file: string) => `${file}.previous.tmp`;
+
+/**
+ * Opens `temporary` for writing: the previous file renamed to it when there is one that
+ * nothing else links to (its pages are in the page cache: overwriting them needs no new
+ * memory), else a new file.
+ */
+function openTemporary(dir: string, file: string, temporary: string, reuse: boolean): { fd: number; reused: boolean } {
+  if (reuse) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path.join(dir, previousFileName(file)), 'r+');
+      const stat = fstatSync(fd);
+      // A second link is the checkpoint itself (a crash between linking and renaming below) or a copy someone keeps: never overwrite those.
+      if (stat.isFile() && stat.nlink === 1) {
+        renameSync(path.join(dir, previousFileName(file)), temporary);
+        return { fd, reused: true };
+      }
+    } catch {
+      // None, or not a file this process can overwrite: write a new one.
+    }
+    if (fd !== undefined) closeSync(fd);
+  }
+  return { fd: openSync(temporary, 'wx'), reused: false };
 }
 
 /**
@@ -409,17 +466,30 @@ function fileSink(fd: number): ByteSink {
  * old one (then the folder is fsynced so the rename itself survives a power cut). A
  * crash at any point leaves either the old file or the new one, never a mix; a failed
  * write (a full disk) removes its temporary file and is a WriteFailure naming the file.
+ *
+ * The temporary file is the one the last write replaced, kept under
+ * `<file>.previous.tmp` (a second link to the old checkpoint made just before the
+ * rename) and overwritten in place: on a VM that hands memory back to its host (this
+ * build machine), a new file's page cache is fresh memory at 250-400 MB/s, and the
+ * previous file's is already there. It costs a second checkpoint's room on disk while a
+ * run goes on; runSession removes it when the run ends (removeStaleTemporaries).
  */
 export async function writeCheckpoint(dir: string, contents: CheckpointToSave, options: CheckpointIoOptions = {}): Promise<void> {
-  const target = path.join(dir, options.file ?? CHECKPOINT_FILE);
+  const file = options.file ?? CHECKPOINT_FILE;
+  const target = path.join(dir, file);
   const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let fd: number | undefined;
   try {
-    fd = openSync(temporary, 'wx');
-    await encodeCheckpoint(contents, fileSink(fd), options);
+    let reused: boolean;
+    ({ fd, reused } = openTemporary(dir, file, temporary, options.reusePrevious ?? true));
+    const sink = fileSink(fd, options.overlapMinBytes ?? OVERLAP_MIN_BYTES);
+    await encodeCheckpoint(contents, sink, options);
+    // An overwritten file may have been longer.
+    if (reused) ftruncateSync(fd, sink.bytesWritten());
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
+    if (options.reusePrevious ?? true) keepPrevious(target, path.join(dir, previousFileName(file)));
     await fs.rename(temporary, target);
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
@@ -427,6 +497,25 @@ export async function writeCheckpoint(dir: string, contents: CheckpointToSave, o
     throw writeFailure(target, error);
   }
   await syncFolder(dir);
+}
+
+/** Links the checkpoint about to be replaced as the next write's file; where that fails (no checkpoint yet, no hard links here) there is none. */
+function keepPrevious(target: string, previous: string): void {
+  try {
+    statSync(target);
+  } catch {
+    return;
+  }
+  try {
+    unlinkSync(previous);
+  } catch {
+    // None left over.
+  }
+  try {
+    linkSync(target, previous);
+  } catch {
+    // A file system without hard links: the next write makes a new file.
+  }
 }
 
 async function syncFolder(dir: string): Promise<void> {
@@ -451,14 +540,18 @@ export interface ByteSource {
   readInto(target: Uint8Array, position: number): Promise<void>;
 }
 
-/** Reads with synchronous calls, for the reason fileSink gives. */
-function fileSource(fd: number, size: number): ByteSource {
+/** Reads large chunks in the thread pool and small ones synchronously, for the reasons OVERLAP_MIN_BYTES gives. */
+function fileSource(fd: number, size: number, overlapMinBytes: number): ByteSource {
+  const ended = (at: number) => new Error(`the file ended at byte ${at}, before its header said it would (${size})`);
   return {
     size,
     async readInto(target, position) {
       for (let done = 0; done < target.length; ) {
-        const bytesRead = readSync(fd, target, done, target.length - done, position + done);
-        if (bytesRead === 0) throw new Error(`the file ended at byte ${position + done}, before its header said it would (${size})`);
+        const bytesRead =
+          target.length < overlapMinBytes
+            ? readSync(fd, target, done, target.length - done, position + done)
+            : await new Promise<number>((resolve, reject) => read(fd, target, done, target.length - done, position + done, (error, n) => (error ? reject(error) : resolve(n))));
+        if (bytesRead === 0) throw ended(position + done);
         done += bytesRead;
       }
     },
@@ -524,23 +617,31 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   const slots: OptimizerState['slots'] = [];
   const bestWeights: NamedWeights[] = [];
   const synapseTensors: OptimizerState['slots'] = [];
-  let scratch: Uint8Array | undefined;
-  let position = valuesStart;
-  for (const entry of header.tensors) {
-    const keep = entry.kind === 'weight' || !options.weightsOnly;
-    let values: Float32Array | undefined;
-    if (keep) {
+  // Skipped tensors (--init-from's slots) are read into two scratch chunks, in turn: one is checksummed while the next is read.
+  const scratch: Uint8Array[] = [];
+  let turn = 0;
+  function* valueViews(): Generator<Uint8Array> {
+    for (const entry of header.tensors) {
+      if (entry.kind !== 'weight' && options.weightsOnly) {
+        for (let start = 0; start < entry.length * 4; start += chunk) {
+          const buffer = (scratch[turn++ % 2] ??= new Uint8Array(chunk));
+          yield buffer.subarray(0, Math.min(chunk, entry.length * 4 - start));
+        }
+        continue;
+      }
+      let values: Float32Array;
       try {
         values = new Float32Array(entry.length);
       } catch {
         throw new RuntimeFailure(`${where}: tensor ${entry.name} (${entry.length} values) does not fit in memory`);
       }
+      // Listed now, filled by the reads below; nothing is returned before every read is done and checked.
+      (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
+      // Reads go straight into the tensor's memory.
+      yield* chunksOf(values, chunk);
     }
-    // Reads go straight into the tensor's memory (or a scratch chunk for a skipped one), checked as they arrive.
-    const views = values ? chunksOf(values, chunk) : scratchChunks(entry.length * 4, chunk, (scratch ??= new Uint8Array(chunk)));
-    position = await readChecked(source, views, position, checksum);
-    if (values) (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
   }
+  const position = await readChecked(source, valueViews(), valuesStart, checksum);
   if (version === 1) {
     if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
   } else {
@@ -563,21 +664,31 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   };
 }
 
-/** `bytes` bytes in chunks, all read into the same scratch memory (a tensor whose values are not kept). */
-function* scratchChunks(bytes: number, chunk: number, scratch: Uint8Array): Generator<Uint8Array> {
-  for (let start = 0; start < bytes; start += chunk) yield scratch.subarray(0, Math.min(chunk, bytes - start));
-}
-
-/** Reads consecutive chunks from `position` into `views`, each checked as it arrives; returns the position after them. */
-async function readChecked(source: ByteSource, views: Iterable<Uint8Array>, position: number, checksum: Checksum): Promise<number> {
-  for (const view of views) {
-    await source.readInto(view, position);
-    position += view.length;
+/**
+ * Reads consecutive chunks from `position` into `views`, checking each as it arrives;
+ * returns the position after them. The next chunk is read (by the thread pool, for a
+ * file) while this thread checksums the one before.
+ */
+async function readChecked(source: ByteSource, views: Iterator<Uint8Array>, position: number, checksum: Checksum): Promise<number> {
+  let next = views.next();
+  if (next.done) return position;
+  let view = next.value;
+  let reading = source.readInto(view, position);
+  position += view.length;
+  for (;;) {
+    await reading;
+    next = views.next();
+    const following = next.done ? undefined : next.value;
+    if (following) {
+      reading = source.readInto(following, position);
+      position += following.length;
+    }
     checksum.update(view);
     // The checksum is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
     if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
+    if (!following) return position;
+    view = following;
   }
-  return position;
 }
 
 export async function hasCheckpoint(dir: string, file: string = CHECKPOINT_FILE): Promise<boolean> {
@@ -597,7 +708,7 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
     throw new RuntimeFailure(`no ${what} in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    return await decodeCheckpoint(fileSource(fd, fstatSync(fd).size), file, options);
+    return await decodeCheckpoint(fileSource(fd, fstatSync(fd).size, options.overlapMinBytes ?? OVERLAP_MIN_BYTES), file, options);
   } catch (error) {
     if (error instanceof RuntimeFailure) throw error;
     throw new RuntimeFailure(`cannot read ${file}: ${(error as Error).message}`);
@@ -606,10 +717,15 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
   }
 }
 
-/** Removes temporary files a killed writer left behind (the caller holds the run folder's lock). */
+/**
+ * Removes the temporary files of the run folder (the caller holds its lock): those a
+ * killed writer left behind, and the previous files writeCheckpoint keeps to overwrite
+ * (at the end of a run, to give their disk space back).
+ */
 export async function removeStaleTemporaries(dir: string): Promise<void> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  const temporary = (n: string) => n.startsWith(`${CHECKPOINT_FILE}.tmp-`) || n.startsWith(`${BEST_CHECKPOINT_FILE}.tmp-`);
+  const files = [CHECKPOINT_FILE, BEST_CHECKPOINT_FILE];
+  const temporary = (n: string) => files.some((file) => n.startsWith(`${file}.tmp-`) || n === previousFileName(file));
   await Promise.all(names.filter(temporary).map((n) => fs.rm(path.join(dir, n), { force: true })));
 }
 

@@ -155,6 +155,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     return result;
   } finally {
     network.dispose();
+    // The previous checkpoints writeCheckpoint keeps to overwrite: not needed once the run is over (a resumed run makes new ones).
+    await removeStaleTemporaries(dir);
   }
 }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { fc, test as property } from '@fast-check/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_FILE,
+  OVERLAP_MIN_BYTES,
+  previousFileName,
   checkpointToSave,
   crc32InJs,
   decodeCheckpoint,
@@ -224,6 +226,90 @@ describe('checkpoint files', () => {
     expect(weightsOnly.weights).toEqual(sample.weights);
     expect(weightsOnly.state.optimizer?.slots).toEqual([]);
     expect(await readdir(folder)).toEqual([CHECKPOINT_FILE]);
+  });
+
+  it('move chunks of 1 MiB and more through the thread pool, checksummed meanwhile: bit for bit, skipped slots, damage found', async () => {
+    const folder = await mkdtemp(path.join(dir, 'overlap-'));
+    const chunkBytes = OVERLAP_MIN_BYTES;
+    const words = (n: number, seed: number) => {
+      const values = new Float32Array(n);
+      new Uint32Array(values.buffer).forEach((_, i, w) => (w[i] = Math.imul(i + seed, 2654435761) >>> 0));
+      return values;
+    };
+    // 2.5 chunks, a small tensor between two large ones, and a large slot after them.
+    const big: Checkpoint = {
+      ...sample,
+      weights: [
+        { name: 'a', shape: [640, 1024], values: words(640 * 1024, 1) },
+        { name: 'b', shape: [3], values: words(3, 2) },
+        { name: 'c', shape: [300, 1024], values: words(300 * 1024, 3) },
+      ],
+      state: { ...sample.state, optimizer: { ...sample.state.optimizer!, slots: [{ name: 'a/first', shape: [640, 1024], values: words(640 * 1024, 4) }] } },
+    };
+    await writeCheckpoint(folder, checkpointToSave(big), { chunkBytes });
+    const bits = (c: Checkpoint) => [...c.weights, ...(c.state.optimizer?.slots ?? [])].map((t) => `${t.name} ${t.shape} ${createHash('sha256').update(t.values).digest('hex')}`);
+    expect(bits(await readCheckpoint(folder, { chunkBytes }))).toEqual(bits(big));
+    const weightsOnly = await readCheckpoint(folder, { chunkBytes, weightsOnly: true });
+    expect(bits(weightsOnly)).toEqual(bits({ ...big, state: { ...big.state, optimizer: { ...big.state.optimizer!, slots: [] } } }));
+    // One byte changed in the second chunk of the last tensor (the slot, skipped with weightsOnly): refused either way.
+    const file = path.join(folder, CHECKPOINT_FILE);
+    const size = (await stat(file)).size;
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from([0x5a]), 0, 1, size - 12 - 1024 * 1024 - 1000);
+    await handle.close();
+    await expect(readCheckpoint(folder, { chunkBytes })).rejects.toThrow(/does not match its checksum/);
+    await expect(readCheckpoint(folder, { chunkBytes, weightsOnly: true })).rejects.toThrow(/does not match its checksum/);
+  });
+
+  it('overwrite the file the last write replaced, never one linked elsewhere (a kept copy, a crash before the rename)', async () => {
+    const folder = await mkdtemp(path.join(dir, 'previous-'));
+    const previous = path.join(folder, previousFileName(CHECKPOINT_FILE));
+    const file = path.join(folder, CHECKPOINT_FILE);
+    const version = (n: number, extra = 0): Checkpoint => ({ ...sample, metricsBytes: n, weights: [...sample.weights, ...Array.from({ length: extra }, (_, i) => ({ name: `x${i}`, shape: [50], values: new Float32Array(50).fill(n) }))] });
+    const inode = async (f: string) => (await stat(f)).ino;
+    await writeCheckpoint(folder, checkpointToSave(version(1, 20)));
+    const first = await inode(file);
+    await writeCheckpoint(folder, checkpointToSave(version(2)));
+    expect(await inode(previous)).toBe(first);
+    expect((await readCheckpoint(folder, { file: previousFileName(CHECKPOINT_FILE) })).metricsBytes).toBe(1);
+    // The third write reuses the first file, which was longer: cut to the new length.
+    await writeCheckpoint(folder, checkpointToSave(version(3)));
+    expect(await inode(file)).toBe(first);
+    expect(await readCheckpoint(folder)).toEqual(version(3));
+    expect((await readCheckpoint(folder, { file: previousFileName(CHECKPOINT_FILE) })).metricsBytes).toBe(2);
+
+    // Someone keeps the previous checkpoint under another name: it stays as it was.
+    await link(previous, path.join(folder, 'kept.bin'));
+    await writeCheckpoint(folder, checkpointToSave(version(4)));
+    expect((await readCheckpoint(folder, { file: 'kept.bin' })).metricsBytes).toBe(2);
+    expect((await readCheckpoint(folder)).metricsBytes).toBe(4);
+
+    // A crash between linking the checkpoint as the previous file and the rename leaves both names on one file: a failed write then must not touch it.
+    await rm(previous);
+    await link(file, previous);
+    process.env['MONO_TEST_FAULT'] = 'checkpoint-chunk:enospc@2';
+    await expect(writeCheckpoint(folder, checkpointToSave(version(5)), { chunkBytes: 4 })).rejects.toThrow(WriteFailure);
+    expect(await readCheckpoint(folder)).toEqual(version(4));
+    delete process.env['MONO_TEST_FAULT'];
+    await writeCheckpoint(folder, checkpointToSave(version(6)));
+    expect(await readCheckpoint(folder)).toEqual(version(6));
+
+    // Something other than a file under that name is left alone.
+    await rm(previous);
+    await mkdir(previous);
+    await writeCheckpoint(folder, checkpointToSave(version(61)));
+    expect((await readCheckpoint(folder)).metricsBytes).toBe(61);
+    expect((await stat(previous)).isDirectory()).toBe(true);
+    await rm(previous, { recursive: true });
+
+    // Without reuse, no previous file is kept; removeStaleTemporaries removes one.
+    await writeCheckpoint(folder, checkpointToSave(version(7)), { reusePrevious: false });
+    await removeStaleTemporaries(folder);
+    await writeCheckpoint(folder, checkpointToSave(version(8)), { reusePrevious: false });
+    expect((await readdir(folder)).sort()).toEqual([CHECKPOINT_FILE, 'kept.bin']);
+    await writeCheckpoint(folder, checkpointToSave(version(9)));
+    await removeStaleTemporaries(folder);
+    expect((await readdir(folder)).sort()).toEqual([CHECKPOINT_FILE, 'kept.bin']);
   });
 
   it('survive a SIGKILL in the middle of a write: the last complete checkpoint stays readable', async () => {

@@ -49,6 +49,8 @@ describe('run sessions', () => {
     expect(checkpoint.planHash).toBe(planHash(ir));
     expect(checkpoint.state).toMatchObject({ phaseIndex: 1, nextEpoch: 0, optimizer: null });
     expect(checkpoint.metricsBytes).toBe((await readFile(path.join(dir, 'metrics.jsonl'))).length);
+    // The previous checkpoint, kept to be overwritten by the next write, goes when the session ends.
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp'))).toEqual([]);
   });
 
   it('resumed after an interruption, gives the same metrics as an uninterrupted run', async () => {
