@@ -69,18 +69,18 @@ export function stdpLayerUpdate(
     // 2. Lateral inhibition across maps at each position.
     const candidates = tf.where(tf.greater(fired, 0), potentials, tf.fill(potentials.shape, NEVER));
     const anyFired = tf.max(fired, 3, true);
-    const survived = tf.mul(tf.oneHot(tf.argMax(candidates, 3), maps, 1, 0, 'float32'), anyFired);
+    const survived = tf.mul(oneHotFloat(tf.argMax(candidates, 3), maps), anyFired);
     // 3. One winner per map: the surviving spike with the highest potential.
     const perMap = tf.reshape(tf.where(tf.greater(survived, 0), potentials, tf.fill(potentials.shape, NEVER)), [batch, positions, maps]);
     const winnerPosition = tf.argMax(perMap, 1); // [B, F]
     let learns = tf.max(tf.reshape(survived, [batch, positions, maps]), 1); // [B, F]
     if (winnersPerImage !== null && winnersPerImage < maps) {
       const best = tf.where(tf.greater(learns, 0), tf.max(perMap, 1), tf.fill([batch, maps], NEVER)) as tf.Tensor2D;
-      const top = tf.sum(tf.oneHot(tf.topk(best, winnersPerImage).indices, maps, 1, 0, 'float32'), 1);
+      const top = tf.sum(oneHotFloat(tf.topk(best, winnersPerImage).indices, maps), 1);
       learns = tf.mul(learns, top);
     }
     // [B, F, P] one-hot of each map's winner, kept only for maps that learn.
-    const atWinner = tf.mul(tf.oneHot(winnerPosition, positions, 1, 0, 'float32'), tf.expandDims(learns, 2));
+    const atWinner = tf.mul(oneHotFloat(winnerPosition, positions), tf.expandDims(learns, 2));
     const winners = tf.reshape(tf.transpose(atWinner, [0, 2, 1]), [batch, height, width, maps]) as tf.Tensor4D;
     // 4. Sum of the winners' receptive fields: the conv's filter gradient with the winners as dy.
     const spikedInputs = tf.engine().runKernel('Conv2DBackpropFilter', { x: pre, dy: winners }, {
@@ -96,6 +96,11 @@ export function stdpLayerUpdate(
     const delta = tf.div(tf.mul(softBound, perImage), tf.maximum(learnt, 1)) as tf.Tensor4D;
     return { delta, fired: fired as tf.Tensor4D, winners, learnt };
   });
+}
+
+/** One-hot as float32 through a cast: the wasm backend's OneHot ignores a float32 dtype and writes int32 bits (tfjs 4.22). */
+function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
+  return tf.cast(tf.oneHot(indices, depth), 'float32');
 }
 
 /** C = mean of w(1 - w) over a kernel: 0 once every weight has gone to 0 or 1 (Kheradpisheh et al. 2018's convergence measure). */

@@ -187,7 +187,7 @@ export async function saveCheckpoint(
     tensors.push(...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: tensor.values })));
   }
   const { synapse: _synapse, ...withoutSynapse } = state;
-  const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null } : state;
+  const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null, stdp: null } : state;
   await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state: saved, tensors, ...(what.normalization ? { normalization: what.normalization } : {}) }, options);
 }
 

@@ -218,7 +218,7 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
       lastEpoch: epochClock,
       trainable: phase.trainable,
       frozen: phase.frozen,
-      loss: proxy ? proxy.name : 'network',
+      loss: phase.head === 'none' ? 'none' : proxy ? proxy.name : 'network',
       trainableParams: sumOf(trained, (p) => p.params) + (proxy?.params ?? 0),
       activationBytes:
         (trained.length > 0 ? bytesOf(trained[0]!.inputShape) : 0) +
