@@ -68,6 +68,7 @@ describe('stdpLayerUpdate', () => {
     // elsewhere; map 0 wins there, so map 1 learns from image 1 only.
     const second = [0, 0, 1, 0, 0, 0, 0, 0, 0];
     const { delta, learnt } = await update([...PRE, ...second], 2);
+    expect(learnt).toEqual([2, 1]);
     // Every weight of map 0 has w(1 - w) = 0.09; its field is [1 1; 1 0] in image 1 and [0 1; 0 0] in image 2.
     const image1 = [0.1 * 0.09, 0.1 * 0.09, 0.1 * 0.09, -0.075 * 0.09];
     const image2 = [-0.075 * 0.09, 0.1 * 0.09, -0.075 * 0.09, -0.075 * 0.09];
