@@ -66,7 +66,7 @@ export interface PhaseSummary {
   lastEpoch: number;
   trainable: string[];
   frozen: string[];
-  /** The head whose loss trains the phase: a proxy head's name, or `network`. */
+  /** The head whose loss trains the phase: a proxy head's name, `network`, or `none` (an stdp phase). */
   loss: string;
   trainableParams: number;
   activationBytes: number;

@@ -123,3 +123,12 @@ describe('binary', () => {
     expect(compile(stdpPlan()).diagnostics.filter((d) => d.file !== FILE)).toEqual([]);
   });
 });
+
+describe('the compile summary of an stdp phase', () => {
+  it('names the rule and its schedule, and no loss head', async () => {
+    const { summarizeIR, renderSummary } = await import('../../src/summary/index.js');
+    const summary = summarizeIR(compileOk(stdpPlan()));
+    expect(summary.phases[0]).toMatchObject({ loss: 'none', lr: '-', momentum: '-', optimizer: 'stdp(a+ 0.01, a- 7.5e-3, x2 every 500 images to 0.15, winners 2, batch 4)' });
+    expect(renderSummary(summary)).toContain('loss         none (stdp learns without labels)');
+  });
+});
