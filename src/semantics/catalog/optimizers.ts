@@ -84,9 +84,6 @@ export const optimizerCatalog: ReadonlyMap<string, Signature> = new Map([
   ],
 ]);
 
-/** The optimizers that follow a gradient (every one but stdp). */
-export const GRADIENT_OPTIMIZERS: readonly string[] = ['msgd', 'sgd', 'adam', 'rmsprop'];
-
 /** Settings allowed in a phase body. */
 export const PHASE_SETTINGS = ['lr', 'momentum', 'lr_mult', 'each', 'regularize', 'stop', 'probe'] as const;
 
