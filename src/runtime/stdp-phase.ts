@@ -140,7 +140,8 @@ export class StdpPhase {
         }
       });
       // Clipped only against float rounding: with a_plus, a_minus <= 1 the rule itself stays in [0, 1].
-      for (const { layer, delta } of deltas) layer.kernel.assign(tf.tidy(() => tf.clipByValue(tf.add(layer.kernel, delta), 0, 1)));
+      // Inside tidy: assign keeps the data, the tidy releases the tensor that carried it.
+      for (const { layer, delta } of deltas) tf.tidy(() => layer.kernel.assign(tf.clipByValue(tf.add(layer.kernel, delta), 0, 1)));
     } finally {
       tf.dispose(deltas.map((d) => d.delta));
     }

@@ -4,6 +4,7 @@
  * spikes, and a run interrupted inside the STDP phase (or at its end) that resumes
  * bit for bit, the rule's image count included.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,10 @@ import { stdpRates } from '../../src/optim/stdp.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { readCheckpoint } from '../../src/runtime/checkpoint.js';
 import { formatEpochLine } from '../../src/runtime/progress.js';
+import { Network } from '../../src/runtime/graph.js';
+import { Rng } from '../../src/runtime/rng.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
+import { StdpPhase } from '../../src/runtime/stdp-phase.js';
 import { runSession } from '../../src/runtime/session.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
 
@@ -119,5 +123,23 @@ describe('stdp phases', () => {
       expect(comparable(await readMetrics(dir)), `stopped after epoch ${stopAfter}`).toEqual(expected);
       expect((await readCheckpoint(dir)).weights).toEqual(weights);
     }
+  });
+
+  it('learn without leaking tensors: every update leaves as many as it found', async () => {
+    const network = new Network(ir, new Rng(1));
+    const rule = new StdpPhase(network, spec, 'f', { images: 7 });
+    const rng = new Rng(2);
+    const input = tf.tensor4d(Array.from({ length: 16 * 64 }, () => rng.normal()), [16, 8, 8, 1]);
+    rule.learn(input);
+    const before = tf.memory().numTensors;
+    rule.learn(input);
+    rule.learn(input);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(rule.state()).toEqual({ images: 7 + 3 * 16 });
+    const metrics = await rule.endEpoch();
+    expect(metrics.updates).toBe(12);
+    rule.dispose();
+    input.dispose();
+    network.dispose();
   });
 });
