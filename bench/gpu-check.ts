@@ -31,7 +31,7 @@ import { selectBackend, type ActiveBackend } from '../src/runtime/backend.js';
 import { loadData } from '../src/runtime/data/dataset.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
 import { KERNEL_TOLERANCE, runKernelChecks } from './kernel-checks.js';
 import { writeExchange } from './pytorch/exchange.js';
 import { probePython, ReplicaProcess } from './pytorch/python.js';
@@ -117,7 +117,7 @@ async function timeSteps(backend: ActiveBackend, width: number): Promise<StepRow
   const phase = endToEnd(ir);
   const network = new Network(ir, new Rng(1));
   const graph = phaseGraph(network, phase);
-  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
   const rng = new Rng(2);
   const data = {
     images: Float32Array.from({ length: batch * 32 * 32 * 3 }, () => rng.normal()),
@@ -125,7 +125,7 @@ async function timeSteps(backend: ActiveBackend, width: number): Promise<StepRow
     size: batch,
     shape: [32, 32, 3],
   };
-  const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+  const hyper = { lr: gradientOptimizer(phase).lr, momentum: baseMomentum(gradientOptimizer(phase)) };
   const step = () => trainStep(network, graph, data, optimizer, hyper, () => rng.int(2 ** 31));
   try {
     const profile = await tf.profile(async () => void (await step()));

@@ -16,7 +16,7 @@ import { Optimizer } from '../src/optim/optimizers.js';
 import { selectBackend } from '../src/runtime/backend.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
-import { evaluate, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { evaluate, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
 import { estimateAt, evaluationBatch, phaseMemoryModel, stepGraphOf } from '../src/summary/memory.js';
 
 const { values: args } = parseArgs({
@@ -51,7 +51,7 @@ for (const [file, set] of PLANS) {
   const holdout = { images: images(holdoutCount), labels: labels(holdoutCount), count: holdoutCount, shape: [h, w, c] as [number, number, number] };
   for (const phase of ir.phases) {
     const graph = phaseGraph(network, phase);
-    const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+    const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
     // tf.profile returns the same object every time: read its peak at once.
     const measured = (await tf.profile(async () => void (await trainStep(network, graph, data, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
     const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;

@@ -35,7 +35,7 @@ import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
 import { appendMetrics } from '../src/runtime/run-folder.js';
 import { writeRunPlots } from '../src/runtime/run-plots.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
 import { runRngs, Trainer, type EpochMetrics } from '../src/runtime/trainer.js';
 import { kernelFamily, KernelTimer } from './profile/kernel-timer.js';
 
@@ -231,7 +231,7 @@ async function profileStep(): Promise<void> {
   const phase: PhaseSpec = ir.phases.find((p) => p.kind === 'finetune')!;
   const network = new Network(ir, runRngs(seed).init);
   const graph = phaseGraph(network, phase);
-  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
   const rng = new Rng(seed);
   const [h, w, c] = ir.input.shape as [number, number, number];
   const data = {
@@ -240,7 +240,7 @@ async function profileStep(): Promise<void> {
     size: batch,
     shape: [h, w, c] as [number, number, number],
   };
-  const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+  const hyper = { lr: gradientOptimizer(phase).lr, momentum: baseMomentum(gradientOptimizer(phase)) };
   const step = () => trainStep(network, graph, data, optimizer, hyper, () => rng.int(2 ** 31));
   timer.setContext('warm-up');
   await step();

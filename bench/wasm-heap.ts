@@ -13,7 +13,7 @@ import { Optimizer } from '../src/optim/optimizers.js';
 import { selectBackend } from '../src/runtime/backend.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
-import { optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
 import { wasmLimit } from '../src/summary/limits.js';
 import { estimateAt, largestBatchWithin, phaseMemoryModel } from '../src/summary/memory.js';
 
@@ -35,7 +35,7 @@ const data = {
 };
 const network = new Network(ir, new Rng(1));
 const graph = phaseGraph(network, phase);
-const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
 console.log(`batch ${batch}: estimate ${(estimateAt(phaseMemoryModel(ir, phase), batch).peakBytes / 2 ** 20).toFixed(1)} MiB; heap ${heapMiB()} MiB`);
 for (let step = 1; step <= Number(args.steps); step++) {
   const started = performance.now();

@@ -39,7 +39,7 @@ function wideResNetParams(width: number, depth: number): number {
 
 describe('plans/', () => {
   it('ships the plans the docs name', () => {
-    for (const name of ['monolithnet', 'quickstart', 'mi-lr', 'layerwise-mi', 'shared-ode', 'momentum-anneal', 'incremental'])
+    for (const name of ['monolithnet', 'quickstart', 'mi-lr', 'layerwise-mi', 'shared-ode', 'momentum-anneal', 'incremental', 'stdp-features'])
       expect(planFiles).toContain(`${name}.mono`);
   });
 

@@ -20,7 +20,7 @@ import type { LoadedData, Split } from '../../src/runtime/data/dataset.js';
 import { identityOrder } from '../../src/runtime/data/holdout.js';
 import { Network, type NamedWeights } from '../../src/runtime/graph.js';
 import type { Rng } from '../../src/runtime/rng.js';
-import { optimizedParams, phaseGraph } from '../../src/runtime/step.js';
+import { gradientOptimizer, optimizedParams, phaseGraph } from '../../src/runtime/step.js';
 import { runRngs } from '../../src/runtime/trainer.js';
 
 /** One crop / flip as mono's Augmenter drew it for one example. */
@@ -159,6 +159,7 @@ export function unsupportedByReplica(ir: IR): string | undefined {
     const problem = scheduleProblem(phase.lr) ?? scheduleProblem(phase.momentum);
     if (problem) return `phase ${phase.name}: the PyTorch replica does not rebuild ${problem}`;
     if (phase.optimizer.type === 'rmsprop') return `phase ${phase.name}: the PyTorch replica does not rebuild rmsprop`;
+    if (phase.optimizer.type === 'stdp') return `phase ${phase.name}: the PyTorch replica does not rebuild stdp`;
     if (phase.optimizer.type !== 'adam' && phase.optimizer.lars) return `phase ${phase.name}: the PyTorch replica does not rebuild LARS`;
   }
   const augment = ir.data.augment;
@@ -203,7 +204,7 @@ export function trainedParams(network: Network, phases: readonly PhaseSpec[]): R
   const result: Record<string, { name: string; mult: number }[]> = {};
   for (const phase of phases) {
     const params = optimizedParams(network, phaseGraph(network, phase));
-    const optimizer = new Optimizer(phase.optimizer, params, phase.lrMultipliers);
+    const optimizer = new Optimizer(gradientOptimizer(phase), params, phase.lrMultipliers);
     const multipliers = optimizer.multipliers();
     optimizer.dispose();
     result[phase.name] = params.map((p) => ({ name: p.name, mult: multipliers.get(p.name) ?? 1 }));

@@ -8,7 +8,7 @@ import type { LoadedData } from '../../src/runtime/data/dataset.js';
 import { Network, type NamedWeights } from '../../src/runtime/graph.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { runSession } from '../../src/runtime/session.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
 import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
 import { stepLossesFromRunningMeans } from './compare.js';
 
@@ -22,13 +22,13 @@ export interface Stepper {
 export function monoStepper(ir: IR, phase: PhaseSpec, batch: number, seed: number): Stepper {
   const network = new Network(ir, runRngs(seed).init);
   const graph = phaseGraph(network, phase);
-  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
   const rng = new Rng(seed).fork(7);
   const [h, w, c] = ir.input.shape as [number, number, number];
   const images = Float32Array.from({ length: batch * h * w * c }, () => rng.normal());
   const labels = Int32Array.from({ length: batch }, () => rng.int(ir.classes));
   const data = { images, labels, size: batch, shape: [h, w, c] as [number, number, number] };
-  const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+  const hyper = { lr: gradientOptimizer(phase).lr, momentum: baseMomentum(gradientOptimizer(phase)) };
   const dropout = rng.fork(1);
   return {
     async step() {

@@ -20,7 +20,7 @@ export type OpName =
   | 'swish'
   | 'sigmoid'
   | 'tanh'
-  | 'binary' // step activation 1 for x >= 0 else 0, surrogate gradient 1 on [0, tau/4]; attrs: tau
+  | 'binary' // step activation 1 for x - threshold >= 0 else 0, surrogate gradient 1 on [0, tau/4] of x - threshold; attrs: tau, threshold (absent = 0)
   | 'maxpool' // attrs: size, stride, padding
   | 'avgpool' // attrs: size, stride, padding
   | 'global_avg_pool'
@@ -52,7 +52,8 @@ export interface IRNode {
   flops: number;
 }
 
-export type Initializer = 'he_normal' | 'fan_in_uniform' | 'glorot_uniform' | 'zeros' | 'ones';
+/** stdp_normal: N(0.8, 0.01^2) clipped to [0, 1], the spiking-network paper's start for STDP-trained kernels. */
+export type Initializer = 'he_normal' | 'fan_in_uniform' | 'glorot_uniform' | 'stdp_normal' | 'zeros' | 'ones';
 
 export interface ParamSpec {
   name: string;
@@ -139,11 +140,38 @@ export interface DataSpec {
 
 // ---------------------------------------------------------------- optimizers and schedules
 
-export type OptimizerSpec =
+/** A gradient optimizer: what every phase but an `stdp` one trains with. */
+export type GradientOptimizerSpec =
   | { type: 'msgd'; lr: number; momentum: number; weightDecay: number; lars: LarsSpec | null }
   | { type: 'sgd'; lr: number; momentum: 0; weightDecay: number; lars: LarsSpec | null }
   | { type: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
   | { type: 'rmsprop'; lr: number; rho: number; epsilon: number; momentum: number; weightDecay: number };
+
+/**
+ * How a phase changes its partitions' weights: a gradient optimizer, or the local,
+ * unsupervised STDP rule (no loss, no head; docs/stdp.md).
+ */
+export type OptimizerSpec = GradientOptimizerSpec | StdpSpec;
+
+/**
+ * Competitive STDP on the conv kernels of a partition of binary units (docs/stdp.md):
+ * per image, one winner per position (lateral inhibition) and then one per feature map
+ * (at most `winners` maps); the winner's kernel moves by +aPlus w(1-w) where its input
+ * spiked and -aMinus w(1-w) where it did not. aPlus and aMinus grow by `growth` every
+ * `growthEvery` images the phase has seen, aPlus up to aMax (aMinus keeps its ratio).
+ * `batch` images share one update: each map's is the mean of its per-image updates.
+ */
+export interface StdpSpec {
+  type: 'stdp';
+  aPlus: number;
+  aMinus: number;
+  growth: number;
+  growthEvery: number;
+  aMax: number;
+  /** Feature maps that learn per image at most (the ones whose winners have the highest potentials); null: every map that fired. */
+  winners: number | null;
+  batch: number;
+}
 
 export interface LarsSpec {
   /** Trust coefficient: local lr = eta * ||w|| / (||g|| + wd * ||w||). */
@@ -186,8 +214,11 @@ export interface PhaseSpec {
   frozen: string[];
   /** Partitions whose parameters are trained, in order. */
   trainable: string[];
-  /** Which head gives the loss: the trained partition's proxy head, or the network's own output. */
-  head: 'proxy' | 'network';
+  /**
+   * Which head gives the loss: the trained partition's proxy head, or the network's own
+   * output; `none` for an `stdp` phase, which learns without labels or loss.
+   */
+  head: 'proxy' | 'network' | 'none';
   optimizer: OptimizerSpec;
   lr: ScheduleSpec;
   momentum: ScheduleSpec;

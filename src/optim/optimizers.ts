@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LrMultiplier, OptimizerSpec } from '../ir/types.js';
+import type { GradientOptimizerSpec, LrMultiplier } from '../ir/types.js';
 import { globMatch } from '../ir/glob.js';
 
 /**
@@ -41,7 +41,7 @@ export interface SlotValues {
 
 /** Everything needed to continue optimizing exactly where a checkpoint left off. */
 export interface OptimizerState {
-  type: OptimizerSpec['type'];
+  type: GradientOptimizerSpec['type'];
   steps: number;
   /** Products of adam's betas over the steps taken (bias correction). */
   beta1Power: number;
@@ -50,7 +50,7 @@ export interface OptimizerState {
 }
 
 /** The slots an optimizer keeps per parameter, as checkpoints name them (`<param>/<slot>`). */
-export function slotKinds(spec: OptimizerSpec): ('first' | 'second')[] {
+export function slotKinds(spec: GradientOptimizerSpec): ('first' | 'second')[] {
   switch (spec.type) {
     case 'adam':
       return ['first', 'second'];
@@ -96,13 +96,13 @@ interface ParamSlots {
  * without momentum theta' = theta - lr*u, with it b' = mu*b + u, theta' = theta - lr*b'.
  */
 export class Optimizer {
-  readonly spec: OptimizerSpec;
+  readonly spec: GradientOptimizerSpec;
   private readonly params: ParamSlots[];
   private steps = 0;
   private beta1Power = 1;
   private beta2Power = 1;
 
-  constructor(spec: OptimizerSpec, params: readonly OptimizedParam[], lrMultipliers: readonly LrMultiplier[] = []) {
+  constructor(spec: GradientOptimizerSpec, params: readonly OptimizedParam[], lrMultipliers: readonly LrMultiplier[] = []) {
     this.spec = spec;
     this.params = params.map((param) => {
       const slots: ParamSlots = { param, multiplier: lrMultiplierOf(param, lrMultipliers) };

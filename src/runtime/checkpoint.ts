@@ -248,6 +248,13 @@ const headerSchema = {
           additionalProperties: false,
           properties: { consolidated: integer },
         },
+        // An stdp phase's images so far (its rates follow from them); null outside one.
+        stdp: {
+          type: ['object', 'null'],
+          required: ['images'],
+          additionalProperties: false,
+          properties: { images: integer },
+        },
         taskRecords: {
           type: 'array',
           items: {

@@ -60,6 +60,11 @@ export function initialValues(init: Initializer, shape: Shape, rng: RandomSource
       for (let i = 0; i < size; i++) values[i] = (rng.next() * 2 - 1) * limit;
       return values;
     }
+    case 'stdp_normal': {
+      // The spiking-network paper's N(0.8, 0.01^2); the STDP rule's soft bound w(1 - w) needs w in [0, 1].
+      for (let i = 0; i < size; i++) values[i] = Math.min(1, Math.max(0, 0.8 + 0.01 * rng.normal()));
+      return values;
+    }
     case 'glorot_uniform': {
       const { fanIn, fanOut } = fans(shape);
       const limit = Math.sqrt(6 / (fanIn + fanOut));

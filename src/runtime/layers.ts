@@ -31,11 +31,13 @@ function padding(node: IRNode): 'same' | 'valid' {
 }
 
 /**
- * Step activation: 1 for x >= 0, else 0 (the seed paper's binary unit, which fires
- * at its threshold). Its gradient is the surrogate 1 on [0, tau/4] and 0 elsewhere,
- * so a binary unit can still learn near its threshold.
+ * Step activation: 1 for x >= threshold, else 0 (the seed paper's binary unit, which
+ * fires at its threshold; 0 by default). Its gradient is the surrogate 1 on
+ * [threshold, threshold + tau/4] and 0 elsewhere, so a binary unit can still learn
+ * near its threshold.
  */
-function binaryActivation(x: tf.Tensor, tau: number): tf.Tensor {
+export function binaryActivation(x: tf.Tensor, tau: number, threshold = 0): tf.Tensor {
+  if (threshold !== 0) return binaryActivation(tf.sub(x, threshold), tau);
   const step = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([input]);
@@ -129,7 +131,7 @@ export function applyNode(node: IRNode, inputs: tf.Tensor[], params: tf.Variable
     case 'tanh':
       return tf.tanh(x);
     case 'binary':
-      return binaryActivation(x, num(node, 'tau', 1));
+      return binaryActivation(x, num(node, 'tau', 1), num(node, 'threshold', 0));
     case 'maxpool': {
       const size = pair(node.attrs['size'], 2);
       return tf.maxPool(x as tf.Tensor4D, size, pair(node.attrs['stride'], size[0]), padding(node));

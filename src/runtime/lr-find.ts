@@ -15,7 +15,7 @@ import type { LoadedData } from './data/dataset.js';
 import { RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import type { Rng } from './rng.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from './step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from './step.js';
 
 import { LR_FIND_FROM, LR_FIND_MAX_PASSES, LR_FIND_STEPS, LR_FIND_TO } from '../optim/lr-range.js';
 
@@ -71,8 +71,8 @@ export async function lrRangeTest(network: Network, data: LoadedData, phase: Pha
 
   const saved = await network.getWeights();
   const graph = phaseGraph(network, phase);
-  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
-  const momentum = baseMomentum(phase.optimizer);
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
+  const momentum = baseMomentum(gradientOptimizer(phase));
   const recorder = new LrRangeRecorder();
   const nextSeed = () => rng.int(2 ** 31);
   const dropLast = train.count >= batch;

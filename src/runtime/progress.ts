@@ -18,6 +18,7 @@ export function duration(seconds: number): string {
 
 /** The line printed once per epoch (also the plain, non-terminal output). */
 export function formatEpochLine(m: EpochMetrics): string {
+  if (m.stdp) return formatStdpLine(m, m.stdp);
   return (
     `${m.phase} epoch ${m.epoch}/${m.epochs} [${m.head}]  loss ${fixed(m.loss, 4)}  acc ${percent(m.acc)}  ` +
     `val_loss ${fixed(m.val_loss, 4)}  val_acc ${percent(m.val_acc)}  ` +
@@ -27,6 +28,21 @@ export function formatEpochLine(m: EpochMetrics): string {
     (m.best ? '  best' : '') +
     groupLine(m) +
     earlyStopLine(m)
+  );
+}
+
+/**
+ * An stdp phase's epoch: its rates and images, then per conv the mean |dw| per update,
+ * the fraction of units that fired and the convergence C = mean w(1 - w).
+ */
+function formatStdpLine(m: EpochMetrics, stdp: NonNullable<EpochMetrics['stdp']>): string {
+  const layers = Object.entries(stdp.layers).map(
+    ([id, l]) => `\n  ${id}: dw ${l.dw.toPrecision(3)}  active ${percent(l.active)}  winners/image ${l.winners.toFixed(1)}  C ${l.convergence.toFixed(4)}  w>0.5 ${percent(l.above_half)}`,
+  );
+  return (
+    `${m.phase} epoch ${m.epoch}/${m.epochs} [stdp]  a+ ${stdp.a_plus.toPrecision(3)}  a- ${stdp.a_minus.toPrecision(3)}  images ${stdp.images}  ` +
+    `${m.seconds.toFixed(1)}s  ${Math.round(m.examples_per_s)} ex/s` +
+    layers.join('')
   );
 }
 

@@ -189,7 +189,7 @@ export async function saveCheckpoint(
     tensors.push(...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: tensor.values })));
   }
   const { synapse: _synapse, ...withoutSynapse } = state;
-  const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null } : state;
+  const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null, stdp: null } : state;
   await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state: saved, tensors, ...(what.normalization ? { normalization: what.normalization } : {}) }, options);
 }
 
@@ -207,8 +207,10 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
   if (phase && state.nextEpoch >= phase.epochs) problems.push(`it is at epoch ${state.nextEpoch + 1} of phase ${phase.name}, which has ${phase.epochs}`);
   if (phase && state.optimizer) {
     if (state.optimizer.type !== phase.optimizer.type) problems.push(`its optimizer is ${state.optimizer.type}, phase ${phase.name} uses ${phase.optimizer.type}`);
-    for (const param of optimizedParams(network, phaseGraph(network, phase))) {
-      for (const kind of slotKinds(phase.optimizer)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
+    const spec = phase.optimizer;
+    const params = spec.type === 'stdp' ? [] : optimizedParams(network, phaseGraph(network, phase));
+    for (const param of params) {
+      for (const kind of spec.type === 'stdp' ? [] : slotKinds(spec)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
     }
   }
   // `stop early(restore: true)` mid-phase: the parameters of the phase's best epoch so far.

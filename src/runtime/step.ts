@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { IR, OptimizerSpec, PhaseSpec } from '../ir/types.js';
+import type { GradientOptimizerSpec, IR, PhaseSpec } from '../ir/types.js';
 import type { OptimizedParam, Optimizer, StepHyper } from '../optim/optimizers.js';
 import type { SynapseCost } from '../optim/synapse-cost.js';
 import { evaluationBatch } from '../summary/memory.js';
@@ -28,7 +28,9 @@ export function phaseGraph(network: Network, phase: PhaseSpec): PhaseGraph {
     throw new GraphError(`phase ${phase.name}: frozen + trainable partitions [${runs}] are not the network's first partitions in order`);
   }
   let headPartition: string | null = null;
-  if (phase.head === 'proxy') {
+  if (phase.head === 'none') {
+    // An stdp phase: no head, no loss; the rule reads the partition's own spikes.
+  } else if (phase.head === 'proxy') {
     headPartition = phase.partition ?? last;
     if (!network.partition(headPartition).head) throw new GraphError(`phase ${phase.name}: partition ${headPartition} has no proxy head`);
   } else if (last !== order[order.length - 1]) {
@@ -68,8 +70,14 @@ function sectionsUsing(ir: IR, paramName: string): string[] {
   return [...sections];
 }
 
+/** A gradient phase's optimizer; an `stdp` phase has none (it runs through src/optim/stdp.ts). */
+export function gradientOptimizer(phase: PhaseSpec): GradientOptimizerSpec {
+  if (phase.optimizer.type === 'stdp') throw new GraphError(`phase ${phase.name} is trained by stdp, not by a gradient optimizer`);
+  return phase.optimizer;
+}
+
 /** The optimizer's own momentum: the base value of the momentum schedule (beta1 for adam). */
-export function baseMomentum(spec: OptimizerSpec): number {
+export function baseMomentum(spec: GradientOptimizerSpec): number {
   return spec.type === 'adam' ? spec.beta1 : spec.momentum;
 }
 

@@ -11,7 +11,7 @@ import { Optimizer } from '../optim/optimizers.js';
 import { stepFlopsPerExample } from '../summary/time.js';
 import { Network } from './graph.js';
 import { Rng } from './rng.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from './step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from './step.js';
 import type { BenchEntry } from './throughput-cache.js';
 
 export interface ThroughputOptions {
@@ -35,7 +35,7 @@ function median(values: number[]): number {
 export async function measureThroughput(ir: IR, phase: PhaseSpec, options: ThroughputOptions): Promise<BenchEntry> {
   const network = new Network(ir, new Rng(1));
   const graph = phaseGraph(network, phase);
-  const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
   const rng = new Rng(2);
   const [h, w, c] = ir.input.shape as [number, number, number];
   const batch = {
@@ -44,7 +44,7 @@ export async function measureThroughput(ir: IR, phase: PhaseSpec, options: Throu
     size: options.batch,
     shape: [h, w, c],
   };
-  const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+  const hyper = { lr: gradientOptimizer(phase).lr, momentum: baseMomentum(gradientOptimizer(phase)) };
   const step = async (): Promise<number> => {
     const started = performance.now();
     await trainStep(network, graph, batch, optimizer, hyper, () => rng.int(2 ** 31));

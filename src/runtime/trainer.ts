@@ -20,7 +20,8 @@ import { memoryLimitOf } from './memory-check.js';
 import { PrefixCache } from './prefix-cache.js';
 import { prefixCachePlan } from '../summary/prefix-cache.js';
 import { Rng } from './rng.js';
-import { baseMomentum, evaluate, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
+import { StdpPhase, type StdpEpochMetrics, type StdpState } from './stdp-phase.js';
+import { baseMomentum, evaluate, gradientOptimizer, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
 
 /**
  * Training losses are read back from the backend every this many steps (and at the end
@@ -38,8 +39,9 @@ export interface EpochMetrics {
   epochs: number;
   /** Which head the numbers are of: a proxy head (`p1.head`) or `network`. */
   head: string;
-  loss: number;
-  acc: number;
+  /** Training loss and accuracy (null in an `stdp` phase, which has no loss: see `stdp`). */
+  loss: number | null;
+  acc: number | null;
   val_loss: number | null;
   val_acc: number | null;
   /**
@@ -50,6 +52,7 @@ export interface EpochMetrics {
   test_acc: number | null;
   /** Normalised MI of the head on the hold-out data (I / H(Y)). */
   mi: number | null;
+  /** The lr at the epoch's last step; in an `stdp` phase, the rule's a_plus. */
   lr: number;
   momentum: number;
   /** lr of each trained partition's parameter group at the epoch's last step (before lr multipliers). */
@@ -79,6 +82,8 @@ export interface EpochMetrics {
   task_split?: 'holdout' | 'test';
   /** Cost per synapse: c * sum Omega (theta - theta*)^2 at the epoch's end (0 during the first task). */
   synapse_penalty?: number;
+  /** An `stdp` phase's epoch (head `none`): the rule's rates and, per conv, its weight change, activity and convergence. */
+  stdp?: StdpEpochMetrics;
   seconds: number;
   examples_per_s: number;
   /**
@@ -130,6 +135,8 @@ export interface TrainerState {
   synapse?: SynapseCostState;
   /** Task accuracies measured at the end of each task so far (for forgetting). */
   taskRecords?: TaskRecord[];
+  /** The current `stdp` phase's rule state (absent or null outside one, and between phases). */
+  stdp?: StdpState | null;
 }
 
 /** Which epoch best.bin holds: the best value of the plan's `best` metric, measured on the network's own output. */
@@ -281,6 +288,15 @@ interface ActivePhase {
   synapseCost?: SynapseCost;
 }
 
+/** A phase trained by the STDP rule: no optimizer, schedules, head or hold-out evaluation. */
+interface ActiveStdpPhase {
+  spec: PhaseSpec;
+  graph: PhaseGraph;
+  prefix: PrefixCache | null;
+  rule: StdpPhase;
+  train: Split;
+}
+
 /**
  * Runs the phases of an IR in order, epoch by epoch. Each phase gets a fresh optimizer
  * and fresh schedules whose clock starts at 0; all randomness comes from the seed, so
@@ -303,6 +319,9 @@ export class Trainer {
   private phaseIndex = 0;
   private nextEpoch = 0;
   private active: ActivePhase | null = null;
+  private activeStdp: ActiveStdpPhase | null = null;
+  /** An stdp phase's rule state from a checkpoint, for the phase when it starts. */
+  private pendingStdp: StdpState | null = null;
   private pending: Pick<TrainerState, 'optimizer' | 'schedules'> | null = null;
   private best: BestEpoch | undefined;
   private earlyStop: EarlyStopState | null = null;
@@ -385,6 +404,7 @@ export class Trainer {
       ...(this.earlyStop ? { earlyStop: { best: this.earlyStop.best, bestEpoch: this.earlyStop.bestEpoch, stalled: this.earlyStop.stalled } } : {}),
       ...(this.synapse ? { synapse: { consolidated: this.synapse.consolidated } } : {}),
       ...(this.taskRecords.length > 0 ? { taskRecords: this.taskRecords.map((r) => ({ task: r.task, acc: [...r.acc] })) } : {}),
+      ...(this.activeStdp ? { stdp: this.activeStdp.rule.state() } : this.pendingStdp ? { stdp: { ...this.pendingStdp } } : {}),
     };
     const synapse: SlotSource[] = (this.synapse?.tensors() ?? []).map(({ name, variable }) => ({
       name,
@@ -412,19 +432,26 @@ export class Trainer {
     this.pending = state.optimizer || state.schedules ? { optimizer: state.optimizer, schedules: state.schedules } : null;
     this.best = state.best ? { ...state.best } : undefined;
     this.earlyStop = state.earlyStop ? { ...state.earlyStop } : null;
+    this.pendingStdp = state.stdp ? { ...state.stdp } : null;
   }
 
   async run(): Promise<void> {
     try {
       while (!this.finished) {
         const phase = this.ir.phases[this.phaseIndex]!;
-        const active = this.active ?? (await this.startPhase(phase));
-        const metrics = await this.runEpoch(active, this.nextEpoch);
-        if (this.recordBest(metrics)) {
-          metrics.best = true;
-          await this.hooks.onBest?.(this.best!, this);
+        let metrics: EpochMetrics;
+        let stopped = false;
+        if (phase.optimizer.type === 'stdp') {
+          metrics = await this.runStdpEpoch(this.activeStdp ?? this.startStdpPhase(phase), this.nextEpoch);
+        } else {
+          const active = this.active ?? (await this.startPhase(phase));
+          metrics = await this.runEpoch(active, this.nextEpoch);
+          if (this.recordBest(metrics)) {
+            metrics.best = true;
+            await this.hooks.onBest?.(this.best!, this);
+          }
+          stopped = phase.earlyStop ? await this.watchEarlyStop(phase, active.graph, metrics) : false;
         }
-        const stopped = phase.earlyStop ? await this.watchEarlyStop(phase, active.graph, metrics) : false;
         this.nextEpoch++;
         if (stopped || this.nextEpoch >= phase.epochs) {
           if (phase.earlyStop) metrics.early_stop = this.endEarlyStop(phase, stopped);
@@ -439,10 +466,81 @@ export class Trainer {
     }
   }
 
+  private startStdpPhase(phase: PhaseSpec): ActiveStdpPhase {
+    if (phase.optimizer.type !== 'stdp' || phase.partition === null) throw new RuntimeFailure(`phase ${phase.name}: stdp trains one partition`);
+    const graph = phaseGraph(this.network, phase);
+    const train = this.data.train;
+    // A resumed phase continues with the images it had seen (the rates follow from them).
+    const rule = new StdpPhase(this.network, phase.optimizer, phase.partition, this.pendingStdp);
+    this.pendingStdp = null;
+    this.activeStdp = { spec: phase, graph, rule, train, prefix: this.buildPrefixCache(phase, graph, train) };
+    return this.activeStdp;
+  }
+
+  /**
+   * One epoch of an stdp phase: every training example once, in the data stream's
+   * shuffled order (no augmentation: the rule learns the images as they are), through
+   * the frozen prefix into the rule. No loss, no hold-out evaluation: the line reports
+   * the rule's own measures.
+   */
+  private async runStdpEpoch(active: ActiveStdpPhase, epoch: number): Promise<EpochMetrics> {
+    const { spec, graph, rule, train } = active;
+    const batch = this.ir.data.batch;
+    const steps = batchesPerEpoch(train.count, batch, false);
+    const started = performance.now();
+    let step = 0;
+    let examples = 0;
+    for (const b of epochBatches(train, { batch, shuffle: true, augment: [], rng: this.dataRng, dropLast: false })) {
+      const input = active.prefix?.rows(b.indices) ?? this.frozenOutput(graph, b);
+      try {
+        rule.learn(input);
+      } finally {
+        input.dispose();
+      }
+      step++;
+      examples += b.size;
+      this.hooks.onBatch?.({ phase: spec.name, epoch: epoch + 1, epochs: spec.epochs, step, steps, loss: NaN, examplesPerSecond: examples / ((performance.now() - started) / 1000) });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const stdp = await rule.endEpoch();
+    const seconds = (performance.now() - started) / 1000;
+    await this.assertFinite(spec, epoch + 1, graph, undefined);
+    this.lastConfusion = null;
+    return {
+      phase: spec.name,
+      epoch: epoch + 1,
+      epochs: spec.epochs,
+      head: 'none',
+      loss: null,
+      acc: null,
+      val_loss: null,
+      val_acc: null,
+      test_loss: null,
+      test_acc: null,
+      mi: null,
+      lr: stdp.a_plus,
+      momentum: 0,
+      lr_groups: Object.fromEntries(graph.trainable.map((group) => [group, stdp.a_plus])),
+      mi_groups: null,
+      stdp,
+      seconds,
+      examples_per_s: examples / seconds,
+    };
+  }
+
+  /** The frozen partitions' output for a batch (the images themselves when nothing is frozen). */
+  private frozenOutput(graph: PhaseGraph, b: { images: Float32Array; size: number; shape: number[] }): tf.Tensor {
+    const images = tf.tensor(b.images, [b.size, ...b.shape]);
+    if (graph.frozen.length === 0) return images;
+    const output = tf.tidy(() => this.network.runPartitions(graph.frozen, images, { training: false }));
+    images.dispose();
+    return output;
+  }
+
   private async startPhase(phase: PhaseSpec): Promise<ActivePhase> {
     const graph = phaseGraph(this.network, phase);
     const params = optimizedParams(this.network, graph);
-    const base = phase.optimizer;
+    const base = gradientOptimizer(phase);
     const lrSpec = needsLrFindBounds(phase.lr) ? withBounds(phase.lr, await this.resolveLrBounds(phase)) : phase.lr;
     let lr: Schedule;
     let momentum: Schedule;
@@ -840,5 +938,8 @@ export class Trainer {
     this.active?.optimizer.dispose();
     this.active?.prefix?.dispose();
     this.active = null;
+    this.activeStdp?.rule.dispose();
+    this.activeStdp?.prefix?.dispose();
+    this.activeStdp = null;
   }
 }

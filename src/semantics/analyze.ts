@@ -3,7 +3,8 @@ import type { LayerItem, Plan, Section } from '../syntax/ast.js';
 import type { SourceRange } from '../syntax/location.js';
 import { createCheckRegistry } from './checks/index.js';
 import type { CheckRegistry } from './registry.js';
-import type { ExpansionTrace } from './trace.js';
+import { ExpansionTrace } from './trace.js';
+import { layerCatalog } from './catalog/layers.js';
 import { resolveData } from './data.js';
 import { evaluate } from './evaluate.js';
 import type { Flow } from './expand.js';
@@ -69,6 +70,8 @@ export function analyzePlan(
   trace?: ExpansionTrace,
 ): Analysis | undefined {
   const symbols = collectSymbols(plan, reporter);
+  // stdp's layer checks point at the layer they are about: keep where each node came from.
+  const layerTrace = trace ?? (symbols.schedule?.phases.some((phase) => phase.optimizer.callee.name === 'stdp') ? new ExpansionTrace() : undefined);
   checks.run(plan, { symbols, reporter });
   const params = evaluatePlanParams(symbols, overrides, reporter);
   const layout = layoutPartitions(symbols, reporter);
@@ -86,7 +89,7 @@ export function analyzePlan(
   }
 
   // Sections, in order, into one node list; each section's node range is kept for the partitions.
-  const expander = new Expander(symbols, params.env, reporter, trace);
+  const expander = new Expander(symbols, params.env, reporter, layerTrace);
   const nodes: IRNode[] = [];
   const sectionRanges = new Map<string, { start: number; end: number; output: Flow }>();
   let flow: Flow = { id: 'input', shape: inputShape ?? null };
@@ -168,6 +171,7 @@ export function analyzePlan(
     reporter,
     matchesAnyParameter: parameterMatcher(parameters, nodes, layout.partitions.map((p) => p.name)),
     holdout: data?.spec.holdout,
+    ...(layerTrace ? { stdp: { nodes, parameters, nodeLoc: layerLocations(layerTrace), dataBatch: data?.spec.batch } } : {}),
   };
   const bestMetric = resolveBestMetric(phaseContext);
   const phases = resolvePhases(phaseContext, bestMetric);
@@ -207,3 +211,18 @@ function parameterMatcher(parameters: readonly ParamSpec[], nodes: readonly IRNo
   };
 }
 
+
+/** Where each node's layer call is written (the innermost: a layer in a block's body, not the block's use). */
+function layerLocations(trace: ExpansionTrace): (id: string) => SourceRange | undefined {
+  let locations: Map<string, SourceRange> | undefined;
+  return (id) => {
+    if (locations === undefined) {
+      locations = new Map();
+      for (const [item, expansion] of trace.items) {
+        if (item.kind !== 'LayerCall' || !layerCatalog.has(item.callee.name)) continue;
+        for (const nodes of expansion.nodes) for (const node of nodes) locations.set(node.id, item.loc);
+      }
+    }
+    return locations.get(id);
+  };
+}

@@ -1,5 +1,6 @@
 import type { PartitionDeclaration } from '../syntax/ast.js';
 import { IMPLICIT_PARTITION } from './checks/phases.js';
+import { stdpOnlyPartitions } from './checks/stdp.js';
 import type { Reporter } from './reporter.js';
 import type { SymbolTable } from './symbols.js';
 
@@ -21,7 +22,7 @@ export interface Layout {
 /**
  * Lays the partitions over the sections: each is a range of sections in network
  * order, together they cover every section exactly once, and every partition but
- * the last has a proxy head. A plan without partitions has one implicit
+ * the last has a proxy head (but one trained only by stdp). A plan without partitions has one implicit
  * partition, `main`, over all sections.
  */
 export function layoutPartitions(symbols: SymbolTable, reporter: Reporter): Layout {
@@ -83,15 +84,18 @@ export function layoutPartitions(symbols: SymbolTable, reporter: Reporter): Layo
     partitionOf.set(section, '');
     reporter.error('partition-gap', `section '${section}' is in no partition`, symbols.sections.get(section)!.section.name.loc, 'extend a partition to cover it, or add one');
   });
-  checkProxies(symbols.partitions, reporter);
+  checkProxies(symbols.partitions, stdpOnlyPartitions(symbols), reporter);
   return { partitions, partitionOf };
 }
 
-/** Every partition but the last needs a proxy head; the last one's is ignored (it uses the network's output). */
-function checkProxies(declarations: readonly PartitionDeclaration[], reporter: Reporter): void {
+/**
+ * Every partition but the last needs a proxy head, except one that only `stdp` phases
+ * train (it learns without a loss); the last one's is ignored (it uses the network's output).
+ */
+function checkProxies(declarations: readonly PartitionDeclaration[], stdpOnly: ReadonlySet<string>, reporter: Reporter): void {
   declarations.forEach((declaration, index) => {
     const isLast = index === declarations.length - 1;
-    if (!isLast && declaration.proxy === undefined) {
+    if (!isLast && declaration.proxy === undefined && !stdpOnly.has(declaration.name.name)) {
       reporter.error(
         'missing-proxy',
         `partition '${declaration.name.name}' needs a proxy head: only the last partition trains through the network's own output`,

@@ -16,6 +16,7 @@ import { argumentLoc, bindArguments, booleanArg, numberArg, wordArg } from './si
 import type { SymbolTable } from './symbols.js';
 import { coerce, T } from './types.js';
 import type { CallValue } from './values.js';
+import { checkStdpLayers, stdpSpec, type StdpNetworkView } from './stdp.js';
 
 export interface PhaseContext {
   symbols: SymbolTable;
@@ -28,6 +29,8 @@ export interface PhaseContext {
   matchesAnyParameter(pattern: string): boolean;
   /** Examples the data block holds out (undefined when it has errors): what `best` and `stop early` watch. */
   holdout: number | undefined;
+  /** The expanded network, for the layer checks of `stdp` phases (undefined when it has errors). */
+  stdp?: StdpNetworkView;
 }
 
 /**
@@ -163,6 +166,10 @@ function resolvePhase(declaration: PhaseDeclaration, partitionNames: string[], t
   }
 
   const optimizer = resolveOptimizer(declaration, epochs ?? 1, context);
+  if (optimizer?.spec.type === 'stdp') {
+    head = 'none';
+    if (partition !== null && context.stdp && !checkStdpLayers(partition, optimizer.spec, optimizer.args, declaration.optimizer.callee.loc, context.stdp, reporter)) return undefined;
+  }
   const noiseProbe = resolveNoiseProbe(declaration, epochs ?? 1, context);
   const stopSetting = firstSettings(declaration.settings).get('stop');
   const earlyStop = stopSetting === undefined ? undefined : resolveEarlyStop(stopSetting, bestMetric, context);
@@ -242,6 +249,7 @@ interface ResolvedOptimizer {
   lr: ScheduleSpec;
   momentum: ScheduleSpec;
   lrMultipliers: LrMultiplier[];
+  args: BoundArguments;
 }
 
 function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context: PhaseContext): ResolvedOptimizer | undefined {
@@ -250,6 +258,10 @@ function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context
   const signature = optimizerCatalog.get(call.callee.name);
   if (signature === undefined) return undefined; // reported by the name checks
   const args = bindArguments(signature, evaluateArguments(call.args, env, reporter), call.callee.loc, reporter);
+  if (call.callee.name === 'stdp') {
+    // No lr, momentum or multipliers: the phase's gradient settings are refused by checkStdpPhase.
+    return args === undefined ? undefined : { spec: stdpSpec(args), lr: { type: 'constant' }, momentum: { type: 'constant' }, lrMultipliers: [], args };
+  }
 
   // `lr: mi(max: ...)` gives both the base lr (its max) and the lr schedule.
   const lrValue = args?.get('lr');
@@ -301,7 +313,7 @@ function resolveOptimizer(declaration: PhaseDeclaration, epochs: number, context
   const momentumSetting = settings.get('momentum');
   if (momentumSetting && (spec.type === 'msgd' || spec.type === 'rmsprop')) momentum = resolveSchedule(momentumSetting, { target: 'momentum', base: spec.momentum, epochs }, reporter);
   if (lr === undefined || momentum === undefined) return undefined;
-  return { spec, lr, momentum, lrMultipliers };
+  return { spec, lr, momentum, lrMultipliers, args };
 }
 
 function optimizerSpec(name: string, lr: number, args: BoundArguments): OptimizerSpec {

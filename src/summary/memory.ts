@@ -375,8 +375,9 @@ const LOSS_VALUES_PER_CLASS = 20;
 /** Temporaries of the optimizer's update of one parameter, in copies of that parameter. */
 // rmsprop's are not measured: it does about as many elementwise ops as adam, and its two
 // slots count the momentum buffer, which it keeps only with momentum > 0.
-const OPTIMIZER_TEMPORARIES: Record<OptimizerSpec['type'], number> = { sgd: 4, msgd: 6, adam: 16, rmsprop: 16 };
-const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2, rmsprop: 2 };
+// stdp keeps no slots; its update's temporaries (a few kernel-sized tensors) are not measured: counted as sgd's.
+const OPTIMIZER_TEMPORARIES: Record<OptimizerSpec['type'], number> = { sgd: 4, msgd: 6, adam: 16, rmsprop: 16, stdp: 4 };
+const SLOTS: Record<OptimizerSpec['type'], number> = { sgd: 0, msgd: 1, adam: 2, rmsprop: 2, stdp: 0 };
 /** Cost per synapse keeps omega, Omega, theta* and theta_start per trained parameter. */
 const SYNAPSE_SLOTS = 4;
 

@@ -117,7 +117,7 @@ export function renderSummary(summary: PlanSummary): string {
         [
           ['trains', `${trained} (${formatCount(phase.trainableParams)} params)`],
           ['frozen', phase.frozen.length > 0 ? `${phase.frozen.join(', ')} (forward only, BatchNorm in inference mode)` : '-'],
-          ['loss', phase.loss === 'network' ? 'network output' : `proxy head ${phase.loss}`],
+          ['loss', phase.loss === 'network' ? 'network output' : phase.loss === 'none' ? 'none (stdp learns without labels)' : `proxy head ${phase.loss}`],
           ['optimizer', phase.optimizer],
           ['lr', phase.lr],
           ['momentum', phase.momentum],

@@ -66,7 +66,7 @@ export interface PhaseSummary {
   lastEpoch: number;
   trainable: string[];
   frozen: string[];
-  /** The head whose loss trains the phase: a proxy head's name, or `network`. */
+  /** The head whose loss trains the phase: a proxy head's name, `network`, or `none` (an stdp phase). */
   loss: string;
   trainableParams: number;
   activationBytes: number;
@@ -218,18 +218,20 @@ export function summarizeIR(ir: IR, options: SummaryOptions = {}): PlanSummary {
       lastEpoch: epochClock,
       trainable: phase.trainable,
       frozen: phase.frozen,
-      loss: proxy ? proxy.name : 'network',
+      loss: phase.head === 'none' ? 'none' : proxy ? proxy.name : 'network',
       trainableParams: sumOf(trained, (p) => p.params) + (proxy?.params ?? 0),
       activationBytes:
         (trained.length > 0 ? bytesOf(trained[0]!.inputShape) : 0) +
         sumOf(trained, (p) => p.activationBytes) +
         (proxy?.activationBytes ?? 0),
       optimizer: describeOptimizer(phase.optimizer),
-      lr: describeSchedule(phase.lr, phase.optimizer.lr),
+      lr: phase.optimizer.type === 'stdp' ? '-' : describeSchedule(phase.lr, phase.optimizer.lr),
       momentum:
-        phase.optimizer.type === 'adam'
-          ? `adam beta1 ${formatValue(phase.optimizer.beta1)}`
-          : describeSchedule(phase.momentum, phase.optimizer.momentum),
+        phase.optimizer.type === 'stdp'
+          ? '-'
+          : phase.optimizer.type === 'adam'
+            ? `adam beta1 ${formatValue(phase.optimizer.beta1)}`
+            : describeSchedule(phase.momentum, phase.optimizer.momentum),
       lrMultipliers: phase.lrMultipliers.map(({ pattern, factor }) => ({ pattern, factor })),
       ...(phase.noiseProbe
         ? { noiseProbe: { ...phase.noiseProbe, gradientBytes: phase.noiseProbe.examples * (sumOf(trained, (p) => p.params) + (proxy?.params ?? 0)) * 4 } }
@@ -309,6 +311,11 @@ function describeSource(ir: IR): string {
 }
 
 export function describeOptimizer(optimizer: OptimizerSpec): string {
+  if (optimizer.type === 'stdp') {
+    const { aPlus, aMinus, growth, growthEvery, aMax, winners, batch } = optimizer;
+    const grows = growth === 1 ? '' : `, x${formatValue(growth)} every ${growthEvery} images to ${formatValue(aMax)}`;
+    return `stdp(a+ ${formatValue(aPlus)}, a- ${formatValue(aMinus)}${grows}, winners ${winners ?? 'all'}, batch ${batch})`;
+  }
   const parts = [`lr ${formatValue(optimizer.lr)}`];
   if (optimizer.type === 'msgd') parts.push(`momentum ${formatValue(optimizer.momentum)}`);
   if (optimizer.type === 'rmsprop') {

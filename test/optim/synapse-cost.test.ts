@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { OptimizerSpec } from '../../src/ir/types.js';
+import type { GradientOptimizerSpec } from '../../src/ir/types.js';
 import { Optimizer, type OptimizedParam } from '../../src/optim/optimizers.js';
 import { SynapseCost } from '../../src/optim/synapse-cost.js';
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const SGD: OptimizerSpec = { type: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0, lars: null };
+const SGD: GradientOptimizerSpec = { type: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0, lars: null };
 
 function param(values: number[]): OptimizedParam {
   return { name: 'w', variable: tf.variable(tf.tensor1d(values)), lrMult: 1, tags: [], group: 'p' };

@@ -149,4 +149,27 @@ describe('mono lr-find', () => {
     await expect(lrFindCommand.run(['tiny.mono', '--from', '1', '--to', '0.1'], capture().io)).rejects.toThrow(/--from must be below --to/);
     await expect(lrFindCommand.run(['tiny.mono', '--from=-1'], capture().io)).rejects.toThrow(/--from expects a number > 0/);
   });
+
+  it('refuses an stdp phase (no learning rate) with a usage error naming the phases that have one', async () => {
+    await writeFile(
+      path.join(root, 'stdp.mono'),
+      [
+        'plan spikes',
+        'data synthetic(examples: 64, classes: 3, shape: [6, 6, 1]) { batch 16 holdout 16 }',
+        'network input [6, 6, 1] {',
+        '  f: binary conv(4, 3, init: stdp_normal) binary(threshold: 2)',
+        '  out: flatten dense(3)',
+        '}',
+        'partition features = f',
+        'partition readout = out',
+        'schedule {',
+        '  train features for 1 epoch with stdp',
+        '  train readout for 1 epoch with sgd(lr: 0.1)',
+        '}',
+      ].join('\n'),
+    );
+    await expect(lrFindCommand.run(['stdp.mono', '--phase', 'features'], capture().io)).rejects.toThrow(
+      /phase features of stdp.mono is trained by stdp, which has no learning rate to sweep \(phases with one: readout\)/,
+    );
+  });
 });

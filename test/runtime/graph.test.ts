@@ -146,6 +146,13 @@ describe('layers', () => {
     expect(Array.from(tf.grad(f)(x).dataSync())).toEqual([0, 0, 1, 1, 1, 1, 1, 0, 0]);
   });
 
+  it('binary with a threshold: 1 for x >= threshold, the surrogate gradient on [threshold, threshold + tau/4]', () => {
+    const x = tf.tensor1d([2.9, 3, 3.2, 3.6, -1]);
+    const f = (t: tf.Tensor) => applyNode(node('binary', { tau: 2, threshold: 3 }), [t], [], { training: true });
+    expect(Array.from(f(x).dataSync())).toEqual([0, 1, 1, 1, 0]);
+    expect(Array.from(tf.grad(f)(x).dataSync())).toEqual([0, 1, 1, 0, 0]);
+  });
+
   it('binary gives 1 at exactly 0 on wasm too', async () => {
     await selectBackend({ force: 'wasm' });
     try {

@@ -15,7 +15,7 @@ import { selectBackend } from '../../src/runtime/backend.js';
 import type { Split } from '../../src/runtime/data/dataset.js';
 import { Network } from '../../src/runtime/graph.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { evaluate, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
+import { evaluate, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../../src/runtime/step.js';
 import { estimateAt, phaseMemoryModel } from '../../src/summary/memory.js';
 
 const PLANS: { file: string; set: Record<string, string> }[] = [
@@ -61,7 +61,7 @@ describe('the memory model on wasm', () => {
     try {
       for (const phase of ir.phases) {
         const graph = phaseGraph(network, phase);
-        const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+        const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
         try {
           // tf.profile hands back the same object every time: read each peak before the next profile.
           const step = (await tf.profile(async () => void (await trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;

@@ -24,7 +24,7 @@ describe('training on wasm', () => {
     const cpu = await trainOn('cpu');
     expect(wasm.map((m) => m.phase)).toEqual(['p1', 'p2']);
     wasm.forEach((m, i) => {
-      expect(m.loss).toBeCloseTo(cpu[i]!.loss, 3);
+      expect(m.loss!).toBeCloseTo(cpu[i]!.loss!, 3);
       expect(m.val_loss!).toBeCloseTo(cpu[i]!.val_loss!, 3);
       expect(m.val_acc).toBe(cpu[i]!.val_acc);
     });

@@ -61,7 +61,7 @@ describe('lowering: layers', () => {
     expect(ir.nodes.slice(0, 4).map((n) => [n.op, n.attrs, n.shape])).toEqual([
       ['maxpool', { size: 3, stride: 2, padding: 'same' }, [4, 4, 2]],
       ['leaky_relu', { alpha: 0.1 }, [4, 4, 2]],
-      ['binary', { tau: 0.5 }, [4, 4, 2]],
+      ['binary', { tau: 0.5, threshold: 0 }, [4, 4, 2]],
       ['dropout', { rate: 0.25 }, [4, 4, 2]],
     ]);
   });

@@ -50,21 +50,32 @@ function optimizer(pick: Pick): string {
   ]);
 }
 
-/** Source text of a random valid plan: a small residual network cut into partitions with proxy heads. */
+/** An `stdp` phase's rule, the paper's defaults or a choice of its arguments. */
+function stdpRule(pick: Pick): string {
+  return pick(['stdp', 'stdp(a_plus: 0.01)', 'stdp(a_plus: 0.004, a_minus: 0.001, growth: 1.5, every: 100, a_max: 0.5)', 'stdp(winners: 2, batch: 4)']);
+}
+
+/**
+ * Source text of a random valid plan: a small residual network cut into partitions with
+ * proxy heads, sometimes after a partition of STDP features (binary units, no head).
+ */
 export function validPlanText(pick: Pick, int: Int): string {
   const size = pick([4, 8]);
   const inputChannels = pick([1, 3]);
   const classes = int(2, 10);
   const width = pick([2, 4]);
   const cursor: Cursor = { size, channels: width };
-  const sections = [`stem: conv(${width}, 3) bn relu`];
+  const stdp = int(0, 2) === 0;
+  const sections = stdp ? [`spikes: binary conv(${width}, 3, init: stdp_normal) binary(threshold: ${pick([1, 2.5])})`] : [];
+  const featureSections = sections.length;
+  sections.push(`stem: conv(${width}, 3) bn relu`);
   const middle = int(0, 3);
   for (let index = 1; index <= middle; index++) {
     const items = Array.from({ length: int(1, 3) }, () => layerItem(pick, int, cursor, width));
     sections.push(`s${index}: ${items.join(' ')}`);
   }
   sections.push(`out: ${pick(['global_avg_pool', 'flatten'])} dense(${classes})`);
-  const names = sections.map((section) => section.slice(0, section.indexOf(':')));
+  const names = sections.slice(featureSections).map((section) => section.slice(0, section.indexOf(':')));
 
   // Cut the sections into consecutive partitions.
   const cuts = names.slice(1).map(() => int(0, 2) === 0);
@@ -83,6 +94,10 @@ export function validPlanText(pick: Pick, int: Int): string {
     return `partition p${index + 1} = ${range}${proxy}`;
   });
   const phases = ranges.map((_, index) => `  train p${index + 1} for ${int(1, 3)} epochs with ${optimizer(pick)}`);
+  if (stdp) {
+    partitions.unshift('partition features = spikes');
+    phases.unshift(`  train features for ${int(1, 2)} epochs with ${stdpRule(pick)}`);
+  }
   if (int(0, 1) === 1) phases.push(`  finetune all for 1 epoch with ${optimizer(pick)}`);
   const data =
     int(0, 1) === 1 ? `data synthetic(examples: 120, classes: ${classes}, shape: [${size}, ${size}, ${inputChannels}]) { batch 8 augment flip }` : '';

@@ -42,11 +42,16 @@ export async function lrFindAction(args: string[], io: CommandIO): Promise<numbe
     io.stderr.write(`mono lr-find: internal error: no IR and no error for '${planArg}'\n`);
     return EXIT_RUNTIME;
   }
-  const phase = values.phase === undefined ? ir.phases[0] : ir.phases.find((p) => p.name === values.phase);
+  // The first phase with a learning rate by default: an stdp phase has none.
+  const gradientPhases = ir.phases.filter((p) => p.optimizer.type !== 'stdp');
+  const phase = values.phase === undefined ? gradientPhases[0] : ir.phases.find((p) => p.name === values.phase);
   if (!phase) {
     throw new UsageError(
-      values.phase === undefined ? `${planArg} has no phase to test` : `no phase '${values.phase}' in ${planArg} (phases: ${ir.phases.map((p) => p.name).join(', ')})`,
+      values.phase === undefined ? `${planArg} has no phase with a learning rate to test` : `no phase '${values.phase}' in ${planArg} (phases: ${ir.phases.map((p) => p.name).join(', ')})`,
     );
+  }
+  if (phase.optimizer.type === 'stdp') {
+    throw new UsageError(`phase ${phase.name} of ${planArg} is trained by stdp, which has no learning rate to sweep (phases with one: ${gradientPhases.map((p) => p.name).join(', ') || 'none'})`);
   }
 
   // Messages go to stderr with --json, so stdout holds the JSON alone.

@@ -9,8 +9,9 @@ export const lrFindCommand: Command = {
   help: `Usage: mono lr-find PLAN [--phase NAME] [--out DIR] [--json] [--steps N] [--from LR] [--to LR]
                     [--set NAME=VALUE]... [--backend NAME] [--seed N] [--init-from DIR]
 
-Trains the graph of one phase (the first by default) from fresh weights (the plan's seed)
-while the lr grows exponentially, step by step, from --from to --to, and stops when the
+Trains the graph of one phase (by default the first one with a learning rate: an stdp
+phase has none) from fresh weights (the plan's seed) while the lr grows exponentially,
+step by step, from --from to --to, and stops when the
 smoothed loss diverges (4x its minimum) or the steps are done. The phase's optimizer, lr
 multipliers, base momentum and weight decay are used; partitions frozen in that phase run
 forward only. Suggests lr bounds: max = a tenth of the lr at the lowest smoothed loss,

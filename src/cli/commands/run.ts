@@ -12,9 +12,11 @@ export const runCommand: Command = {
 Compiles PLAN and trains it phase by phase: while partition k trains, the partitions
 before it run forward only (frozen, BatchNorm in inference mode) and the ones after it
 do not run; k learns through its proxy head (the last partition and 'finetune all'
-through the network's own output). Per epoch it prints loss and top-1 of the trained
-head on the training and hold-out data, and the hold-out mutual information; with
-'test true' in the data block, also on the source's test split at the end of each phase.
+through the network's own output), or, in a phase 'with stdp(...)', by the local STDP
+rule without labels or head (docs/stdp.md). Per epoch it prints loss and top-1 of the
+trained head on the training and hold-out data, and the hold-out mutual information
+(an stdp phase: its rates and, per conv, weight change, active units and convergence);
+with 'test true' in the data block, also on the source's test split at the end of each phase.
 
 The run folder (default runs/<plan>-<yyyymmdd-hhmmss>/, with -2, -3, ... added when that
 exists) gets plan.mono, ir.json, run.json, metrics.jsonl (one JSON line per epoch per

@@ -190,10 +190,12 @@ export function toOnnxModel(graph: ExportGraph, metadata: Record<string, unknown
         out = add('Mul', node.id, [add('Mul', `${node.id}_half_x`, [c('half', 0.5), x0]), onePlus]);
         break;
       }
-      case 'binary':
-        // 1 for x >= 0, else 0: the step itself (its surrogate gradient is for training only).
-        out = add('Cast', node.id, [add('GreaterOrEqual', `${node.id}_ge`, [x0, floatConstant(`${node.id}_zero`, [], [0])])], [int('to', FLOAT)]);
+      case 'binary': {
+        // 1 for x >= threshold, else 0: the step itself (its surrogate gradient is for training only).
+        const threshold = typeof node.attrs['threshold'] === 'number' ? node.attrs['threshold'] : 0;
+        out = add('Cast', node.id, [add('GreaterOrEqual', `${node.id}_ge`, [x0, floatConstant(`${node.id}_threshold`, [], [threshold])])], [int('to', FLOAT)]);
         break;
+      }
       case 'maxpool':
       case 'avgpool': {
         const { size, stride, padding } = poolWindow(node);

@@ -36,14 +36,16 @@ export interface LayerDefinition {
 
 const padding = T.enum('same', 'valid');
 /**
- * Initialisation of a conv or dense kernel: he_normal (N(0, 2/fan_in)), or
- * fan_in_uniform (U(+-1/sqrt(fan_in)), PyTorch's default for conv and linear layers).
+ * Initialisation of a conv or dense kernel: he_normal (N(0, 2/fan_in)), fan_in_uniform
+ * (U(+-1/sqrt(fan_in)), PyTorch's default for conv and linear layers), or stdp_normal
+ * (N(0.8, 0.01^2) in [0, 1], the spiking-network paper's start for STDP kernels).
  */
-export const kernelInit = T.enum('he_normal', 'fan_in_uniform');
+export const kernelInit = T.enum('he_normal', 'fan_in_uniform', 'stdp_normal');
 
 /** The `init` argument of a conv, dense or residual (its projection), he_normal by default. */
 export function kernelInitArg(args: BoundArguments): Initializer {
-  return wordArg(args, 'init') === 'fan_in_uniform' ? 'fan_in_uniform' : 'he_normal';
+  const init = wordArg(args, 'init');
+  return init === 'fan_in_uniform' || init === 'stdp_normal' ? init : 'he_normal';
 }
 
 function imageOnly(layer: string, input: Shape): LayerShapeError | undefined {
@@ -232,9 +234,17 @@ const LAYERS: readonly LayerDefinition[] = [
   elementwise('swish', 'swish'),
   elementwise('sigmoid', 'sigmoid'),
   elementwise('tanh', 'tanh'),
-  elementwise('binary', 'binary', [{ name: 'tau', type: T.positive, default: defaults.number(0.5) }], (args) => ({
-    tau: numberArg(args, 'tau'),
-  })),
+  // `threshold`: the unit fires when its input reaches it (x - threshold >= 0), the
+  // integrate-and-fire threshold of an STDP feature layer (docs/stdp.md).
+  elementwise(
+    'binary',
+    'binary',
+    [
+      { name: 'tau', type: T.positive, default: defaults.number(0.5) },
+      { name: 'threshold', type: T.number, default: defaults.number(0) },
+    ],
+    (args) => ({ tau: numberArg(args, 'tau'), threshold: numberArg(args, 'threshold') }),
+  ),
   pooling('maxpool'),
   pooling('avgpool'),
   globalPool('global_avg_pool'),

@@ -5,6 +5,7 @@ import { checkLayerName } from './layer-names.js';
 import { checkNetworkHasSections, checkSectionHasLayers } from './network.js';
 import { checkPartitionNames } from './partitions.js';
 import { checkPhaseNames, checkScheduleNames } from './phases.js';
+import { checkStdpPhase } from './stdp.js';
 
 /**
  * The name-level checks, which need only the symbol table, each registered for the
@@ -20,7 +21,7 @@ export function createCheckRegistry(): CheckRegistry {
     .register('Network', checkNetworkHasSections)
     .register('Section', checkSectionHasLayers)
     .register('Partition', checkPartitionNames)
-    .register('Phase', checkPhaseNames)
+    .register('Phase', checkPhaseNames, checkStdpPhase)
     .register('Schedule', checkScheduleNames)
     .register('Data', checkDataNames);
 }
