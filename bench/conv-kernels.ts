@@ -1,0 +1,163 @@
+/**
+ * The convolution kernels of a training step, variant against variant, on the layer
+ * shapes of monolithnet width=1 depth=1 and the quickstart (issue 10):
+ *
+ *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward] [--plan monolithnet|quickstart]
+ *
+ * For every shape, each variant of a kernel runs once per round, the order alternating
+ * round by round, on the same inputs; the table gives each variant's median and the
+ * ratio to the first ("before"), and the largest relative difference between the
+ * variants' outputs. The last lines weigh each shape by how often a step of the plan
+ * runs it (end-to-end step, finetune). Wasm with 1 thread unless MONO_WASM_THREADS says
+ * otherwise. A benchmark, not a test: on a shared machine read the ratios, not the times.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { conv2dBackpropFilterSimd, conv2dBackpropFilterViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-filter.js';
+import { conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
+import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
+
+const { values: args } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '32,64' },
+    rounds: { type: 'string', default: '7' },
+    only: { type: 'string' },
+    plan: { type: 'string' },
+  },
+});
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid';
+
+/** One conv layer of a plan: input [h, w, inC], filter size, outC, stride; `calls` per end-to-end step. */
+interface Layer { plan: string; h: number; w: number; inC: number; k: number; outC: number; stride: number; pad: Pad; calls: number; needsDx: boolean }
+
+// From a dump of the kernels one finetune step dispatches (every conv is 'same').
+const layers: Layer[] = [
+  { plan: 'monolithnet', h: 32, w: 32, inC: 3, k: 3, outC: 16, stride: 1, pad: 'same', calls: 1, needsDx: false },
+  { plan: 'monolithnet', h: 32, w: 32, inC: 16, k: 3, outC: 16, stride: 1, pad: 'same', calls: 2, needsDx: true },
+  { plan: 'monolithnet', h: 32, w: 32, inC: 16, k: 3, outC: 32, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'monolithnet', h: 32, w: 32, inC: 16, k: 1, outC: 32, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'monolithnet', h: 16, w: 16, inC: 32, k: 3, outC: 32, stride: 1, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'monolithnet', h: 16, w: 16, inC: 32, k: 3, outC: 64, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'monolithnet', h: 16, w: 16, inC: 32, k: 1, outC: 64, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'monolithnet', h: 8, w: 8, inC: 64, k: 3, outC: 64, stride: 1, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 28, w: 28, inC: 1, k: 3, outC: 16, stride: 1, pad: 'same', calls: 1, needsDx: false },
+  { plan: 'quickstart', h: 14, w: 14, inC: 16, k: 3, outC: 16, stride: 1, pad: 'same', calls: 2, needsDx: true },
+  { plan: 'quickstart', h: 14, w: 14, inC: 16, k: 3, outC: 32, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 14, w: 14, inC: 16, k: 1, outC: 32, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 7, w: 7, inC: 32, k: 3, outC: 32, stride: 1, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 7, w: 7, inC: 32, k: 3, outC: 64, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 7, w: 7, inC: 32, k: 1, outC: 64, stride: 2, pad: 'same', calls: 1, needsDx: true },
+  { plan: 'quickstart', h: 4, w: 4, inC: 64, k: 3, outC: 64, stride: 1, pad: 'same', calls: 1, needsDx: true },
+];
+
+type Variant = (backend: BackendWasm, t: Record<string, tf.TensorInfo>, layer: Layer, batch: number) => tf.TensorInfo;
+interface KernelBench { kernel: 'filter' | 'input' | 'forward'; variants: Record<string, Variant>; applies: (l: Layer) => boolean }
+
+const shapes = (l: Layer, batch: number) => {
+  const xShape: Shape4 = [batch, l.h, l.w, l.inC];
+  const filterShape: Shape4 = [l.k, l.k, l.inC, l.outC];
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, l.stride, 1, l.pad);
+  return { xShape, filterShape, dyShape: info.outShape };
+};
+
+const filterAttrs = (l: Layer, batch: number): tf.Conv2DBackpropFilterAttrs =>
+  ({ strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: shapes(l, batch).filterShape });
+const inputAttrs = (l: Layer, batch: number): tf.Conv2DBackpropInputAttrs =>
+  ({ strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: shapes(l, batch).xShape });
+
+const benches: KernelBench[] = [
+  {
+    kernel: 'filter',
+    applies: () => true,
+    variants: {
+      'XNNPACK conv + transposes (before)': (b, t, l, n) => conv2dBackpropFilterViaForwardConv(b, 'wasm', t['x']!, t['dy']!, filterAttrs(l, n)),
+      'SIMD kernel, NHWC': (b, t, l, n) => conv2dBackpropFilterSimd(b, t['x']!, t['dy']!, filterAttrs(l, n))!,
+    },
+  },
+  {
+    kernel: 'input',
+    applies: (l) => l.needsDx,
+    variants: {
+      'XNNPACK conv, zeros inserted for stride 2 (before)': (b, t, l, n) => conv2dBackpropInputViaForwardConv(b, 'wasm', t['dy']!, t['filter']!, inputAttrs(l, n)),
+    },
+  },
+  {
+    kernel: 'forward',
+    applies: () => true,
+    variants: {
+      'shipped Conv2D (reference)': (b, t, l) => {
+        const config = tf.getKernel(tf.Conv2D, 'wasm')!;
+        return config.kernelFunc({ backend: b, inputs: { x: t['x']!, filter: t['filter']! },
+          attrs: { strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+      },
+    },
+  },
+];
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function relativeDifference(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    ref = Math.max(ref, Math.abs(a[i]!));
+  }
+  return ref === 0 ? diff : diff / ref;
+}
+
+await initWasmBackend();
+const backend = tf.backend() as BackendWasm;
+const batches = args.batches!.split(',').map(Number);
+const rounds = Number(args.rounds);
+const chosen = layers.filter((l) => args.plan === undefined || l.plan === args.plan);
+console.log(`mono conv kernels: ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism()}, load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; tfjs ${tf.version_core}, wasm, MONO_WASM_THREADS=${process.env['MONO_WASM_THREADS'] ?? 'default'}; median of ${rounds} rounds`);
+
+for (const bench of benches) {
+  if (args.only !== undefined && args.only !== bench.kernel) continue;
+  const names = Object.keys(bench.variants);
+  console.log(`\n## ${bench.kernel}\n`);
+  console.log(`| layer | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} | max rel. diff |`);
+  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} | ---: |`);
+  const perStep = new Map<string, number[]>();
+  for (const batch of batches) {
+    for (const layer of chosen.filter(bench.applies)) {
+      const { xShape, filterShape, dyShape } = shapes(layer, batch);
+      const tensors = { x: tf.randomNormal(xShape), dy: tf.randomNormal(dyShape), filter: tf.randomNormal(filterShape) };
+      const infos = Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { dataId: t.dataId, shape: t.shape, dtype: t.dtype }]));
+      const samples = names.map((): number[] => []);
+      const outputs: Float32Array[] = [];
+      for (let round = -1; round < rounds; round++) {
+        const order = round % 2 === 0 ? names.map((_, i) => i) : names.map((_, i) => names.length - 1 - i);
+        for (const i of order) {
+          const started = performance.now();
+          const out = bench.variants[names[i]!]!(backend, infos, layer, batch);
+          const ms = performance.now() - started;
+          if (round < 0) outputs[i] = (backend.readSync(out.dataId) as Float32Array).slice();
+          else samples[i]!.push(ms);
+          backend.disposeData(out.dataId);
+        }
+      }
+      tf.dispose(Object.values(tensors));
+      const medians = samples.map(median);
+      const diff = Math.max(0, ...outputs.slice(1).map((o) => relativeDifference(outputs[0]!, o)));
+      const label = `${layer.plan} ${layer.h}x${layer.w}x${layer.inC} ${layer.k}x${layer.k}->${layer.outC} s${layer.stride}`;
+      console.log(`| ${label} | ${batch} | ${medians.map((m) => m.toFixed(2)).join(' | ')} | ${medians.slice(1).map((m) => `${(medians[0]! / m).toFixed(2)}x`).join(' | ')} | ${diff.toExponential(1)} |`);
+      const key = `${layer.plan} batch ${batch}`;
+      const sum = perStep.get(key) ?? names.map(() => 0);
+      medians.forEach((m, i) => { sum[i]! += m * layer.calls; });
+      perStep.set(key, sum);
+    }
+  }
+  for (const [key, sums] of perStep) {
+    console.log(`per end-to-end step, ${key}: ${names.map((n, i) => `${n} ${sums[i]!.toFixed(1)} ms`).join(', ')}${sums.length > 1 ? ` (${sums.slice(1).map((s) => `${(sums[0]! / s).toFixed(2)}x`).join(', ')})` : ''}`);
+  }
+}
+console.log(`\nload average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
