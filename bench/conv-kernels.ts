@@ -16,7 +16,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { conv2dBackpropFilterSimd, conv2dBackpropFilterViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-filter.js';
-import { conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
+import { conv2dBackpropInputByPhases, conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
 import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
 
 const { values: args } = parseArgs({
@@ -83,6 +83,7 @@ const benches: KernelBench[] = [
     applies: (l) => l.needsDx,
     variants: {
       'XNNPACK conv, zeros inserted for stride 2 (before)': (b, t, l, n) => conv2dBackpropInputViaForwardConv(b, 'wasm', t['dy']!, t['filter']!, inputAttrs(l, n)),
+      'phase split': (b, t, l, n) => conv2dBackpropInputByPhases(b, t['dy']!, t['filter']!, inputAttrs(l, n))!,
     },
   },
   {

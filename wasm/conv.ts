@@ -162,3 +162,38 @@ function tile1x1(x: usize, dy: usize, out: usize, rows: i32, cols: i32,
   }
   store<f32>(out, load<f32>(out) + s);
 }
+
+/**
+ * Writes one stride phase of an NHWC tensor: dst[n, a*sh + rh, b*sw + rw, :] = src[n, a, b, :]
+ * for src [batch, rows, cols, channels] and dst [batch, dstH, dstW, channels]. The input
+ * gradient of a strided convolution is computed phase by phase (no zeros inserted into
+ * dy) and put together with this.
+ */
+export function scatterPhase(src: usize, dst: usize, batch: i32, rows: i32, cols: i32, channels: i32,
+  dstH: i32, dstW: i32, rh: i32, rw: i32, sh: i32, sw: i32): void {
+  const pixelBytes = <usize>channels << 2;
+  const vectorBytes = <usize>(channels & ~3) << 2;
+  const colStep = <usize>sw * pixelBytes;
+  let from = src;
+  for (let n = 0; n < batch; n++) {
+    for (let a = 0; a < rows; a++) {
+      let to = dst + (<usize>((n * dstH + a * sh + rh) * dstW + rw) * pixelBytes);
+      for (let b = 0; b < cols; b++) {
+        let o: usize = 0;
+        for (; o < vectorBytes; o += 16) v128.store(to + o, v128.load(from + o));
+        for (; o < pixelBytes; o += 4) store<f32>(to + o, load<f32>(from + o));
+        from += pixelBytes;
+        to += colStep;
+      }
+    }
+  }
+}
+
+/** Zeroes `count` float32 values at `p`. */
+export function zeroFill(p: usize, count: i32): void {
+  const vectors = count & ~3;
+  let i = 0;
+  const zero = f32x4.splat(0);
+  for (; i < vectors; i += 4) v128.store(p + (<usize>i << 2), zero);
+  for (; i < count; i++) store<f32>(p + (<usize>i << 2), 0);
+}

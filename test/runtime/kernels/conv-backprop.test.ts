@@ -102,6 +102,18 @@ describe('Conv2DBackpropInput on wasm', () => {
     }), { numRuns: 40 });
   });
 
+  it('handles stride 3 and a filter smaller than the stride (phases without taps)', async () => {
+    for (const [filter, pad] of [[1, 'same'], [2, 'valid'], [4, 'same']] as const) {
+      const xShape: Shape4 = [2, 8, 7, 4];
+      const filterShape: Shape4 = [filter, filter, 4, 8];
+      const dyShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, 3, 1, pad).outShape;
+      const err = await compareBackends([randomHost(dyShape, 9), randomHost(filterShape, 10)],
+        (dy, w) => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy!, filter: w! },
+          { strides: 3, pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+      expect(err).toBeLessThan(1e-4);
+    }
+  });
+
   it('handles padding wider than the filter', async () => {
     const pad = [[0, 0], [3, 1], [0, 4], [0, 0]];
     const xShape: Shape4 = [2, 5, 6, 3];

@@ -15,6 +15,9 @@ export interface SimdKernels {
     k1: number, k2: number, k0: number, dx: number): void;
   convFilterGradient(x: number, dy: number, dw: number, batch: number, inH: number, inW: number, inC: number,
     outH: number, outW: number, outC: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number): void;
+  scatterPhase(src: number, dst: number, batch: number, rows: number, cols: number, channels: number,
+    dstH: number, dstW: number, rh: number, rw: number, sh: number, sw: number): void;
+  zeroFill(pointer: number, count: number): void;
 }
 
 /** The parts of tfjs's emscripten module used here. */
