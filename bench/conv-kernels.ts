@@ -17,7 +17,12 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { conv2dBackpropFilterSimd, conv2dBackpropFilterViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputByPhases, conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
+import { explicitSamePaddingKernel } from '../src/runtime/kernels/explicit-same-padding.js';
 import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
+
+// tfjs's own Conv2D (XNNPACK), taken before mono registers its kernels: the "before"
+// variants dispatch their inner convolutions to it, the others to mono's.
+const shippedConv2d = explicitSamePaddingKernel(tf.getKernel(tf.Conv2D, 'wasm')!);
 
 const { values: args } = parseArgs({
   options: {
@@ -55,7 +60,13 @@ const layers: Layer[] = [
 ];
 
 type Variant = (backend: BackendWasm, t: Record<string, tf.TensorInfo>, layer: Layer, batch: number) => tf.TensorInfo;
-interface KernelBench { kernel: 'filter' | 'input' | 'forward'; variants: Record<string, Variant>; applies: (l: Layer) => boolean }
+interface KernelBench {
+  kernel: 'filter' | 'input' | 'forward';
+  variants: Record<string, Variant>;
+  /** Variants whose inner Conv2D dispatches go to tfjs's XNNPACK kernel (the rest: mono's registered one). */
+  xnnpack: string[];
+  applies: (l: Layer) => boolean;
+}
 
 const shapes = (l: Layer, batch: number) => {
   const xShape: Shape4 = [batch, l.h, l.w, l.inC];
@@ -73,6 +84,7 @@ const benches: KernelBench[] = [
   {
     kernel: 'filter',
     applies: () => true,
+    xnnpack: ['XNNPACK conv + transposes (before)'],
     variants: {
       'XNNPACK conv + transposes (before)': (b, t, l, n) => conv2dBackpropFilterViaForwardConv(b, 'wasm', t['x']!, t['dy']!, filterAttrs(l, n)),
       'SIMD kernel, NHWC': (b, t, l, n) => conv2dBackpropFilterSimd(b, t['x']!, t['dy']!, filterAttrs(l, n))!,
@@ -81,6 +93,7 @@ const benches: KernelBench[] = [
   {
     kernel: 'input',
     applies: (l) => l.needsDx,
+    xnnpack: ['XNNPACK conv, zeros inserted for stride 2 (before)', 'phase split'],
     variants: {
       'XNNPACK conv, zeros inserted for stride 2 (before)': (b, t, l, n) => conv2dBackpropInputViaForwardConv(b, 'wasm', t['dy']!, t['filter']!, inputAttrs(l, n)),
       'phase split': (b, t, l, n) => conv2dBackpropInputByPhases(b, t['dy']!, t['filter']!, inputAttrs(l, n))!,
@@ -89,12 +102,10 @@ const benches: KernelBench[] = [
   {
     kernel: 'forward',
     applies: () => true,
+    xnnpack: [],
     variants: {
-      'shipped Conv2D (reference)': (b, t, l) => {
-        const config = tf.getKernel(tf.Conv2D, 'wasm')!;
-        return config.kernelFunc({ backend: b, inputs: { x: t['x']!, filter: t['filter']! },
-          attrs: { strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
-      },
+      'XNNPACK Conv2D (the shipped kernel, reference)': (b, t, l) => shippedConv2d.kernelFunc({ backend: b, inputs: { x: t['x']!, filter: t['filter']! },
+        attrs: { strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as tf.NamedAttrMap }) as tf.TensorInfo,
     },
   },
 ];
@@ -116,6 +127,12 @@ function relativeDifference(a: Float32Array, b: Float32Array): number {
 
 await initWasmBackend();
 const backend = tf.backend() as BackendWasm;
+const monoConv2d = tf.getKernel(tf.Conv2D, 'wasm')!;
+function dispatchConv2dTo(config: tf.KernelConfig): void {
+  if (tf.getKernel(tf.Conv2D, 'wasm') === config) return;
+  tf.unregisterKernel(tf.Conv2D, 'wasm');
+  tf.registerKernel(config);
+}
 const batches = args.batches!.split(',').map(Number);
 const rounds = Number(args.rounds);
 const chosen = layers.filter((l) => args.plan === undefined || l.plan === args.plan);
@@ -138,6 +155,7 @@ for (const bench of benches) {
       for (let round = -1; round < rounds; round++) {
         const order = round % 2 === 0 ? names.map((_, i) => i) : names.map((_, i) => names.length - 1 - i);
         for (const i of order) {
+          dispatchConv2dTo(bench.xnnpack.includes(names[i]!) ? shippedConv2d : monoConv2d);
           const started = performance.now();
           const out = bench.variants[names[i]!]!(backend, infos, layer, batch);
           const ms = performance.now() - started;

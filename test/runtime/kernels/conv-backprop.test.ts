@@ -47,6 +47,26 @@ function geometry(c: ConvCase): { xShape: Shape4; filterShape: Shape4; dyShape: 
   return { xShape, filterShape, dyShape: info.outShape };
 }
 
+describe('Conv2D (forward) on wasm', () => {
+  for (const [name, cases] of [['random shapes, strides and paddings', convCase], ['layer-like channel counts, 1x1 and 3x3', layerCase]] as const) {
+    it(`equals the cpu backend for ${name}`, async () => {
+      await fc.assert(fc.asyncProperty(cases, async (c) => {
+        const { xShape, filterShape } = geometry(c);
+        const err = await compareBackends([randomHost(xShape, c.seed), randomHost(filterShape, c.seed + 1)],
+          (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad));
+        expect(err).toBeLessThan(1e-4);
+      }), { numRuns: 40 });
+    });
+  }
+
+  it('handles explicit padding and stride 3', async () => {
+    const pad = [[0, 0], [2, 0], [1, 3], [0, 0]] as tf.backend_util.ExplicitPadding;
+    const err = await compareBackends([randomHost([2, 7, 6, 5], 15), randomHost([3, 2, 5, 8], 16)],
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 3, pad));
+    expect(err).toBeLessThan(1e-4);
+  });
+});
+
 describe('Conv2DBackpropFilter on wasm', () => {
   it('equals the cpu backend for random shapes, strides and paddings', async () => {
     await fc.assert(fc.asyncProperty(convCase, async (c) => {
