@@ -2,7 +2,7 @@
  * The convolution kernels of a training step, variant against variant, on the layer
  * shapes of monolithnet width=1 depth=1 and the quickstart (issue 10):
  *
- *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward] [--plan monolithnet|quickstart]
+ *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward|step] [--plan monolithnet|quickstart]
  *
  * For every shape, each variant of a kernel runs once per round, the order alternating
  * round by round, on the same inputs; the table gives each variant's median and the
@@ -10,6 +10,10 @@
  * variants' outputs. The last lines weigh each shape by how often a step of the plan
  * runs it (end-to-end step, finetune). Wasm with 1 thread unless MONO_WASM_THREADS says
  * otherwise. A benchmark, not a test: on a shared machine read the ratios, not the times.
+ *
+ * `step`: one end-to-end training step (finetune) of the plan(s), mono's kernels switched
+ * between the configurations below step by step (alternating order, same batch), median
+ * of --rounds steps per configuration after one warm-up step each.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -19,10 +23,18 @@ import { conv2dBackpropFilterSimd, conv2dBackpropFilterViaForwardConv } from '..
 import { conv2dBackpropInputByPhases, conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from '../src/runtime/kernels/explicit-same-padding.js';
 import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
+import { readFileSync } from 'node:fs';
+import { compilePlan } from '../src/compile.js';
+import { Optimizer } from '../src/optim/optimizers.js';
+import { Network } from '../src/runtime/graph.js';
+import { Rng } from '../src/runtime/rng.js';
+import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { runRngs } from '../src/runtime/trainer.js';
 
 // tfjs's own Conv2D (XNNPACK), taken before mono registers its kernels: the "before"
 // variants dispatch their inner convolutions to it, the others to mono's.
 const shippedConv2d = explicitSamePaddingKernel(tf.getKernel(tf.Conv2D, 'wasm')!);
+const shippedIdentity = tf.getKernel(tf.Identity, 'wasm')!;
 
 const { values: args } = parseArgs({
   options: {
@@ -179,4 +191,63 @@ for (const bench of benches) {
     console.log(`per end-to-end step, ${key}: ${names.map((n, i) => `${n} ${sums[i]!.toFixed(1)} ms`).join(', ')}${sums.length > 1 ? ` (${sums.slice(1).map((s) => `${(sums[0]! / s).toFixed(2)}x`).join(', ')})` : ''}`);
   }
 }
+// ---------------------------------------------------------------- end-to-end steps, kernel sets switched
+
+function register(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, 'wasm') === config) return;
+  tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+}
+
+async function benchSteps(): Promise<void> {
+  const mono = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.Identity].map((name) => tf.getKernel(name, 'wasm')!);
+  const [monoFilter, monoInput, monoIdentity] = mono as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
+  const xnnFilter: tf.KernelConfig = { ...monoFilter, kernelFunc: ({ inputs, backend: b, attrs }) =>
+    conv2dBackpropFilterViaForwardConv(b as BackendWasm, 'wasm', inputs['x']!, inputs['dy']!, attrs as unknown as tf.Conv2DBackpropFilterAttrs) };
+  const xnnInput: tf.KernelConfig = { ...monoInput, kernelFunc: ({ inputs, backend: b, attrs }) =>
+    conv2dBackpropInputViaForwardConv(b as BackendWasm, 'wasm', inputs['dy']!, inputs['filter']!, attrs as unknown as tf.Conv2DBackpropInputAttrs) };
+  const configurations: Record<string, tf.KernelConfig[]> = {
+    'before (XNNPACK filter gradient, zeros inserted, copying Identity)': [xnnFilter, xnnInput, shippedIdentity],
+    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity],
+    '+ phase split': [monoFilter, monoInput, shippedIdentity],
+    '+ shared Identity (this branch)': [monoFilter, monoInput, monoIdentity],
+  };
+  const names = Object.keys(configurations);
+  const plans = [['monolithnet', 'plans/monolithnet.mono', { width: '1', depth: '1' }], ['quickstart', 'plans/quickstart.mono', {}]] as const;
+  console.log(`\n## step\n`);
+  console.log(`| plan | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} |`);
+  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} |`);
+  for (const [plan, file, set] of plans) {
+    if (args.plan !== undefined && args.plan !== plan) continue;
+    const ir = compilePlan(readFileSync(file, 'utf8'), file, { set }).ir!;
+    for (const batch of batches) {
+      const phase = ir.phases.find((p) => p.kind === 'finetune')!;
+      const network = new Network(ir, runRngs(1).init);
+      const graph = phaseGraph(network, phase);
+      const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+      const rng = new Rng(1);
+      const [h, w, c] = ir.input.shape as [number, number, number];
+      const data = { images: Float32Array.from({ length: batch * h * w * c }, () => rng.normal()),
+        labels: Int32Array.from({ length: batch }, () => rng.int(ir.classes)), size: batch, shape: [h, w, c] as [number, number, number] };
+      const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+      const samples = names.map((): number[] => []);
+      for (let round = -1; round < rounds; round++) {
+        const order = round % 2 === 0 ? names.map((_, i) => i) : names.map((_, i) => names.length - 1 - i);
+        for (const i of order) {
+          for (const config of configurations[names[i]!]!) register(config);
+          const started = performance.now();
+          await trainStep(network, graph, data, optimizer, hyper, () => rng.int(2 ** 31));
+          if (round >= 0) samples[i]!.push(performance.now() - started);
+        }
+      }
+      for (const config of mono) register(config);
+      optimizer.dispose();
+      network.dispose();
+      const medians = samples.map(median);
+      console.log(`| ${plan} | ${batch} | ${medians.map((m) => m.toFixed(1)).join(' | ')} | ${medians.slice(1).map((m) => `${(medians[0]! / m).toFixed(2)}x`).join(' | ')} |`);
+    }
+  }
+}
+
+if (args.only === 'step') await benchSteps();
 console.log(`\nload average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);

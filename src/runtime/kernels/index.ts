@@ -18,6 +18,7 @@ import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } f
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from './explicit-same-padding.js';
+import { sharedIdentityKernel } from './identity.js';
 import { reductionGradients, sigmoidGradient } from './gradients.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
 
@@ -36,6 +37,7 @@ const monoKernels: readonly tf.KernelConfig[] = [
   ...paddingFixes,
   conv2dBackpropFilterKernel(WASM),
   conv2dBackpropInputKernel(WASM),
+  sharedIdentityKernel(WASM),
   maxPoolGradKernel(),
   avgPoolGradKernel(),
   ...batchNormTrainWasmKernels,
