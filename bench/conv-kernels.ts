@@ -11,7 +11,8 @@
  * runs it (end-to-end step, finetune). Wasm with 1 thread unless MONO_WASM_THREADS says
  * otherwise. A benchmark, not a test: on a shared machine read the ratios, not the times.
  *
- * `step`: one end-to-end training step (finetune) of the plan(s), mono's kernels switched
+ * `step`: one training step of the plan(s), end to end (finetune) and of the last partition
+ * (the others frozen), with mono's kernels switched
  * between the configurations below step by step (alternating order, same batch), median
  * of --rounds steps per configuration after one warm-up step each.
  */
@@ -35,6 +36,7 @@ import { runRngs } from '../src/runtime/trainer.js';
 // variants dispatch their inner convolutions to it, the others to mono's.
 const shippedConv2d = explicitSamePaddingKernel(tf.getKernel(tf.Conv2D, 'wasm')!);
 const shippedIdentity = tf.getKernel(tf.Identity, 'wasm')!;
+const shippedBatchNorm = tf.getKernel(tf.FusedBatchNorm, 'wasm')!;
 
 const { values: args } = parseArgs({
   options: {
@@ -155,7 +157,7 @@ for (const bench of benches) {
   const names = Object.keys(bench.variants);
   console.log(`\n## ${bench.kernel}\n`);
   console.log(`| layer | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} | max rel. diff |`);
-  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} | ---: |`);
+  console.log(`| --- | --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} | ---: |`);
   const perStep = new Map<string, number[]>();
   for (const batch of batches) {
     for (const layer of chosen.filter(bench.applies)) {
@@ -200,28 +202,31 @@ function register(config: tf.KernelConfig): void {
 }
 
 async function benchSteps(): Promise<void> {
-  const mono = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.Identity].map((name) => tf.getKernel(name, 'wasm')!);
-  const [monoFilter, monoInput, monoIdentity] = mono as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
+  const mono = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.Identity, tf.FusedBatchNorm].map((name) => tf.getKernel(name, 'wasm')!);
+  const [monoFilter, monoInput, monoIdentity, monoBatchNorm] = mono as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
   const xnnFilter: tf.KernelConfig = { ...monoFilter, kernelFunc: ({ inputs, backend: b, attrs }) =>
     conv2dBackpropFilterViaForwardConv(b as BackendWasm, 'wasm', inputs['x']!, inputs['dy']!, attrs as unknown as tf.Conv2DBackpropFilterAttrs) };
   const xnnInput: tf.KernelConfig = { ...monoInput, kernelFunc: ({ inputs, backend: b, attrs }) =>
     conv2dBackpropInputViaForwardConv(b as BackendWasm, 'wasm', inputs['dy']!, inputs['filter']!, attrs as unknown as tf.Conv2DBackpropInputAttrs) };
   const configurations: Record<string, tf.KernelConfig[]> = {
-    'before (XNNPACK filter gradient, zeros inserted, copying Identity)': [xnnFilter, xnnInput, shippedIdentity],
-    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity],
-    '+ phase split': [monoFilter, monoInput, shippedIdentity],
-    '+ shared Identity (this branch)': [monoFilter, monoInput, monoIdentity],
+    'before (XNNPACK filter gradient, zeros inserted, copying Identity, shipped FusedBatchNorm)': [xnnFilter, xnnInput, shippedIdentity, shippedBatchNorm],
+    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity, shippedBatchNorm],
+    '+ phase split': [monoFilter, monoInput, shippedIdentity, shippedBatchNorm],
+    '+ shared Identity': [monoFilter, monoInput, monoIdentity, shippedBatchNorm],
+    '+ SIMD FusedBatchNorm (this branch)': [monoFilter, monoInput, monoIdentity, monoBatchNorm],
   };
   const names = Object.keys(configurations);
   const plans = [['monolithnet', 'plans/monolithnet.mono', { width: '1', depth: '1' }], ['quickstart', 'plans/quickstart.mono', {}]] as const;
   console.log(`\n## step\n`);
-  console.log(`| plan | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} |`);
-  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} |`);
+  console.log(`| plan | phase | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} |`);
+  console.log(`| --- | --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} |`);
   for (const [plan, file, set] of plans) {
     if (args.plan !== undefined && args.plan !== plan) continue;
     const ir = compilePlan(readFileSync(file, 'utf8'), file, { set }).ir!;
-    for (const batch of batches) {
-      const phase = ir.phases.find((p) => p.kind === 'finetune')!;
+    // End to end (the finetune) and the last partition with the others frozen, as bench:vs-pytorch.
+    const last = ir.phases.filter((p) => p.kind !== 'finetune').at(-1)!;
+    for (const [phaseName, batch] of [ir.phases.find((p) => p.kind === 'finetune')!.name, last.name].flatMap((n) => batches.map((b) => [n, b] as const))) {
+      const phase = ir.phases.find((p) => p.name === phaseName)!;
       const network = new Network(ir, runRngs(1).init);
       const graph = phaseGraph(network, phase);
       const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
@@ -244,7 +249,7 @@ async function benchSteps(): Promise<void> {
       optimizer.dispose();
       network.dispose();
       const medians = samples.map(median);
-      console.log(`| ${plan} | ${batch} | ${medians.map((m) => m.toFixed(1)).join(' | ')} | ${medians.slice(1).map((m) => `${(medians[0]! / m).toFixed(2)}x`).join(' | ')} |`);
+      console.log(`| ${plan} | ${phaseName} | ${batch} | ${medians.map((m) => m.toFixed(1)).join(' | ')} | ${medians.slice(1).map((m) => `${(medians[0]! / m).toFixed(2)}x`).join(' | ')} |`);
     }
   }
 }
