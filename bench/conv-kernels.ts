@@ -157,7 +157,7 @@ for (const bench of benches) {
   const names = Object.keys(bench.variants);
   console.log(`\n## ${bench.kernel}\n`);
   console.log(`| layer | batch | ${names.map((n) => `${n} ms`).join(' | ')} | ${names.slice(1).map((n) => `before / ${n}`).join(' | ')} | max rel. diff |`);
-  console.log(`| --- | --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} | ---: |`);
+  console.log(`| --- | ---: | ${names.map(() => '---:').join(' | ')} | ${names.slice(1).map(() => '---:').join(' | ')} | ---: |`);
   const perStep = new Map<string, number[]>();
   for (const batch of batches) {
     for (const layer of chosen.filter(bench.applies)) {
