@@ -2,7 +2,7 @@
  * The convolution kernels of a training step, variant against variant, on the layer
  * shapes of monolithnet width=1 depth=1 and the quickstart (issue 10):
  *
- *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward|step] [--plan monolithnet|quickstart]
+ *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward|maxpool|step] [--plan monolithnet|quickstart]
  *
  * For every shape, each variant of a kernel runs once per round, the order alternating
  * round by round, on the same inputs; the table gives each variant's median and the
@@ -10,6 +10,9 @@
  * variants' outputs. The last lines weigh each shape by how often a step of the plan
  * runs it (end-to-end step, finetune). Wasm with 1 thread unless MONO_WASM_THREADS says
  * otherwise. A benchmark, not a test: on a shared machine read the ratios, not the times.
+ *
+ * `maxpool`: MaxPoolGrad, mono's earlier JS pass against the SIMD kernel, on the
+ * quickstart's max pooling (2x2, stride 2, 'same', 28x28x16) and a 3x3 stride-2 one.
  *
  * `step`: one training step of the plan(s), end to end (finetune) and of the last partition
  * (the others frozen), with mono's kernels switched
@@ -23,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { conv2dBackpropFilterSimd, conv2dBackpropFilterViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputByPhases, conv2dBackpropInputViaForwardConv } from '../src/runtime/kernels/conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from '../src/runtime/kernels/explicit-same-padding.js';
+import { maxPoolBackprop, poolGeometry } from '../src/runtime/kernels/pool-grads.js';
 import { initWasmBackend } from '../src/runtime/kernels/wasm-setup.js';
 import { readFileSync } from 'node:fs';
 import { compilePlan } from '../src/compile.js';
@@ -202,18 +206,28 @@ function register(config: tf.KernelConfig): void {
 }
 
 async function benchSteps(): Promise<void> {
-  const mono = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.Identity, tf.FusedBatchNorm].map((name) => tf.getKernel(name, 'wasm')!);
-  const [monoFilter, monoInput, monoIdentity, monoBatchNorm] = mono as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
+  const mono = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.Identity, tf.FusedBatchNorm, tf.MaxPoolGrad].map((name) => tf.getKernel(name, 'wasm')!);
+  const [monoFilter, monoInput, monoIdentity, monoBatchNorm, monoMaxPoolGrad] = mono as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
+  // mono's earlier MaxPoolGrad: the same rule as one JS pass over the wasm heap.
+  const jsMaxPoolGrad: tf.KernelConfig = { ...monoMaxPoolGrad, kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const wasm = b as BackendWasm;
+    const input = inputs['input']!;
+    const out = wasm.makeOutput(input.shape, 'float32');
+    maxPoolBackprop(poolGeometry(input.shape as Shape4, attrs as unknown as tf.MaxPoolGradAttrs), wasm.typedArrayFromHeap(input) as Float32Array,
+      wasm.typedArrayFromHeap(inputs['dy']!) as Float32Array, wasm.typedArrayFromHeap(out) as Float32Array);
+    return out;
+  } };
   const xnnFilter: tf.KernelConfig = { ...monoFilter, kernelFunc: ({ inputs, backend: b, attrs }) =>
     conv2dBackpropFilterViaForwardConv(b as BackendWasm, 'wasm', inputs['x']!, inputs['dy']!, attrs as unknown as tf.Conv2DBackpropFilterAttrs) };
   const xnnInput: tf.KernelConfig = { ...monoInput, kernelFunc: ({ inputs, backend: b, attrs }) =>
     conv2dBackpropInputViaForwardConv(b as BackendWasm, 'wasm', inputs['dy']!, inputs['filter']!, attrs as unknown as tf.Conv2DBackpropInputAttrs) };
   const configurations: Record<string, tf.KernelConfig[]> = {
-    'before (XNNPACK filter gradient, zeros inserted, copying Identity, shipped FusedBatchNorm)': [xnnFilter, xnnInput, shippedIdentity, shippedBatchNorm],
-    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity, shippedBatchNorm],
-    '+ phase split': [monoFilter, monoInput, shippedIdentity, shippedBatchNorm],
-    '+ shared Identity': [monoFilter, monoInput, monoIdentity, shippedBatchNorm],
-    '+ SIMD FusedBatchNorm (this branch)': [monoFilter, monoInput, monoIdentity, monoBatchNorm],
+    'before (XNNPACK filter gradient, zeros inserted, copying Identity, shipped FusedBatchNorm, JS MaxPoolGrad)': [xnnFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
+    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
+    '+ phase split': [monoFilter, monoInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
+    '+ shared Identity': [monoFilter, monoInput, monoIdentity, shippedBatchNorm, jsMaxPoolGrad],
+    '+ SIMD FusedBatchNorm': [monoFilter, monoInput, monoIdentity, monoBatchNorm, jsMaxPoolGrad],
+    '+ SIMD MaxPoolGrad (this branch)': [monoFilter, monoInput, monoIdentity, monoBatchNorm, monoMaxPoolGrad],
   };
   const names = Object.keys(configurations);
   const plans = [['monolithnet', 'plans/monolithnet.mono', { width: '1', depth: '1' }], ['quickstart', 'plans/quickstart.mono', {}]] as const;
@@ -254,5 +268,46 @@ async function benchSteps(): Promise<void> {
   }
 }
 
+function benchMaxPoolGrad(): void {
+  const simd = tf.getKernel(tf.MaxPoolGrad, 'wasm')!;
+  console.log(`\n## maxpool\n`);
+  console.log('| case | batch | JS pass ms | SIMD kernel ms | JS / SIMD | max rel. diff |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  const cases = [{ name: '2x2 s2 same, 28x28x16 (quickstart)', h: 28, c: 16, size: 2 }, { name: '3x3 s2 same, 32x32x16', h: 32, c: 16, size: 3 }];
+  for (const batch of batches) {
+    for (const k of cases) {
+      const x = tf.relu(tf.randomNormal([batch, k.h, k.h, k.c])) as tf.Tensor4D;
+      const y = tf.maxPool(x, k.size, 2, 'same');
+      const dy = tf.randomNormal(y.shape);
+      const attrs = { filterSize: k.size, strides: 2, pad: 'same' } as unknown as tf.MaxPoolGradAttrs;
+      const variants = [
+        (): tf.TensorInfo => {
+          const out = backend.makeOutput(x.shape, 'float32');
+          maxPoolBackprop(poolGeometry(x.shape, attrs), backend.typedArrayFromHeap(x) as Float32Array,
+            backend.typedArrayFromHeap(dy) as Float32Array, backend.typedArrayFromHeap(out) as Float32Array);
+          return out;
+        },
+        (): tf.TensorInfo => simd.kernelFunc({ backend, inputs: { dy, input: x, output: y }, attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo,
+      ];
+      const samples: number[][] = [[], []];
+      const outputs: Float32Array[] = [];
+      for (let round = -1; round < rounds; round++) {
+        for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+          const started = performance.now();
+          const out = variants[i]!();
+          const ms = performance.now() - started;
+          if (round < 0) outputs[i] = (backend.readSync(out.dataId) as Float32Array).slice();
+          else samples[i]!.push(ms);
+          backend.disposeData(out.dataId);
+        }
+      }
+      tf.dispose([x, y, dy]);
+      const [js, fast] = samples.map(median) as [number, number];
+      console.log(`| ${k.name} | ${batch} | ${js.toFixed(2)} | ${fast.toFixed(2)} | ${(js / fast).toFixed(2)}x | ${relativeDifference(outputs[0]!, outputs[1]!).toExponential(1)} |`);
+    }
+  }
+}
+
+if (args.only === 'maxpool') benchMaxPoolGrad();
 if (args.only === 'step') await benchSteps();
 console.log(`\nload average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);

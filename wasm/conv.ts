@@ -197,3 +197,73 @@ export function zeroFill(p: usize, count: i32): void {
   for (; i < vectors; i += 4) v128.store(p + (<usize>i << 2), zero);
   for (; i < count; i++) store<f32>(p + (<usize>i << 2), 0);
 }
+
+/**
+ * dx of max pooling (NHWC): each output's gradient goes to the first (row-major) largest
+ * input of its window, as the cpu backend does (a later equal value does not win; NaN
+ * never does); overlapping windows add up. Four channels at a time: per lane the best
+ * value and its element index, then the four additions.
+ */
+export function maxPoolGradient(x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, channels: i32,
+  outH: i32, outW: i32, fh: i32, fw: i32, sh: i32, sw: i32, padTop: i32, padLeft: i32): void {
+  zeroFill(dx, batch * inH * inW * channels);
+  const vectorC = channels & ~3;
+  const lanes = i32x4(0, 1, 2, 3);
+  const none = i32x4.splat(-1);
+  const lowest = f32x4.splat(-Infinity);
+  let dyAt = 0;
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const rowStart = oh * sh - padTop;
+      const rowFrom = max(rowStart, 0);
+      const rowTo = min(rowStart + fh, inH);
+      for (let ow = 0; ow < outW; ow++, dyAt += channels) {
+        const colStart = ow * sw - padLeft;
+        const colFrom = max(colStart, 0);
+        const colTo = min(colStart + fw, inW);
+        let c = 0;
+        for (; c < vectorC; c += 4) {
+          let best = lowest;
+          let bestAt = none;
+          for (let r = rowFrom; r < rowTo; r++) {
+            for (let col = colFrom; col < colTo; col++) {
+              const at = ((b * inH + r) * inW + col) * channels + c;
+              const v = v128.load(x + (<usize>at << 2));
+              const greater = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, greater);
+              bestAt = v128.bitselect(i32x4.add(i32x4.splat(at), lanes), bestAt, greater);
+            }
+          }
+          const d = v128.load(dy + (<usize>(dyAt + c) << 2));
+          addAt(dx, i32x4.extract_lane(bestAt, 0), f32x4.extract_lane(d, 0));
+          addAt(dx, i32x4.extract_lane(bestAt, 1), f32x4.extract_lane(d, 1));
+          addAt(dx, i32x4.extract_lane(bestAt, 2), f32x4.extract_lane(d, 2));
+          addAt(dx, i32x4.extract_lane(bestAt, 3), f32x4.extract_lane(d, 3));
+        }
+        for (; c < channels; c++) {
+          let best: f32 = -Infinity;
+          let bestAt = -1;
+          for (let r = rowFrom; r < rowTo; r++) {
+            for (let col = colFrom; col < colTo; col++) {
+              const at = ((b * inH + r) * inW + col) * channels + c;
+              const v = load<f32>(x + (<usize>at << 2));
+              if (v > best) {
+                best = v;
+                bestAt = at;
+              }
+            }
+          }
+          addAt(dx, bestAt, load<f32>(dy + (<usize>(dyAt + c) << 2)));
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function addAt(dx: usize, at: i32, value: f32): void {
+  if (at >= 0) {
+    const p = dx + (<usize>at << 2);
+    store<f32>(p, load<f32>(p) + value);
+  }
+}

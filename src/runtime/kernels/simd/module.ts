@@ -18,6 +18,8 @@ export interface SimdKernels {
   scatterPhase(src: number, dst: number, batch: number, rows: number, cols: number, channels: number,
     dstH: number, dstW: number, rh: number, rw: number, sh: number, sw: number): void;
   zeroFill(pointer: number, count: number): void;
+  maxPoolGradient(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
+    outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number): void;
 }
 
 /** The parts of tfjs's emscripten module used here. */
