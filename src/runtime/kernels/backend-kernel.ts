@@ -24,6 +24,12 @@ export class BackendKernelRunner {
     return result;
   }
 
+  /** Frees `info` (made by the caller, e.g. with makeOutput) with the temporaries. */
+  adopt(info: TensorInfo): TensorInfo {
+    this.temporaries.push(info);
+    return info;
+  }
+
   /** Removes `info` from the temporaries, so that it outlives `dispose()`. */
   keep(info: TensorInfo): TensorInfo {
     const at = this.temporaries.indexOf(info);

@@ -14,10 +14,12 @@ import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
+import { batchNormInferenceKernel } from './batch-norm-inference.js';
 import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } from './batch-norm-train.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from './explicit-same-padding.js';
+import { sharedIdentityKernel } from './identity.js';
 import { reductionGradients, sigmoidGradient } from './gradients.js';
 import { avgPoolGradKernel, maxPoolGradKernel } from './pool-grads.js';
 
@@ -32,10 +34,15 @@ const paddingFixes = [tf.Conv2D, tf.FusedConv2D]
   .filter((config): config is tf.KernelConfig => config !== undefined)
   .map(explicitSamePaddingKernel);
 
+/** The shipped FusedBatchNorm, behind mono's SIMD pass (its fallback). */
+const shippedBatchNorm = tf.getKernel(tf.FusedBatchNorm, WASM);
+
 const monoKernels: readonly tf.KernelConfig[] = [
   ...paddingFixes,
+  ...(shippedBatchNorm === undefined ? [] : [batchNormInferenceKernel(shippedBatchNorm)]),
   conv2dBackpropFilterKernel(WASM),
   conv2dBackpropInputKernel(WASM),
+  sharedIdentityKernel(WASM),
   maxPoolGradKernel(),
   avgPoolGradKernel(),
   ...batchNormTrainWasmKernels,

@@ -8,6 +8,7 @@
 // full window size, so its gradient is wrong on those windows (docs/kernels.md).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from './simd/module.js';
 
 type Shape4 = [number, number, number, number];
 type PoolAttrs = tf.MaxPoolGradAttrs;
@@ -155,8 +156,28 @@ function hostPoolGradKernel(kernelName: string, backendName: string, backprop: B
   };
 }
 
+/**
+ * MaxPoolGrad for wasm: mono's SIMD kernel (wasm/conv.ts maxPoolGradient, the same
+ * rule as maxPoolBackprop, four channels at a time), or the JS pass where the SIMD
+ * kernels cannot reach the backend's memory.
+ */
 export function maxPoolGradKernel(): tf.KernelConfig {
-  return poolGradKernel(tf.MaxPoolGrad, maxPoolBackprop);
+  const js = poolGradKernel(tf.MaxPoolGrad, maxPoolBackprop);
+  return {
+    ...js,
+    kernelFunc: (args) => {
+      const wasm = args.backend as BackendWasm;
+      const kernels = simdKernels(wasm);
+      const { dy, input } = poolGradInputs(tf.MaxPoolGrad, args.inputs);
+      if (kernels === null || dy.dtype !== 'float32' || input.dtype !== 'float32') return js.kernelFunc(args);
+      const g = poolGeometry(input.shape as Shape4, args.attrs as unknown as PoolAttrs);
+      const out = wasm.makeOutput(input.shape, 'float32');
+      const at = (info: tf.TensorInfo): number => wasm.getMemoryOffset(info.dataId);
+      kernels.maxPoolGradient(at(input), at(dy), at(out), g.batch, g.inHeight, g.inWidth, g.channels, g.outHeight, g.outWidth,
+        g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft);
+      return out;
+    },
+  };
 }
 
 const avgBackprop: Backprop = (g, _input, dy, dx) => avgPoolBackprop(g, dy, dx);

@@ -7,7 +7,7 @@ const poolCase = fc.record({
   batch: fc.integer({ min: 1, max: 3 }),
   height: fc.integer({ min: 1, max: 9 }),
   width: fc.integer({ min: 1, max: 9 }),
-  channels: fc.integer({ min: 1, max: 5 }),
+  channels: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(8, 16)),
   filter: fc.integer({ min: 1, max: 3 }),
   stride: fc.constantFrom(1, 2),
   pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),

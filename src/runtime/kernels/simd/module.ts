@@ -1,11 +1,11 @@
-// mono's WebAssembly SIMD kernels (wasm/batch-norm.ts, compiled by scripts/build-wasm.ts
+// mono's WebAssembly SIMD kernels (wasm/batch-norm.ts, wasm/conv.ts, compiled by scripts/build-wasm.ts
 // into binaries.ts), instantiated on tfjs-backend-wasm's own memory: a pointer is a byte
 // offset into the heap where tfjs keeps its tensors, so a kernel reads and writes them in
 // place. One instance per started wasm backend.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_WASM } from './binaries.js';
+import { SIMD_WASM } from './binaries.js';
 
-/** The exports of wasm/batch-norm.ts (pointers are byte offsets into tfjs's heap). */
+/** The exports of wasm/batch-norm.ts and wasm/conv.ts (pointers are byte offsets into tfjs's heap). */
 export interface SimdKernels {
   moments(x: number, rows: number, channels: number, shift: number, sums: number, squares: number, blockSums: number, blockSquares: number): void;
   affine(x: number, rows: number, channels: number, scale: number, shift: number, relu: number, y: number): void;
@@ -13,6 +13,13 @@ export interface SimdKernels {
     sumDy: number, sumDyCentred: number, blockA: number, blockB: number): void;
   inputGradient(x: number, dy: number, rows: number, channels: number, scale: number, shift: number, relu: number,
     k1: number, k2: number, k0: number, dx: number): void;
+  convFilterGradient(x: number, dy: number, dw: number, batch: number, inH: number, inW: number, inC: number,
+    outH: number, outW: number, outC: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number): void;
+  scatterPhase(src: number, dst: number, batch: number, rows: number, cols: number, channels: number,
+    dstH: number, dstW: number, rh: number, rw: number, sh: number, sw: number): void;
+  zeroFill(pointer: number, count: number): void;
+  maxPoolGradient(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
+    outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, padTop: number, padLeft: number): void;
 }
 
 /** The parts of tfjs's emscripten module used here. */
@@ -51,7 +58,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
   const memory = memoryOf(backend.wasm as unknown as EmscriptenModule);
   if (memory) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = Buffer.from(shared ? BATCH_NORM_WASM.shared : BATCH_NORM_WASM.plain, 'base64');
+    const bytes = Buffer.from(shared ? SIMD_WASM.shared : SIMD_WASM.plain, 'base64');
     try {
       const instance = new webAssembly.Instance(new webAssembly.Module(bytes), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
