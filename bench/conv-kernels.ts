@@ -33,7 +33,7 @@ import { compilePlan } from '../src/compile.js';
 import { Optimizer } from '../src/optim/optimizers.js';
 import { Network } from '../src/runtime/graph.js';
 import { Rng } from '../src/runtime/rng.js';
-import { baseMomentum, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from '../src/runtime/step.js';
 import { runRngs } from '../src/runtime/trainer.js';
 
 // tfjs's own Conv2D (XNNPACK), taken before mono registers its kernels: the "before"
@@ -243,12 +243,12 @@ async function benchSteps(): Promise<void> {
       const phase = ir.phases.find((p) => p.name === phaseName)!;
       const network = new Network(ir, runRngs(1).init);
       const graph = phaseGraph(network, phase);
-      const optimizer = new Optimizer(phase.optimizer, optimizedParams(network, graph), phase.lrMultipliers);
+      const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
       const rng = new Rng(1);
       const [h, w, c] = ir.input.shape as [number, number, number];
       const data = { images: Float32Array.from({ length: batch * h * w * c }, () => rng.normal()),
         labels: Int32Array.from({ length: batch }, () => rng.int(ir.classes)), size: batch, shape: [h, w, c] as [number, number, number] };
-      const hyper = { lr: phase.optimizer.lr, momentum: baseMomentum(phase.optimizer) };
+      const hyper = { lr: gradientOptimizer(phase).lr, momentum: baseMomentum(gradientOptimizer(phase)) };
       const samples = names.map((): number[] => []);
       for (let round = -1; round < rounds; round++) {
         const order = round % 2 === 0 ? names.map((_, i) => i) : names.map((_, i) => names.length - 1 - i);
