@@ -68,25 +68,17 @@ describe('Conv2D (forward) on wasm', () => {
 });
 
 describe('Conv2DBackpropFilter on wasm', () => {
-  it('equals the cpu backend for random shapes, strides and paddings', async () => {
-    await fc.assert(fc.asyncProperty(convCase, async (c) => {
-      const { xShape, filterShape, dyShape } = geometry(c);
-      const err = await compareBackends([randomHost(xShape, c.seed), randomHost(dyShape, c.seed + 1)],
-        (x, dy) => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x!, dy: dy! },
+  for (const [name, cases] of [['random shapes, strides and paddings', convCase], ['layer-like channel counts, 1x1 and 3x3, strides 1 and 2', layerCase]] as const) {
+    it(`equals the cpu backend for ${name}`, async () => {
+      await fc.assert(fc.asyncProperty(cases, async (c) => {
+        const { xShape, filterShape, dyShape } = geometry(c);
+        const err = await compareBackends([randomHost(xShape, c.seed), randomHost(dyShape, c.seed + 1)],
+          (x, dy) => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x!, dy: dy! },
           { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-      expect(err).toBeLessThan(1e-4);
-    }), { numRuns: 40 });
-  });
-
-  it('equals the cpu backend for layer-like channel counts, 1x1 and 3x3, strides 1 and 2', async () => {
-    await fc.assert(fc.asyncProperty(layerCase, async (c) => {
-      const { xShape, filterShape, dyShape } = geometry(c);
-      const err = await compareBackends([randomHost(xShape, c.seed), randomHost(dyShape, c.seed + 1)],
-        (x, dy) => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: x!, dy: dy! },
-          { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-      expect(err).toBeLessThan(1e-4);
-    }), { numRuns: 40 });
-  });
+        expect(err).toBeLessThan(1e-4);
+      }), { numRuns: 40 });
+    });
+  }
 
   it('handles explicit padding', async () => {
     const pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
@@ -102,25 +94,17 @@ describe('Conv2DBackpropFilter on wasm', () => {
 });
 
 describe('Conv2DBackpropInput on wasm', () => {
-  it('equals the cpu backend for random shapes, strides and paddings', async () => {
-    await fc.assert(fc.asyncProperty(convCase, async (c) => {
-      const { xShape, filterShape, dyShape } = geometry(c);
-      const err = await compareBackends([randomHost(dyShape, c.seed), randomHost(filterShape, c.seed + 1)],
-        (dy, filter) => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy!, filter: filter! },
+  for (const [name, cases] of [['random shapes, strides and paddings', convCase], ['layer-like channel counts, 1x1 and 3x3, strides 1 and 2', layerCase]] as const) {
+    it(`equals the cpu backend for ${name}`, async () => {
+      await fc.assert(fc.asyncProperty(cases, async (c) => {
+        const { xShape, filterShape, dyShape } = geometry(c);
+        const err = await compareBackends([randomHost(dyShape, c.seed), randomHost(filterShape, c.seed + 1)],
+          (dy, filter) => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy!, filter: filter! },
           { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-      expect(err).toBeLessThan(1e-4);
-    }), { numRuns: 40 });
-  });
-
-  it('equals the cpu backend for layer-like channel counts, 1x1 and 3x3, strides 1 and 2', async () => {
-    await fc.assert(fc.asyncProperty(layerCase, async (c) => {
-      const { xShape, filterShape, dyShape } = geometry(c);
-      const err = await compareBackends([randomHost(dyShape, c.seed), randomHost(filterShape, c.seed + 1)],
-        (dy, filter) => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dy!, filter: filter! },
-          { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: xShape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-      expect(err).toBeLessThan(1e-4);
-    }), { numRuns: 40 });
-  });
+        expect(err).toBeLessThan(1e-4);
+      }), { numRuns: 40 });
+    });
+  }
 
   it('handles stride 3 and a filter smaller than the stride (phases without taps)', async () => {
     for (const [filter, pad] of [[1, 'same'], [2, 'valid'], [4, 'same']] as const) {
