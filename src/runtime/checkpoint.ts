@@ -730,10 +730,11 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
  * (at the end of a run, to give their disk space back).
  */
 export async function removeStaleTemporaries(dir: string): Promise<void> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   const files = [CHECKPOINT_FILE, BEST_CHECKPOINT_FILE];
   const temporary = (n: string) => files.some((file) => n.startsWith(`${file}.tmp-`) || n === previousFileName(file));
-  await Promise.all(names.filter(temporary).map((n) => fs.rm(path.join(dir, n), { force: true })));
+  // Only files: mono never makes a folder under these names, so one is the user's to keep.
+  await Promise.all(entries.filter((e) => e.isFile() && temporary(e.name)).map((e) => fs.rm(path.join(dir, e.name), { force: true })));
 }
 
 // ---------------------------------------------------------------------------------------

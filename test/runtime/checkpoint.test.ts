@@ -300,6 +300,9 @@ describe('checkpoint files', () => {
     await writeCheckpoint(folder, checkpointToSave(version(61)));
     expect((await readCheckpoint(folder)).metricsBytes).toBe(61);
     expect((await stat(previous)).isDirectory()).toBe(true);
+    // ... and by the clean-up at a run's end, which used to throw on it.
+    await removeStaleTemporaries(folder);
+    expect((await stat(previous)).isDirectory()).toBe(true);
     await rm(previous, { recursive: true });
 
     // Without reuse, no previous file is kept; removeStaleTemporaries removes one.
