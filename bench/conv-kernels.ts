@@ -2,7 +2,7 @@
  * The convolution kernels of a training step, variant against variant, on the layer
  * shapes of monolithnet width=1 depth=1 and the quickstart (issue 10):
  *
- *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward|maxpool|step] [--plan monolithnet|quickstart]
+ *   npm run bench:conv -- [--batches 32,64] [--rounds 7] [--only filter|input|forward|maxpool|step] [--plan monolithnet|quickstart] [--steps 5,6]
  *
  * For every shape, each variant of a kernel runs once per round, the order alternating
  * round by round, on the same inputs; the table gives each variant's median and the
@@ -16,7 +16,7 @@
  *
  * `step`: one training step of the plan(s), end to end (finetune) and of the last partition
  * (the others frozen), with mono's kernels switched
- * between the configurations below step by step (alternating order, same batch), median
+ * between the configurations below (`--steps 0,6`: only those, by position) step by step (alternating order, same batch), median
  * of --rounds steps per configuration after one warm-up step each.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
   options: {
     batches: { type: 'string', default: '32,64' },
     rounds: { type: 'string', default: '7' },
+    steps: { type: 'string' },
     only: { type: 'string' },
     plan: { type: 'string' },
   },
@@ -115,18 +116,25 @@ const benches: KernelBench[] = [
     variants: {
       'XNNPACK conv, zeros inserted for stride 2 (before)': (b, t, l, n) => conv2dBackpropInputViaForwardConv(b, 'wasm', t['dy']!, t['filter']!, inputAttrs(l, n)),
       'phase split': (b, t, l, n) => conv2dBackpropInputByPhases(b, t['dy']!, t['filter']!, inputAttrs(l, n))!,
+      'phase split, convolutions on onnxruntime': (b, t, l, n) => conv2dBackpropInputByPhases(b, t['dy']!, t['filter']!, inputAttrs(l, n))!,
     },
   },
   {
     kernel: 'forward',
     applies: () => true,
-    xnnpack: [],
+    xnnpack: ['XNNPACK Conv2D (the shipped kernel, before)'],
     variants: {
-      'XNNPACK Conv2D (the shipped kernel, reference)': (b, t, l) => shippedConv2d.kernelFunc({ backend: b, inputs: { x: t['x']!, filter: t['filter']! },
-        attrs: { strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as tf.NamedAttrMap }) as tf.TensorInfo,
+      'XNNPACK Conv2D (the shipped kernel, before)': (b, t, l) => runConv2d(b, t, l),
+      'onnxruntime Conv2D': (b, t, l) => runConv2d(b, t, l),
     },
   },
 ];
+
+/** The Conv2D registered now (dispatchConv2dTo picks XNNPACK or mono's) on the layer's x and filter. */
+function runConv2d(b: BackendWasm, t: Record<string, tf.TensorInfo>, l: Layer): tf.TensorInfo {
+  return tf.getKernel(tf.Conv2D, 'wasm')!.kernelFunc({ backend: b, inputs: { x: t['x']!, filter: t['filter']! },
+    attrs: { strides: l.stride, pad: l.pad, dataFormat: 'NHWC', dilations: 1 } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+}
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -221,14 +229,22 @@ async function benchSteps(): Promise<void> {
     conv2dBackpropFilterViaForwardConv(b as BackendWasm, 'wasm', inputs['x']!, inputs['dy']!, attrs as unknown as tf.Conv2DBackpropFilterAttrs) };
   const xnnInput: tf.KernelConfig = { ...monoInput, kernelFunc: ({ inputs, backend: b, attrs }) =>
     conv2dBackpropInputViaForwardConv(b as BackendWasm, 'wasm', inputs['dy']!, inputs['filter']!, attrs as unknown as tf.Conv2DBackpropInputAttrs) };
-  const configurations: Record<string, tf.KernelConfig[]> = {
-    'before (XNNPACK filter gradient, zeros inserted, copying Identity, shipped FusedBatchNorm, JS MaxPoolGrad)': [xnnFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
-    'SIMD filter gradient': [monoFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
-    '+ phase split': [monoFilter, monoInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad],
-    '+ shared Identity': [monoFilter, monoInput, monoIdentity, shippedBatchNorm, jsMaxPoolGrad],
-    '+ SIMD FusedBatchNorm': [monoFilter, monoInput, monoIdentity, monoBatchNorm, jsMaxPoolGrad],
-    '+ SIMD MaxPoolGrad (this branch)': [monoFilter, monoInput, monoIdentity, monoBatchNorm, monoMaxPoolGrad],
-  };
+  // Each configuration names the kernels it registers; Conv2D is XNNPACK's but in the last.
+  const steps: [string, tf.KernelConfig[]][] = [
+    ['before (XNNPACK filter gradient, zeros inserted, copying Identity, shipped FusedBatchNorm, JS MaxPoolGrad)', [xnnFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad]],
+    ['SIMD filter gradient', [monoFilter, xnnInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad]],
+    ['+ phase split', [monoFilter, monoInput, shippedIdentity, shippedBatchNorm, jsMaxPoolGrad]],
+    ['+ shared Identity', [monoFilter, monoInput, monoIdentity, shippedBatchNorm, jsMaxPoolGrad]],
+    ['+ SIMD FusedBatchNorm', [monoFilter, monoInput, monoIdentity, monoBatchNorm, jsMaxPoolGrad]],
+    ['+ SIMD MaxPoolGrad', [monoFilter, monoInput, monoIdentity, monoBatchNorm, monoMaxPoolGrad]],
+  ];
+  const all: [string, tf.KernelConfig[]][] = [
+    ...steps.map(([name, kernels]): [string, tf.KernelConfig[]] => [name, [...kernels, shippedConv2d]]),
+    ['+ Conv2D on onnxruntime', [monoFilter, monoInput, monoIdentity, monoBatchNorm, monoMaxPoolGrad, monoConv2d]],
+  ];
+  const picked = args.steps === undefined ? all : args.steps.split(',').map((i) => all[Number(i)]).filter((c): c is [string, tf.KernelConfig[]] => c !== undefined);
+  const configurations: Record<string, tf.KernelConfig[]> = Object.fromEntries(picked);
+
   const names = Object.keys(configurations);
   const plans = [['monolithnet', 'plans/monolithnet.mono', { width: '1', depth: '1' }], ['quickstart', 'plans/quickstart.mono', {}]] as const;
   console.log(`\n## step\n`);
@@ -259,7 +275,7 @@ async function benchSteps(): Promise<void> {
           if (round >= 0) samples[i]!.push(performance.now() - started);
         }
       }
-      for (const config of mono) register(config);
+      for (const config of [...mono, monoConv2d]) register(config);
       optimizer.dispose();
       network.dispose();
       const medians = samples.map(median);

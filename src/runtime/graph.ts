@@ -28,6 +28,7 @@ export class Network {
   private readonly nodes = new Map<string, IRNode>();
   private readonly partitions = new Map<string, PartitionSpec>();
   private readonly prefix: string;
+  private weightsLoaded = 0;
 
   constructor(ir: IR, rng: RandomSource) {
     this.ir = ir;
@@ -126,6 +127,11 @@ export class Network {
     return weights;
   }
 
+  /** How many times setWeights has loaded weights: what a copy of the weights made elsewhere (onnx-forward.ts) checks. */
+  get loads(): number {
+    return this.weightsLoaded;
+  }
+
   /** Loads the weights whose name and shape match; returns what was loaded and what was not. */
   setWeights(weights: readonly NamedWeights[]): { loaded: string[]; skipped: { name: string; reason: string }[] } {
     const loaded: string[] = [];
@@ -140,6 +146,7 @@ export class Network {
         const variable = this.variable(w.name);
         tf.tidy(() => variable.assign(tf.tensor(w.values, spec.shape, 'float32')));
         loaded.push(w.name);
+        this.weightsLoaded++;
       }
     }
     return { loaded, skipped };

@@ -6,6 +6,7 @@ import { evaluationBatch } from '../summary/memory.js';
 import type { Split } from './data/dataset.js';
 import { exampleLength } from './data/types.js';
 import { GraphError, type Network } from './graph.js';
+import { OnnxForward } from './onnx-forward.js';
 
 /** What one phase runs: frozen partitions (no tape), trained ones, and the head that gives the loss. */
 export interface PhaseGraph {
@@ -122,6 +123,30 @@ export interface StepTensors {
 
 type Batch = { images: Float32Array; labels: Int32Array; size: number; shape: number[] };
 
+/** A phase's frozen partitions on onnxruntime, made at the phase's first step with the weights then (they do not change in the phase). */
+const frozenForwards = new WeakMap<PhaseGraph, { loads: number; forward: OnnxForward | null }>();
+
+/**
+ * The frozen partitions' output for a batch, in inference mode and outside any tape (the
+ * images themselves when nothing is frozen): on onnxruntime where it runs them
+ * (onnx-forward.ts), on the backend otherwise.
+ */
+export function runFrozen(network: Network, graph: PhaseGraph, batch: Omit<Batch, 'labels'>): tf.Tensor {
+  if (graph.frozen.length > 0) {
+    let known = frozenForwards.get(graph);
+    if (known === undefined || known.loads !== network.loads) {
+      known = { loads: network.loads, forward: OnnxForward.build(network, graph.frozen) };
+      frozenForwards.set(graph, known);
+    }
+    if (known.forward !== null) return known.forward.run(batch.images, batch.size);
+  }
+  const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
+  if (graph.frozen.length === 0) return images;
+  const output = tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false }));
+  images.dispose();
+  return output;
+}
+
 /**
  * The forward and backward pass of one step: the frozen partitions first, in inference
  * mode and outside the gradient tape, so their output is a constant for the trained
@@ -138,9 +163,7 @@ function lossAndGradients(network: Network, graph: PhaseGraph, batch: Batch, nex
   if (frozenOutput) {
     input = frozenOutput;
   } else {
-    const images = tf.tensor(batch.images, [batch.size, ...batch.shape]);
-    input = graph.frozen.length > 0 ? tf.tidy(() => network.runPartitions(graph.frozen, images, { training: false })) : images;
-    if (input !== images) images.dispose();
+    input = runFrozen(network, graph, batch);
   }
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {

@@ -21,7 +21,7 @@ import { PrefixCache } from './prefix-cache.js';
 import { prefixCachePlan } from '../summary/prefix-cache.js';
 import { Rng } from './rng.js';
 import { StdpPhase, type StdpEpochMetrics, type StdpState } from './stdp-phase.js';
-import { baseMomentum, evaluate, gradientOptimizer, optimizedParams, ownHeadGraph, phaseGraph, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
+import { baseMomentum, evaluate, gradientOptimizer, optimizedParams, ownHeadGraph, phaseGraph, runFrozen, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
 
 /**
  * Training losses are read back from the backend every this many steps (and at the end
@@ -530,11 +530,7 @@ export class Trainer {
 
   /** The frozen partitions' output for a batch (the images themselves when nothing is frozen). */
   private frozenOutput(graph: PhaseGraph, b: { images: Float32Array; size: number; shape: number[] }): tf.Tensor {
-    const images = tf.tensor(b.images, [b.size, ...b.shape]);
-    if (graph.frozen.length === 0) return images;
-    const output = tf.tidy(() => this.network.runPartitions(graph.frozen, images, { training: false }));
-    images.dispose();
-    return output;
+    return runFrozen(this.network, graph, b);
   }
 
   private async startPhase(phase: PhaseSpec): Promise<ActivePhase> {

@@ -33,8 +33,10 @@ export interface ExportGraph {
   inputShape: Shape;
   classes: number;
   nodes: ExportNode[];
-  /** The node whose output are the logits. */
+  /** The node whose output are the logits (or the features, see `ending`). */
   output: string;
+  /** 'probabilities': a softmax over the logits (exports); 'features': the output node's values as they are (onnx-forward.ts). */
+  ending: 'probabilities' | 'features';
   weights: ReadonlyMap<string, NamedWeights>;
   /** How many nodes use each parameter (more than one: shared weights). */
   uses: ReadonlyMap<string, number>;
@@ -76,6 +78,29 @@ export function exportGraph(
       head = spec.head.name;
     }
   }
+  return graphOf(ir, selected, output, { partition, head, ending: 'probabilities' }, weights, normalization, options);
+}
+
+/**
+ * The first partitions of the network, `partitions` (in order, from the input), ending at
+ * the last one's output feature map, with no normalisation and no softmax: what the
+ * frozen partitions of a phase compute (onnx-forward.ts).
+ */
+export function featuresGraph(ir: IR, weights: readonly NamedWeights[], partitions: readonly string[],
+  options: { format: string; expressible: Expressible }): ExportGraph {
+  const names = ir.partitions.map((p) => p.name);
+  if (partitions.length === 0 || partitions.some((name, i) => names[i] !== name)) {
+    throw new RuntimeFailure(`partitions [${partitions.join(', ')}] are not the first partitions of ${ir.plan} in order`);
+  }
+  const ids = new Set(ir.partitions.slice(0, partitions.length).flatMap((p) => p.nodes));
+  const last = ir.partitions[partitions.length - 1]!;
+  return graphOf(ir, ir.nodes.filter((n) => ids.has(n.id)), last.output, { partition: last.name, head: null, ending: 'features' },
+    weights, { mean: [], std: [] }, options);
+}
+
+function graphOf(ir: IR, selected: readonly IRNode[], output: string,
+  ending: { partition: string | null; head: string | null; ending: ExportGraph['ending'] },
+  weights: readonly NamedWeights[], normalization: InputNormalization, options: { format: string; expressible: Expressible }): ExportGraph {
   const shapes = new Map<string, Shape>([[INPUT, ir.input.shape]]);
   // Dropout is the identity in inference: its consumers read its input instead.
   const alias = new Map<string, string>();
@@ -108,8 +133,7 @@ export function exportGraph(
   for (const name of uses.keys()) if (!byName.has(name)) throw new RuntimeFailure(`the checkpoint has no weights for ${name}`);
   return {
     plan: ir.plan,
-    partition,
-    head,
+    ...ending,
     inputShape: ir.input.shape,
     classes: ir.classes,
     nodes,

@@ -13,16 +13,14 @@
  * does not count padding (count_include_pad 0), as TensorFlow. A residual scale is a
  * Mul by a constant; shared weights are one initializer read by several nodes.
  */
-import { fileURLToPath } from 'node:url';
+import { encodeModelProto, float, int, ints, ONNX_FLOAT, ONNX_INT64, ONNX_IR_VERSION, ONNX_OPSET, type OnnxAttribute } from '../onnx-model.js';
 import type { ExportGraph, ExportNode } from './graph.js';
 import { INPUT, normalizes, numberAttr, poolWindow, safeName } from './graph.js';
 
 export const ONNX_MODEL_FILE = 'model.onnx';
-export const ONNX_OPSET = 17;
-/** IR version 8 goes with opset 17 (onnx's docs/Versioning.md). */
-const ONNX_IR_VERSION = 8;
-const FLOAT = 1;
-const INT64 = 7;
+export { ONNX_OPSET };
+const FLOAT = ONNX_FLOAT;
+const INT64 = ONNX_INT64;
 
 /** Every op mono has can be written in ONNX; an image op on a flat input cannot. */
 export function onnxExpressible(node: ExportNode): string | undefined {
@@ -40,11 +38,6 @@ interface OnnxNode {
   attribute: OnnxAttribute[];
 }
 
-type OnnxAttribute = { name: string; type: number; i?: number; f?: number; ints?: number[] };
-const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
-const int = (name: string, i: number): OnnxAttribute => ({ name, type: AttributeType.INT, i });
-const float = (name: string, f: number): OnnxAttribute => ({ name, type: AttributeType.FLOAT, f });
-const ints = (name: string, values: number[]): OnnxAttribute => ({ name, type: AttributeType.INTS, ints: values });
 
 interface Initializer {
   name: string;
@@ -229,10 +222,18 @@ export function toOnnxModel(graph: ExportGraph, metadata: Record<string, unknown
     }
     values.set(node.id, { name: out, nchw: image });
   }
-  const logits = values.get(graph.output)!;
-  const probabilities = 'probabilities';
-  names.add(probabilities);
-  nodes.push({ opType: 'Softmax', name: probabilities, input: [logits.name], output: [probabilities], attribute: [int('axis', -1)] });
+  const last = values.get(graph.output)!;
+  const outputName = graph.ending === 'features' ? 'features' : 'probabilities';
+  names.add(outputName);
+  if (graph.ending === 'features') {
+    // The output node's values in mono's layout (NHWC for a feature map).
+    nodes.push(last.nchw
+      ? { opType: 'Transpose', name: outputName, input: [last.name], output: [outputName], attribute: [ints('perm', [0, 2, 3, 1])] }
+      : { opType: 'Identity', name: outputName, input: [last.name], output: [outputName], attribute: [] });
+  } else {
+    nodes.push({ opType: 'Softmax', name: outputName, input: [last.name], output: [outputName], attribute: [int('axis', -1)] });
+  }
+  const outputShape = graph.ending === 'features' ? graph.nodes.find((n) => n.id === graph.output)?.shape ?? [] : [graph.classes];
 
   const tensorType = (dims: ({ dimParam: string } | { dimValue: number })[]) => ({ tensorType: { elemType: FLOAT, shape: { dim: dims } } });
   return {
@@ -240,27 +241,21 @@ export function toOnnxModel(graph: ExportGraph, metadata: Record<string, unknown
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
     producerName: 'mono',
     producerVersion,
-    docString: `${graph.plan}${graph.partition ? `, partitions up to ${graph.partition} with ${graph.head ?? 'the network output'}` : ''}: pixels in [0, 1] (NHWC) -> class probabilities`,
+    docString: graph.ending === 'features'
+      ? `${graph.plan}, partitions up to ${graph.partition}: normalised inputs (NHWC) -> that partition's output`
+      : `${graph.plan}${graph.partition ? `, partitions up to ${graph.partition} with ${graph.head ?? 'the network output'}` : ''}: pixels in [0, 1] (NHWC) -> class probabilities`,
     metadataProps: [{ key: 'mono', value: JSON.stringify(metadata) }],
     graph: {
       name: safeName(graph.partition ? `${graph.plan}-${graph.partition}` : graph.plan),
       node: nodes,
       initializer: initializers,
       input: [{ name: inputName, type: tensorType([{ dimParam: 'batch' }, ...graph.inputShape.map((d) => ({ dimValue: d }))]) }],
-      output: [{ name: probabilities, type: tensorType([{ dimParam: 'batch' }, { dimValue: graph.classes }]) }],
+      output: [{ name: outputName, type: tensorType([{ dimParam: 'batch' }, ...outputShape.map((d) => ({ dimValue: d }))]) }],
     },
   };
 }
 
-/** The vendored schema, next to the package (src/ and dist/ are both two levels below it, their export/ three). */
-const PROTO_FILE = new URL('../../../proto/onnx.proto', import.meta.url);
-
-/** Encodes a ModelProto object with protobufjs and the official schema; loads protobufjs when called. */
+/** Encodes a ModelProto object (async for the export's callers; the encoding itself is synchronous). */
 export async function encodeOnnx(model: Record<string, unknown>): Promise<Uint8Array> {
-  const protobuf = (await import('protobufjs')).default;
-  const root = await protobuf.load(fileURLToPath(PROTO_FILE));
-  const ModelProto = root.lookupType('onnx.ModelProto');
-  const problem = ModelProto.verify(model);
-  if (problem) throw new Error(`internal: the ONNX model does not fit onnx.proto: ${problem}`);
-  return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  return encodeModelProto(model);
 }

@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { batchNormGradient } from './batch-norm-grad.js';
 import { batchNormInferenceKernel } from './batch-norm-inference.js';
 import { BATCH_NORM_TRAIN, batchNormTrainGradient, batchNormTrainWasmKernels } from './batch-norm-train.js';
+import { conv2dKernel } from './conv2d.js';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { explicitSamePaddingKernel } from './explicit-same-padding.js';
@@ -32,7 +33,9 @@ const CPU = 'cpu';
 const paddingFixes = [tf.Conv2D, tf.FusedConv2D]
   .map((name) => tf.getKernel(name, WASM))
   .filter((config): config is tf.KernelConfig => config !== undefined)
-  .map(explicitSamePaddingKernel);
+  .map(explicitSamePaddingKernel)
+  // Conv2D runs on onnxruntime where it loads, the padding-fixed XNNPACK kernel otherwise.
+  .map((config) => (config.kernelName === tf.Conv2D ? conv2dKernel(config) : config));
 
 /** The shipped FusedBatchNorm, behind mono's SIMD pass (its fallback). */
 const shippedBatchNorm = tf.getKernel(tf.FusedBatchNorm, WASM);

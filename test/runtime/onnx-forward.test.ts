@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { compilePlan } from '../../src/compile.js';
+import { Network } from '../../src/runtime/graph.js';
+import { initWasmBackend } from '../../src/runtime/kernels/wasm-setup.js';
+import { OnnxForward } from '../../src/runtime/onnx-forward.js';
+import { OnnxSession, onnxruntimeStatus } from '../../src/runtime/onnxruntime.js';
+import { Rng } from '../../src/runtime/rng.js';
+import { phaseGraph, runFrozen } from '../../src/runtime/step.js';
+import { runRngs } from '../../src/runtime/trainer.js';
+import { skipWithoutComponent } from '../support/components.js';
+
+const status = onnxruntimeStatus();
+const skip = skipWithoutComponent('onnxruntime-node', status.active, status.detail);
+
+const file = 'plans/monolithnet.mono';
+const ir = compilePlan(readFileSync(file, 'utf8'), file, { set: { width: '1', depth: '1' } }).ir!;
+
+/** Random weights everywhere, BatchNorm statistics included (so that folding them into the convolutions is tested). */
+function randomize(network: Network, seed: number): void {
+  const rng = new Rng(seed);
+  network.setWeights(ir.parameters.map((p) => ({
+    name: p.name,
+    shape: [...p.shape],
+    values: Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () =>
+      (/variance/.test(p.name) ? 0.5 + rng.next() : rng.normal() * (/kernel/.test(p.name) ? 0.2 : 0.5))),
+  })));
+}
+
+function batchOf(size: number, seed: number) {
+  const rng = new Rng(seed);
+  const shape = [...ir.input.shape];
+  return { images: Float32Array.from({ length: size * shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), size, shape };
+}
+
+function maxRelative(got: Float32Array, want: Float32Array): number {
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    ref = Math.max(ref, Math.abs(want[i]!));
+  }
+  return diff / ref;
+}
+
+describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
+  let network: Network;
+  beforeAll(async () => {
+    await initWasmBackend();
+    network = new Network(ir, runRngs(1).init);
+    randomize(network, 7);
+  });
+  afterAll(() => network.dispose());
+
+  it('gives what the network computes in inference mode (monolithnet p1 and p2: strides, residuals, 1x1 shortcuts)', () => {
+    const forward = OnnxForward.build(network, ['p1', 'p2'])!;
+    expect(forward).not.toBeNull();
+    const batch = batchOf(3, 11);
+    const got = forward.run(batch.images, batch.size);
+    const want = tf.tidy(() => network.runPartitions(['p1', 'p2'], tf.tensor(batch.images, [3, ...batch.shape]), { training: false }));
+    expect(got.shape).toEqual(want.shape);
+    expect(maxRelative(got.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    tf.dispose([got, want]);
+  });
+
+  it('runs a phase\'s frozen partitions in a step, and is made again when weights are loaded', () => {
+    const runs = vi.spyOn(OnnxSession.prototype, 'run');
+    const graph = phaseGraph(network, ir.phases.find((p) => p.name === 'p3')!);
+    const batch = batchOf(2, 12);
+    const reference = () => tf.tidy(() => network.runPartitions(graph.frozen, tf.tensor(batch.images, [2, ...batch.shape]), { training: false }));
+    const first = runFrozen(network, graph, batch);
+    expect(runs).toHaveBeenCalledTimes(1);
+    const want = reference();
+    expect(maxRelative(first.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    randomize(network, 8);
+    const second = runFrozen(network, graph, batch);
+    const wantAfter = reference();
+    expect(maxRelative(second.dataSync() as Float32Array, wantAfter.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    expect(maxRelative(second.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeGreaterThan(1e-2);
+    tf.dispose([first, want, second, wantAfter]);
+    runs.mockRestore();
+  });
+
+  it('is not used on the cpu backend', async () => {
+    await tf.setBackend('cpu');
+    try {
+      expect(OnnxForward.build(network, ['p1'])).toBeNull();
+    } finally {
+      await initWasmBackend();
+    }
+  });
+});
