@@ -28,15 +28,17 @@ export class OnnxForward {
   ) {}
 
   /**
-   * The first partitions `partitions` of `network` with its weights as they are now, or
-   * null where onnxruntime does not run them (another backend, onnxruntime off, a layer
-   * ONNX cannot express, weights too large).
+   * The first partitions `partitions` of `network` (followed by `head`'s proxy head:
+   * its logits) with the weights as they are now, in inference mode; or null where
+   * onnxruntime does not run them (another backend, onnxruntime off, a layer ONNX cannot
+   * express, weights too large).
    */
-  static build(network: Network, partitions: readonly string[]): OnnxForward | null {
+  static build(network: Network, partitions: readonly string[], head?: string): OnnxForward | null {
     if (partitions.length === 0 || tf.getBackend() !== 'wasm' || !onnxruntimeStatus().active) return null;
     const ir = network.ir;
-    const nodes = new Set(ir.partitions.filter((p) => partitions.includes(p.name)).flatMap((p) => p.nodes));
-    const params = [...new Set(ir.nodes.filter((n) => nodes.has(n.id)).flatMap((n) => n.params))];
+    const headNodes = head === undefined ? [] : ir.partitions.find((p) => p.name === head)?.head?.nodes ?? [];
+    const nodes = new Set([...ir.partitions.filter((p) => partitions.includes(p.name)).flatMap((p) => p.nodes), ...headNodes.map((n) => n.id)]);
+    const params = [...new Set([...ir.nodes, ...headNodes].filter((n) => nodes.has(n.id)).flatMap((n) => n.params))];
     const bytes = params.reduce((sum, name) => sum + network.variable(name).size * 4, 0);
     if (bytes > MAX_MODEL_BYTES) return null;
     const weights: NamedWeights[] = params.map((name) => {
@@ -45,18 +47,17 @@ export class OnnxForward {
     });
     let graph;
     try {
-      graph = featuresGraph(ir, weights, partitions, { format: 'ONNX', expressible: onnxExpressible });
+      graph = featuresGraph(ir, weights, partitions, { ...(head !== undefined ? { head } : {}), format: 'ONNX', expressible: onnxExpressible });
     } catch {
       return null; // a layer ONNX cannot express: tfjs runs these partitions
     }
     const session = OnnxSession.create(encodeModelProto(toOnnxModel(graph, {}, 'mono')), getThreadsCount());
     if (session === null) return null;
-    const last = ir.partitions.find((p) => p.name === partitions[partitions.length - 1])!;
-    const outputShape = ir.nodes.find((n) => n.id === last.output)?.shape ?? [];
+    const outputShape = graph.nodes.find((n) => n.id === graph.output)?.shape ?? [];
     return new OnnxForward(session, ir.input.shape, outputShape);
   }
 
-  /** The partitions' output for `size` examples (NHWC, normalised as the network takes them), as a new tensor. */
+  /** The output (features or logits) for `size` examples (NHWC, normalised as the network takes them), as a new tensor. */
   run(images: Float32Array, size: number): tf.Tensor {
     const perExample = this.outputShape.reduce((a, b) => a * b, 1);
     if (this.output.length < size * perExample) this.output = new Float32Array(size * perExample);

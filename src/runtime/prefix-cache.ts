@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Split } from './data/dataset.js';
 import { exampleLength } from './data/types.js';
 import type { Network } from './graph.js';
+import { OnnxForward } from './onnx-forward.js';
 
 /**
  * The frozen partitions' output for every example of a split, computed once (inference
- * mode, in batches of `batch`, each intermediate released) and kept on the backend as
+ * mode, in batches of `batch`, each intermediate released; on onnxruntime where it runs
+ * them, onnx-forward.ts) and kept on the backend as
  * one tensor; a training step gathers its batch's rows instead of running the frozen
  * partitions (src/summary/prefix-cache.ts decides when).
  */
@@ -15,13 +17,13 @@ export class PrefixCache {
   static build(network: Network, frozen: readonly string[], split: Split, batch: number): PrefixCache {
     const length = exampleLength(split.shape);
     const chunks: tf.Tensor[] = [];
+    const forward = OnnxForward.build(network, frozen);
     try {
       for (let start = 0; start < split.count; start += batch) {
         const size = Math.min(batch, split.count - start);
-        chunks.push(tf.tidy(() => {
-          const images = tf.tensor(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
-          return network.runPartitions(frozen, images, { training: false });
-        }));
+        const pixels = split.images.subarray(start * length, (start + size) * length);
+        chunks.push(forward ? forward.run(pixels, size) : tf.tidy(() =>
+          network.runPartitions(frozen, tf.tensor(pixels, [size, ...split.shape]), { training: false })));
       }
       return new PrefixCache(chunks.length === 1 ? chunks[0]!.clone() : tf.concat(chunks, 0));
     } finally {

@@ -240,12 +240,14 @@ export async function evaluate(network: Network, graph: PhaseGraph, split: Split
   const length = exampleLength(split.shape);
   let lossSum = 0;
   let correct = 0;
+  // The whole forward pass on onnxruntime where it runs it (onnx-forward.ts), with the weights of now.
+  const forward = split.count > 0 ? OnnxForward.build(network, [...graph.frozen, ...graph.trainable], graph.headPartition ?? undefined) : null;
   for (let start = 0; start < split.count; start += largest) {
     const size = Math.min(largest, split.count - start);
     const [batchLoss, batchPredicted] = tf.tidy(() => {
-      const images = tf.tensor(split.images.subarray(start * length, (start + size) * length), [size, ...split.shape]);
+      const pixels = split.images.subarray(start * length, (start + size) * length);
       const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
-      const logits = inferenceLogits(network, graph, images);
+      const logits = forward ? forward.run(pixels, size) : inferenceLogits(network, graph, tf.tensor(pixels, [size, ...split.shape]));
       return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
     });
     lossSum += (await batchLoss.data())[0]!;

@@ -5,9 +5,9 @@ import { compilePlan } from '../../src/compile.js';
 import { Network } from '../../src/runtime/graph.js';
 import { initWasmBackend } from '../../src/runtime/kernels/wasm-setup.js';
 import { OnnxForward } from '../../src/runtime/onnx-forward.js';
-import { OnnxSession, onnxruntimeStatus } from '../../src/runtime/onnxruntime.js';
+import { OnnxSession, onnxruntimeStatus, resetOnnxruntime } from '../../src/runtime/onnxruntime.js';
 import { Rng } from '../../src/runtime/rng.js';
-import { phaseGraph, runFrozen } from '../../src/runtime/step.js';
+import { evaluate, phaseGraph, runFrozen } from '../../src/runtime/step.js';
 import { runRngs } from '../../src/runtime/trainer.js';
 import { skipWithoutComponent } from '../support/components.js';
 
@@ -80,6 +80,29 @@ describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
     expect(maxRelative(second.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeGreaterThan(1e-2);
     tf.dispose([first, want, second, wantAfter]);
     runs.mockRestore();
+  });
+
+  it('evaluates a phase\'s head as tfjs does (p2\'s proxy head, and the network output)', async () => {
+    const rng = new Rng(13);
+    const count = 24;
+    const split = { ...batchOf(count, 14), count, labels: Int32Array.from({ length: count }, () => rng.int(ir.classes)) };
+    for (const phase of ['p2', 'p3']) {
+      const graph = phaseGraph(network, ir.phases.find((p) => p.name === phase)!);
+      const runs = vi.spyOn(OnnxSession.prototype, 'run');
+      const onOnnxruntime = await evaluate(network, graph, split, 10);
+      expect(runs).toHaveBeenCalledTimes(3);
+      runs.mockRestore();
+      process.env['MONO_ONNXRUNTIME'] = 'off';
+      resetOnnxruntime();
+      try {
+        const onTfjs = await evaluate(network, graph, split, 10);
+        expect(Math.abs(onOnnxruntime.loss - onTfjs.loss) / onTfjs.loss).toBeLessThan(1e-4);
+        expect([...onOnnxruntime.predicted]).toEqual([...onTfjs.predicted]);
+      } finally {
+        delete process.env['MONO_ONNXRUNTIME'];
+        resetOnnxruntime();
+      }
+    }
   });
 
   it('is not used on the cpu backend', async () => {

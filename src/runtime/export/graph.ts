@@ -83,18 +83,26 @@ export function exportGraph(
 
 /**
  * The first partitions of the network, `partitions` (in order, from the input), ending at
- * the last one's output feature map, with no normalisation and no softmax: what the
- * frozen partitions of a phase compute (onnx-forward.ts).
+ * the last one's output, or at the logits of `head`'s proxy head; no normalisation, no
+ * softmax: what onnx-forward.ts runs (frozen partitions, evaluation).
  */
 export function featuresGraph(ir: IR, weights: readonly NamedWeights[], partitions: readonly string[],
-  options: { format: string; expressible: Expressible }): ExportGraph {
+  options: { head?: string; format: string; expressible: Expressible }): ExportGraph {
   const names = ir.partitions.map((p) => p.name);
   if (partitions.length === 0 || partitions.some((name, i) => names[i] !== name)) {
     throw new RuntimeFailure(`partitions [${partitions.join(', ')}] are not the first partitions of ${ir.plan} in order`);
   }
   const ids = new Set(ir.partitions.slice(0, partitions.length).flatMap((p) => p.nodes));
   const last = ir.partitions[partitions.length - 1]!;
-  return graphOf(ir, ir.nodes.filter((n) => ids.has(n.id)), last.output, { partition: last.name, head: null, ending: 'features' },
+  let selected: IRNode[] = ir.nodes.filter((n) => ids.has(n.id));
+  let output = last.output;
+  if (options.head !== undefined) {
+    const head = ir.partitions.find((p) => p.name === options.head)?.head;
+    if (!head || !partitions.includes(options.head)) throw new RuntimeFailure(`partition ${options.head} has no proxy head among [${partitions.join(', ')}]`);
+    selected = [...selected, ...head.nodes];
+    output = head.output;
+  }
+  return graphOf(ir, selected, output, { partition: last.name, head: options.head ?? null, ending: 'features' },
     weights, { mean: [], std: [] }, options);
 }
 
