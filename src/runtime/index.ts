@@ -15,6 +15,7 @@ import type { IR, PhaseSpec } from '../ir/types.js';
 import type { ActiveBackend, BackendProbe } from './backend.js';
 import type { BackendChoice } from './backend-choices.js';
 import type { KernelStatus } from './kernels/index.js';
+import type { OnnxruntimeStatus } from './onnxruntime.js';
 import type { BenchEntry } from './throughput-cache.js';
 import type { ThroughputOptions } from './throughput.js';
 import type { DownloadableName } from './data/cache.js';
@@ -135,6 +136,12 @@ export async function webgpuKernels(): Promise<KernelStatus[]> {
 export async function wasmKernels(): Promise<KernelStatus[]> {
   const { wasmKernelReport } = await import('./kernels/index.js');
   return wasmKernelReport();
+}
+
+/** Whether onnxruntime runs the wide convolutions and inference passes of wasm runs, and why (`mono doctor`); onnxruntime.ts. */
+export async function onnxruntimeReport(): Promise<OnnxruntimeStatus> {
+  const { onnxruntimeStatus } = await import('./onnxruntime.js');
+  return onnxruntimeStatus();
 }
 
 /** Downloads a data set into the data cache (`mono data get`); loads the tar reader when called. */

@@ -53,12 +53,12 @@ function load(env: NodeJS.ProcessEnv): Loaded | null {
     const require = createRequire(import.meta.url);
     const version = (require('onnxruntime-node/package.json') as { version: string }).version;
     const ort = require('onnxruntime-node/dist/binding.js') as OrtBinding;
-    const { Tensor } = require('onnxruntime-common') as { Tensor: OrtTensor };
+    const { Tensor } = require('onnxruntime-node') as { Tensor: OrtTensor };
     if (typeof ort.binding?.InferenceSession !== 'function' || typeof ort.initOrt !== 'function') {
       throw new Error(`onnxruntime-node ${version} has no native InferenceSession where 1.30 had it`);
     }
     ort.initOrt();
-    status = { active: true, detail: `onnxruntime ${version} (CPU): convolutions of 32+ channels and frozen partitions` };
+    status = { active: true, detail: `on: onnxruntime-node ${version}, CPU` };
     return { binding: ort.binding, Tensor };
   } catch (e) {
     status = { active: false, detail: `off: onnxruntime-node did not load (${(e as Error).message.split('\n')[0]})` };

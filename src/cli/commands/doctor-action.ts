@@ -8,6 +8,7 @@ import {
   benchThroughput,
   cudaReport,
   isBackendChoice,
+  onnxruntimeReport,
   probeBackends,
   recordBench,
   startBackend,
@@ -107,6 +108,7 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
   const { probes, chosen } = await probeBackends();
   const cuda = cudaReport();
   const wasmKernels = await wasmKernelReport();
+  const onnxruntime = await onnxruntimeReport();
   const webgpuProbe = probes.find((p) => p.name === 'webgpu');
   const webgpuKernels: KernelStatus[] | undefined = webgpuProbe?.adapter ? await webgpuKernelReport() : undefined;
 
@@ -125,6 +127,7 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
       warnings: chosen?.warnings ?? [],
       cuda,
       wasmKernels,
+      onnxruntime,
       ...(webgpuKernels ? { webgpuKernels } : {}),
       ...(bench ? { bench: { backend: bench.backend, ...bench.entry, file: bench.file } } : {}),
     }, null, 2) + '\n');
@@ -143,6 +146,7 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
   else lines.push(`  no adapter: ${webgpuProbe?.detail ?? 'not probed'}`);
   lines.push('', ...cudaLines(cuda, probes.find((p) => p.name === 'node-gpu')));
   lines.push('', ...kernelLines('wasm training kernels and gradients:', wasmKernels));
+  lines.push(`  onnxruntime (convolutions of 32+ channels, frozen partitions, evaluation; MONO_ONNXRUNTIME=off for none): ${onnxruntime.detail}`);
   if (webgpuKernels) lines.push('', ...kernelLines('webgpu training kernels:', webgpuKernels));
   if (bench) {
     lines.push(
