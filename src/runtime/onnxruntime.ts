@@ -58,7 +58,7 @@ function load(env: NodeJS.ProcessEnv): Loaded | null {
       throw new Error(`onnxruntime-node ${version} has no native InferenceSession where 1.30 had it`);
     }
     ort.initOrt();
-    status = { active: true, detail: `on: onnxruntime-node ${version}, CPU` };
+    status = { active: true, detail: `on, onnxruntime-node ${version} (CPU); MONO_ONNXRUNTIME=off turns it off` };
     return { binding: ort.binding, Tensor };
   } catch (e) {
     status = { active: false, detail: `off: onnxruntime-node did not load (${(e as Error).message.split('\n')[0]})` };

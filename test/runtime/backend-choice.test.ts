@@ -52,8 +52,11 @@ describe('mono doctor', () => {
       chosen: string;
       cuda: { driver: string | null; libraries: { soname: string; path: string | null }[]; ready: boolean; missing: string[] };
       webgpuKernels?: { kernel: string; status: string }[];
+      onnxruntime: { active: boolean; detail: string };
     };
     expect(report.backends.map((b) => b.name)).toEqual([...BACKEND_CHOICES]);
+    // onnxruntime-node's CPU library comes inside the npm package: it loads on every machine the tests run on.
+    expect(report.onnxruntime).toEqual({ active: true, detail: expect.stringMatching(/^on, onnxruntime-node \d+\.\d+\.\d+ \(CPU\)/) });
     const webgpu = report.backends.find((b) => b.name === 'webgpu')!;
     if (webgpuAdapter) {
       expect(webgpu.adapter?.name).toBe(webgpuAdapter.name);
@@ -70,6 +73,7 @@ describe('mono doctor', () => {
     expect(text.stdout).toMatch(/\nwebgpu \(Dawn on Vulkan\):\n  (adapter |no adapter: )/);
     expect(text.stdout).toMatch(/\nWhat a node-gpu run needs \(tfjs-node-gpu 4.x: libtensorflow 2.9.1, CUDA 11.2, cuDNN 8.1, NVIDIA driver > 450\):\n  NVIDIA driver: /);
     if (!report.cuda.ready) expect(text.stdout).toContain('tfjs-node-gpu falls back to the CPU without an error');
+    expect(text.stdout).toMatch(/\n  onnxruntime \(convolutions of 32\+ channels, frozen partitions, evaluation\): on, onnxruntime-node /);
   });
 
   it('takes --backend only with --bench', async () => {

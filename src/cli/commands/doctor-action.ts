@@ -146,7 +146,7 @@ export async function doctorAction(args: string[], io: CommandIO): Promise<numbe
   else lines.push(`  no adapter: ${webgpuProbe?.detail ?? 'not probed'}`);
   lines.push('', ...cudaLines(cuda, probes.find((p) => p.name === 'node-gpu')));
   lines.push('', ...kernelLines('wasm training kernels and gradients:', wasmKernels));
-  lines.push(`  onnxruntime (convolutions of 32+ channels, frozen partitions, evaluation; MONO_ONNXRUNTIME=off for none): ${onnxruntime.detail}`);
+  lines.push(`  onnxruntime (convolutions of 32+ channels, frozen partitions, evaluation): ${onnxruntime.detail}`);
   if (webgpuKernels) lines.push('', ...kernelLines('webgpu training kernels:', webgpuKernels));
   if (bench) {
     lines.push(

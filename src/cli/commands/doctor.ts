@@ -15,8 +15,10 @@ mono run chooses by default and its thread count; the webgpu adapter (name, vend
 GPU, limits) or exactly what is missing for one (Vulkan loader, driver manifest, Mesa
 version, the NVIDIA Vulkan manifest); what a node-gpu run needs (NVIDIA driver, the CUDA
 11.2 and cuDNN 8.1 libraries: found or not; tfjs-node-gpu falls back to the CPU silently
-without them); and who supplies each kernel and gradient that training needs on wasm and
-webgpu: native (tfjs), mono (mono's own training kernels), or missing.
+without them); who supplies each kernel and gradient that training needs on wasm and
+webgpu: native (tfjs), mono (mono's own training kernels), or missing; and whether
+onnxruntime runs the wide convolutions and the inference passes of wasm runs
+(MONO_ONNXRUNTIME=off turns it off).
 
 Options:
   --json          print the report as JSON
