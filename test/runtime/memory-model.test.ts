@@ -8,7 +8,7 @@
  * With onnxruntime on (the default where it loads), a phase's frozen partitions and the
  * evaluation run in onnxruntime's own memory, so the backend holds less than the model
  * says: the 25% comparison runs with it off (MONO_ONNXRUNTIME=off), and a second test
- * checks that with it on the backend's peak stays at or below the estimate.
+ * checks that with it on the backend's peak stays below the estimate's upper margin.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -64,64 +64,61 @@ afterAll(() => {
   resetOnnxruntime();
 });
 
+interface PhasePeaks {
+  phase: string;
+  step: number;
+  estimate: number;
+  evaluation: number;
+}
+
+/** Per phase: the measured peak of one training step and of evaluating a hold-out split, and the model's estimate. */
+async function measurePhases(file: string, set: Record<string, string>): Promise<PhasePeaks[]> {
+  expect(tf.getBackend()).toBe('wasm');
+  const ir = compiled(file, set);
+  const rng = new Rng(5);
+  const network = new Network(ir, new Rng(1));
+  const train = syntheticSplit(ir, BATCH, rng);
+  const holdout = syntheticSplit(ir, HOLDOUT, rng);
+  const batch = { images: train.images, labels: train.labels, size: BATCH, shape: train.shape };
+  const peaks: PhasePeaks[] = [];
+  try {
+    for (const phase of ir.phases) {
+      const graph = phaseGraph(network, phase);
+      const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
+      try {
+        // tf.profile hands back the same object every time: read each peak before the next profile.
+        const step = (await tf.profile(async () => void (await trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
+        const estimate = estimateAt(phaseMemoryModel(ir, phase), BATCH).peakBytes;
+        const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;
+        peaks.push({ phase: phase.name, step, estimate, evaluation });
+      } finally {
+        optimizer.dispose();
+      }
+    }
+  } finally {
+    network.dispose();
+  }
+  return peaks;
+}
+
+const report = (peaks: PhasePeaks[]) => peaks.map((p) => `${p.phase}: step ${p.step}, estimate ${p.estimate}, evaluation ${p.evaluation}`).join('\n');
+
 describe('the memory model on wasm', () => {
   it.each(PLANS)('$file: each phase step within 25% of the estimate; evaluation within the step', async ({ file, set }) => {
     onnxruntime('off');
-    expect(tf.getBackend()).toBe('wasm');
-    const ir = compiled(file, set);
-    const rng = new Rng(5);
-    const network = new Network(ir, new Rng(1));
-    const train = syntheticSplit(ir, BATCH, rng);
-    const holdout = syntheticSplit(ir, HOLDOUT, rng);
-    const batch = { images: train.images, labels: train.labels, size: BATCH, shape: train.shape };
-    const report: string[] = [];
-    try {
-      for (const phase of ir.phases) {
-        const graph = phaseGraph(network, phase);
-        const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
-        try {
-          // tf.profile hands back the same object every time: read each peak before the next profile.
-          const step = (await tf.profile(async () => void (await trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
-          const estimate = estimateAt(phaseMemoryModel(ir, phase), BATCH).peakBytes;
-          const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;
-          report.push(`${phase.name}: step ${step}, estimate ${estimate}, evaluation ${evaluation}`);
-          expect(Math.abs(estimate / step - 1), report.join('\n')).toBeLessThanOrEqual(0.25);
-          expect(evaluation, report.join('\n')).toBeLessThanOrEqual(step);
-        } finally {
-          optimizer.dispose();
-        }
-      }
-    } finally {
-      network.dispose();
+    const peaks = await measurePhases(file, set);
+    for (const p of peaks) {
+      expect(Math.abs(p.estimate / p.step - 1), report(peaks)).toBeLessThanOrEqual(0.25);
+      expect(p.evaluation, report(peaks)).toBeLessThanOrEqual(p.step);
     }
   });
 
-  it.each(PLANS)('$file: with onnxruntime on, each phase step and evaluation at or below the estimate', async ({ file, set }) => {
+  it.each(PLANS)('$file: with onnxruntime on, each phase step at most 25% above the estimate (the backend holds less), evaluation within the step', async ({ file, set }) => {
     onnxruntime('on');
-    const ir = compiled(file, set);
-    const rng = new Rng(5);
-    const network = new Network(ir, new Rng(1));
-    const train = syntheticSplit(ir, BATCH, rng);
-    const holdout = syntheticSplit(ir, HOLDOUT, rng);
-    const batch = { images: train.images, labels: train.labels, size: BATCH, shape: train.shape };
-    const report: string[] = [];
-    try {
-      for (const phase of ir.phases) {
-        const graph = phaseGraph(network, phase);
-        const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, graph), phase.lrMultipliers);
-        try {
-          const step = (await tf.profile(async () => void (await trainStep(network, graph, batch, optimizer, { lr: 0.01, momentum: 0.9 }, () => 1)))).peakBytes;
-          const estimate = estimateAt(phaseMemoryModel(ir, phase), BATCH).peakBytes;
-          const evaluation = (await tf.profile(async () => void (await evaluate(network, graph, holdout, 500)))).peakBytes;
-          report.push(`${phase.name}: step ${step}, estimate ${estimate}, evaluation ${evaluation}`);
-          expect(step, report.join('\n')).toBeLessThanOrEqual(estimate * 1.25);
-          expect(evaluation, report.join('\n')).toBeLessThanOrEqual(step);
-        } finally {
-          optimizer.dispose();
-        }
-      }
-    } finally {
-      network.dispose();
+    const peaks = await measurePhases(file, set);
+    for (const p of peaks) {
+      expect(p.step, report(peaks)).toBeLessThanOrEqual(p.estimate * 1.25);
+      expect(p.evaluation, report(peaks)).toBeLessThanOrEqual(p.step);
     }
   });
 });
