@@ -156,8 +156,9 @@ export interface CheckpointHeader {
 /**
  * A tensor that already exists, whose float32 values a reader overwrites in place.
  * `bytes(start, length)` is a writable view of bytes start..start+length of its values,
- * taken again for every chunk: a wasm heap's views detach when the heap grows. The
- * reader writes the file's bytes into it (swapped to this machine's order).
+ * taken again for every chunk (a wasm heap's views detach when the heap grows) and used
+ * at once, synchronously: the reader reads each chunk into one of two reused scratch
+ * chunks, checksums it (and swaps it to this machine's order) and copies it there.
  */
 export interface TensorDestination {
   readonly length: number;
@@ -727,24 +728,27 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   const bestWeights: NamedWeights[] = [];
   const synapseTensors: OptimizerState['slots'] = [];
   const readInPlace: string[] = [];
-  // Skipped tensors (--init-from's slots) are read into two scratch chunks, in turn: one is checksummed while the next is read.
+  // Skipped tensors (--init-from's slots) and those with a destination are read into two scratch
+  // chunks, in turn: one is checksummed (and copied to its destination) while the next is read.
   const scratch: Uint8Array[] = [];
   let turn = 0;
-  function* valueViews(): Generator<Uint8Array> {
+  const scratchChunk = (length: number) => (scratch[turn++ % 2] ??= new Uint8Array(chunk)).subarray(0, length);
+  function* valueViews(): Generator<ValueChunk> {
     for (const [i, entry] of header.tensors.entries()) {
       const bytes = entry.length * 4;
       if (entry.kind !== 'weight' && options.weightsOnly) {
-        for (let start = 0; start < bytes; start += chunk) {
-          const buffer = (scratch[turn++ % 2] ??= new Uint8Array(chunk));
-          yield buffer.subarray(0, Math.min(chunk, bytes - start));
-        }
+        for (let start = 0; start < bytes; start += chunk) yield { bytes: scratchChunk(Math.min(chunk, bytes - start)) };
         continue;
       }
       const destination = destinations[i];
       if (destination) {
         readInPlace.push(`${entry.kind} ${entry.name}`);
-        // Each chunk's view is taken when its read starts (a wasm heap may have grown since the last).
-        for (let start = 0; start < bytes; start += chunk) yield destination.bytes(start, Math.min(chunk, bytes - start));
+        for (let start = 0; start < bytes; start += chunk) {
+          // Copied after the read and the checksum, with the destination's view taken then (a wasm heap may have
+          // grown since the last chunk), rather than read into directly: on the build machine, the kernel's first
+          // write into memory a process has touched ran at 300-400 MB/s, this copy at several GB/s (docs/runtime.md).
+          yield { bytes: scratchChunk(Math.min(chunk, bytes - start)), deliver: (read) => destination.bytes(start, read.length).set(read) };
+        }
         continue;
       }
       let values: Float32Array;
@@ -756,7 +760,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
       // Listed now, filled by the reads below; nothing is returned before every read is done and checked.
       (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
       // Reads go straight into the tensor's memory.
-      yield* chunksOf(values, chunk);
+      for (const view of chunksOf(values, chunk)) yield { bytes: view };
     }
   }
   const position = await readChecked(source, valueViews(), valuesStart, checksum);
@@ -783,30 +787,39 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   };
 }
 
+/** A chunk of values to read: where the read goes, and where it is copied once checked (a destination), if anywhere else. */
+interface ValueChunk {
+  bytes: Uint8Array;
+  deliver?(bytes: Uint8Array): void;
+}
+
 /**
- * Reads consecutive chunks from `position` into `views`, checking each as it arrives;
+ * Reads consecutive chunks from `position`, checking each as it arrives (and copying it to
+ * its destination, if it has one);
  * returns the position after them. The next chunk is read (by the thread pool, for a
  * file) while this thread checksums the one before.
  */
-async function readChecked(source: ByteSource, views: Iterator<Uint8Array>, position: number, checksum: Checksum): Promise<number> {
-  let next = views.next();
+async function readChecked(source: ByteSource, chunks: Iterator<ValueChunk>, position: number, checksum: Checksum): Promise<number> {
+  let next = chunks.next();
   if (next.done) return position;
-  let view = next.value;
-  let reading = source.readInto(view, position);
-  position += view.length;
+  let current = next.value;
+  let reading = source.readInto(current.bytes, position);
+  position += current.bytes.length;
   for (;;) {
     await reading;
-    next = views.next();
+    next = chunks.next();
     const following = next.done ? undefined : next.value;
     if (following) {
-      reading = source.readInto(following, position);
-      position += following.length;
+      reading = source.readInto(following.bytes, position);
+      position += following.bytes.length;
     }
+    const view = current.bytes;
     checksum.update(view);
     // The checksum is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
     if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
+    current.deliver?.(view);
     if (!following) return position;
-    view = following;
+    current = following;
   }
 }
 
