@@ -263,11 +263,11 @@ function refuseMisfit(network: Network, mismatches: readonly string[], options: 
 }
 
 /**
- * restoreCheckpoint from the checkpoint file in `dir`, reading each parameter's values
- * straight into the memory of the network's own variable (tensorDestination: the cpu
- * backend's values array, the wasm backend's heap), which is allocated and touched
- * already: no array of the parameter's size is allocated, and on wasm the values are
- * not copied a second time. The fit to the plan is checked on the header, before any
+ * restoreCheckpoint from the checkpoint file in `dir`, putting each parameter's values
+ * into the memory of the network's own variable (tensorDestination: the cpu backend's
+ * values array, the wasm backend's heap), which is allocated and touched already, chunk
+ * by chunk through a reused scratch chunk: no array of the parameter's size is
+ * allocated, and on wasm the model is not held twice. The fit to the plan is checked on the header, before any
  * value is read. Optimizer slots, early-stop copies and synapse tensors do not exist
  * yet (the trainer makes them when the phase starts), so they are read into new arrays
  * as before; so are parameters a backend keeps out of reach (webgpu, tfjs-node).
