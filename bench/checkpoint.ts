@@ -9,12 +9,18 @@
  *  - warm: one process holds the tensors and alternates, --rounds times, a checkpoint
  *    write (overwriting the file the last write replaced, as writeCheckpoint does by
  *    default), a write into a new file (reusePrevious: false, as before), cp, cp + sync
- *    and a checkpoint read (medians of the rounds after the first); this is a training
- *    run, which rewrites its checkpoint every epoch.
+ *    a checkpoint read (into new arrays) and a read into the existing model (the
+ *    arrays it holds, refilled first, untimed, as a resume reads into the network's
+ *    own, just initialised tensors) (medians of
+ *    the rounds after the first); this is a training run, which rewrites its
+ *    checkpoint every epoch.
  *  - cold: a fresh process per measurement: peak RSS (VmHWM) while writing (a session's
  *    first write: into a new file), with
  *    values() giving the tensor's own memory (the cpu backend's dataSync() does) and
- *    a fresh copy (wasm, tfjs-node); peak RSS while reading; and how fast this machine
+ *    a fresh copy (wasm, tfjs-node); peak RSS while reading; the read into an existing
+ *    model (allocated and filled first, untimed: a resumed network's initial values;
+ *    the header read first, untimed, as a resume does before its network exists), its
+ *    time and peak RSS; and how fast this machine
  *    hands a process new memory (allocate + fill the same bytes), which bounds any
  *    reader that must allocate the model; the read and the new memory again with
  *    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc asks for transparent huge pages).
@@ -27,7 +33,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave } from '../src/runtime/checkpoint.js';
+import { arrayDestination, readCheckpoint, readCheckpointHeader, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave, type ReadCheckpointOptions } from '../src/runtime/checkpoint.js';
 
 const GB = 1e9;
 const MIB = 1 << 20;
@@ -73,6 +79,11 @@ function contents(arrays: Float32Array[], copy: boolean): CheckpointToSave {
   };
 }
 
+/** Reading into `arrays` (tensor `t<i>` into arrays[i]): what a resume does with its network's tensors. */
+function into(arrays: Float32Array[]): ReadCheckpointOptions {
+  return { destination: (entry) => arrayDestination(arrays[Number(entry.name.slice(1))]!) };
+}
+
 function timed(command: string, commandArgs: string[]): number {
   const started = performance.now();
   const result = spawnSync(command, commandArgs, { stdio: 'inherit' });
@@ -94,6 +105,15 @@ async function child(mode: string, bytes: number, folder: string): Promise<void>
     print({ seconds: await seconds(async () => layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5))) });
   } else if (mode === 'read') {
     print({ seconds: await seconds(() => readCheckpoint(folder)), peak: memory().peak });
+  } else if (mode === 'read-into') {
+    const sizes = layout(bytes);
+    const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.25));
+    // Untimed, as a resume reads the header before its network exists (this compiles the header schema).
+    await readCheckpointHeader(folder);
+    const before = memory().now;
+    const s = await seconds(() => readCheckpoint(folder, into(arrays)));
+    if (arrays[0]![0] !== 0.5) throw new Error('the read did not land in the model');
+    print({ seconds: s, peak: memory().peak, before, model: sizes.reduce((a, b) => a + b, 0) * 4 });
   } else if (mode === 'write' || mode === 'write-copy') {
     const sizes = layout(bytes);
     const arrays = sizes.map((n, i) => new Float32Array(n).fill(i + 0.5));
@@ -105,7 +125,7 @@ async function child(mode: string, bytes: number, folder: string): Promise<void>
   } else if (mode === 'warm') {
     const arrays = layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5));
     const copy = path.join(folder, 'copy.bin');
-    const rows: Record<'write' | 'writeNew' | 'cp' | 'cpSync' | 'read', number[]> = { write: [], writeNew: [], cp: [], cpSync: [], read: [] };
+    const rows: Record<Row, number[]> = { write: [], writeNew: [], cp: [], cpSync: [], read: [], readInto: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
       rows.write.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false))));
       rows.writeNew.push(await seconds(() => writeCheckpoint(folder, contents(arrays, false), { reusePrevious: false })));
@@ -116,10 +136,19 @@ async function child(mode: string, bytes: number, folder: string): Promise<void>
       rows.read.push(await seconds(() => readCheckpoint(folder)));
       // What was read is not kept: free it before the next round, as a training run's memory would be.
       (globalThis as { gc?: () => void }).gc?.();
+      // A resumed network's initial values, written after this round's cp processes: spawning one
+      // (fork) leaves every page of this process copy-on-write, and the first write to each page then
+      // faults like new memory (measured: a 50 MB read into the arrays 25-50 ms, 250-400 ms right after
+      // spawning `true`). A resume spawns nothing between initialising its network and reading into it.
+      arrays.forEach((values, i) => values.fill(i + 0.25));
+      rows.readInto.push(await seconds(() => readCheckpoint(folder, into(arrays))));
+      if (arrays[0]![0] !== 0.5) throw new Error('the read did not land in the model');
     }
     print({ ...rows, fileBytes: (await stat(file)).size });
   }
 }
+
+type Row = 'write' | 'writeNew' | 'cp' | 'cpSync' | 'read' | 'readInto';
 
 const HUGE_PAGES = { GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1' };
 
@@ -145,24 +174,30 @@ async function main(): Promise<void> {
       const warm = measure('warm', bytes, folder);
       const fileBytes = warm['fileBytes'] as number;
       const after = (xs: number[]) => (xs.length > 1 ? xs.slice(1) : xs);
-      const warmMedian = (k: 'write' | 'writeNew' | 'cp' | 'cpSync' | 'read') => median(after(warm[k] as number[]));
-      const [write, writeNew, cp, cpSync, read] = [warmMedian('write'), warmMedian('writeNew'), warmMedian('cp'), warmMedian('cpSync'), warmMedian('read')];
+      const warmMedian = (k: Row) => median(after(warm[k] as number[]));
+      const [write, writeNew, cp, cpSync, read, readInto] = (['write', 'writeNew', 'cp', 'cpSync', 'read', 'readInto'] as const).map(warmMedian) as [number, number, number, number, number, number];
       const mbps = (s: number) => (fileBytes / s / 1e6).toFixed(0).padStart(5);
       console.log(`\n${(fileBytes / GB).toFixed(2)} GB checkpoint, ${layout(bytes).length} tensors`);
-      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; write, new file ${list(warm['writeNew'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])})`);
+      console.log(`  warm (medians of rounds 2-${args.rounds}; every round in s: write ${list(warm['write'] as number[])}; write, new file ${list(warm['writeNew'] as number[])}; cp ${list(warm['cp'] as number[])}; cp+sync ${list(warm['cpSync'] as number[])}; read ${list(warm['read'] as number[])}; read into the model ${list(warm['readInto'] as number[])})`);
       console.log(`    write  ${mbps(write)} MB/s   ${(cp / write).toFixed(2)} x cp   ${(cpSync / write).toFixed(2)} x cp+sync`);
       console.log(`    write into a new file  ${mbps(writeNew)} MB/s   ${(cp / writeNew).toFixed(2)} x cp   ${(cpSync / writeNew).toFixed(2)} x cp+sync`);
       console.log(`    read   ${mbps(read)} MB/s   ${(cp / read).toFixed(2)} x cp`);
+      console.log(`    read into the existing model   ${mbps(readInto)} MB/s   ${(cp / readInto).toFixed(2)} x cp`);
       console.log(`    cp     ${mbps(cp)} MB/s;  cp + sync ${mbps(cpSync)} MB/s`);
       const own = measure('write', bytes, folder);
       const copied = measure('write-copy', bytes, folder);
       const reading = measure('read', bytes, folder);
+      const readingInto = measure('read-into', bytes, folder);
       const fresh = measure('fresh', bytes, folder);
       const readingHuge = measure('read', bytes, folder, HUGE_PAGES);
       const freshHuge = measure('fresh', bytes, folder, HUGE_PAGES);
       const goal = own['model']! * 1.1 + own['largest']!;
       console.log(`  cold (a new process each)`);
       console.log(`    write  ${mbps(own['seconds']!)} MB/s own memory, ${mbps(copied['seconds']!)} MB/s a copy per tensor;  read ${mbps(reading['seconds']!)} MB/s;  new memory (allocate + fill) ${mbps(fresh['seconds']!)} MB/s`);
+      console.log(
+        `    read into the existing model ${mbps(readingInto['seconds']!)} MB/s, peak RSS ${(readingInto['peak']! / GB).toFixed(2)} GB (model ${(readingInto['model']! / GB).toFixed(2)} GB, ` +
+          `${(readingInto['before']! / GB).toFixed(2)} GB resident before the read)`,
+      );
       console.log(`    with huge pages (${HUGE_PAGES.GLIBC_TUNABLES}): read ${mbps(readingHuge['seconds']!)} MB/s;  new memory ${mbps(freshHuge['seconds']!)} MB/s`);
       console.log(
         `    peak RSS writing ${(own['peak']! / GB).toFixed(2)} GB own memory, ${(copied['peak']! / GB).toFixed(2)} GB with copies ` +

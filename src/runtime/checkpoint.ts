@@ -65,6 +65,11 @@ export interface Checkpoint {
   weights: NamedWeights[];
   /** What the run's data was normalised with (absent in checkpoints from before it was recorded). */
   normalization?: InputNormalization;
+  /**
+   * The tensors read straight into their destinations (ReadCheckpointOptions.destination),
+   * as `<kind> <name>`: they are not in `weights` or the state's tensor lists.
+   */
+  readInPlace?: string[];
 }
 
 /**
@@ -118,7 +123,63 @@ export interface CheckpointIoOptions {
 export interface ReadCheckpointOptions extends CheckpointIoOptions {
   /** Skip the optimizer slots' values (checked, not kept): --init-from needs only the weights. */
   weightsOnly?: boolean;
+  /**
+   * Called with the checked header before any value is read (and before any destination
+   * is asked for): a resume refuses a checkpoint that does not fit its plan here, so a
+   * misfit never overwrites a tensor.
+   */
+  checkHeader?(header: CheckpointHeader): void;
+  /**
+   * The memory an entry's values are read straight into when the tensor already exists
+   * (a live model's parameter), or undefined to read them into a new Float32Array. Asked
+   * for every entry after checkHeader and before any value is read.
+   */
+  destination?(entry: CheckpointEntry): TensorDestination | undefined;
 }
+
+/** One tensor of a checkpoint as its header lists it. */
+export interface CheckpointEntry {
+  name: string;
+  kind: TensorKind;
+  shape: readonly number[];
+}
+
+/** What a checkpoint's header says, without the tensors' values. */
+export interface CheckpointHeader {
+  planHash: string;
+  metricsBytes: number;
+  state: TrainerScalars;
+  tensors: CheckpointEntry[];
+  normalization?: InputNormalization;
+}
+
+/**
+ * A tensor that already exists, whose float32 values a reader overwrites in place.
+ * `bytes(start, length)` is a writable view of bytes start..start+length of its values,
+ * taken again for every chunk (a wasm heap's views detach when the heap grows) and used
+ * at once, synchronously: the reader reads each chunk into one of two reused scratch
+ * chunks, checksums it (and swaps it to this machine's order) and copies it there.
+ */
+export interface TensorDestination {
+  readonly length: number;
+  bytes(start: number, length: number): Uint8Array;
+}
+
+/** A destination in a Float32Array of the entry's size (the cpu backend's own values; tests; the benchmark). */
+export function arrayDestination(values: Float32Array): TensorDestination {
+  return { length: values.length, bytes: (start, length) => new Uint8Array(values.buffer, values.byteOffset + start, length) };
+}
+
+/**
+ * Where the reader gets the memory of a tensor that has no destination: one call per
+ * such tensor, of the tensor's size. An object so that tests can count (spy on) the
+ * calls: a read into a live model must make none.
+ */
+export const valueMemory = {
+  allocate(length: number): Float32Array {
+    return new Float32Array(length);
+  },
+};
 
 interface TensorEntry {
   name: string;
@@ -565,13 +626,18 @@ function fileSource(fd: number, size: number, overlapMinBytes: number): ByteSour
   };
 }
 
-/**
- * Decodes a checkpoint from `source`, checking the header against the schema and the
- * sizes, and the whole file against its checksum, before returning anything. `where`
- * names the file in messages.
- */
-export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint', options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
-  const chunk = chunkSize(options);
+/** A checked header and where the values start: what decodeHeader reads before any value. */
+interface DecodedHeader {
+  version: number;
+  header: Header;
+  prefix: Buffer;
+  headerBytes: Buffer;
+  valuesStart: number;
+  bad(why: string): RuntimeFailure;
+}
+
+/** Reads and checks the prefix and the header: the schema, and the sizes against the file's. */
+async function decodeHeader(source: ByteSource, where: string): Promise<DecodedHeader> {
   const bad = (why: string) => new RuntimeFailure(`${where} is not a readable mono checkpoint: ${why}`);
   const prefix = Buffer.alloc(PREFIX_BYTES);
   if (source.size < PREFIX_BYTES) throw bad(`only ${source.size} bytes`);
@@ -611,6 +677,43 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   if (expectedSize !== source.size) {
     throw bad(`the file has ${source.size} bytes but its header describes ${expectedSize}: truncated or damaged`);
   }
+  return { version, header, prefix, headerBytes, valuesStart, bad };
+}
+
+/** The header as callers see it (no offsets, no format details). */
+function publicHeader(header: Header): CheckpointHeader {
+  return {
+    planHash: header.planHash,
+    metricsBytes: header.metricsBytes,
+    state: header.state,
+    tensors: header.tensors.map(({ name, kind, shape }) => ({ name, kind, shape })),
+    ...(header.normalization ? { normalization: header.normalization } : {}),
+  };
+}
+
+/**
+ * Decodes a checkpoint from `source`, checking the header against the schema and the
+ * sizes, and the whole file against its checksum, before returning anything. `where`
+ * names the file in messages.
+ *
+ * Values go into new Float32Arrays (valueMemory.allocate), or straight into the memory
+ * `options.destination` gives for an entry. Destinations are written as the file is
+ * read, so when the checksum then fails they hold part of a damaged file: the failure
+ * (a RuntimeFailure) must stop whatever owns them from using them (a resume discards
+ * its network; see restoreCheckpoint in session.ts).
+ */
+export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint', options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
+  const chunk = chunkSize(options);
+  const { version, header, prefix, headerBytes, valuesStart, bad } = await decodeHeader(source, where);
+  options.checkHeader?.(publicHeader(header));
+  const destinations = header.tensors.map((entry) => {
+    if (entry.kind !== 'weight' && options.weightsOnly) return undefined;
+    const destination = options.destination?.({ name: entry.name, kind: entry.kind, shape: entry.shape });
+    if (destination && destination.length !== entry.length) {
+      throw new RangeError(`checkpoint destination of ${entry.kind} ${entry.name}: ${destination.length} values for ${entry.length}`);
+    }
+    return destination;
+  });
 
   // Version 2 checks everything before the trailer (CRC-32); version 1 only the values (sha256).
   const crc = new Crc32();
@@ -624,28 +727,40 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
   const slots: OptimizerState['slots'] = [];
   const bestWeights: NamedWeights[] = [];
   const synapseTensors: OptimizerState['slots'] = [];
-  // Skipped tensors (--init-from's slots) are read into two scratch chunks, in turn: one is checksummed while the next is read.
+  const readInPlace: string[] = [];
+  // Skipped tensors (--init-from's slots) and those with a destination are read into two scratch
+  // chunks, in turn: one is checksummed (and copied to its destination) while the next is read.
   const scratch: Uint8Array[] = [];
   let turn = 0;
-  function* valueViews(): Generator<Uint8Array> {
-    for (const entry of header.tensors) {
+  const scratchChunk = (length: number) => (scratch[turn++ % 2] ??= new Uint8Array(chunk)).subarray(0, length);
+  function* valueViews(): Generator<ValueChunk> {
+    for (const [i, entry] of header.tensors.entries()) {
+      const bytes = entry.length * 4;
       if (entry.kind !== 'weight' && options.weightsOnly) {
-        for (let start = 0; start < entry.length * 4; start += chunk) {
-          const buffer = (scratch[turn++ % 2] ??= new Uint8Array(chunk));
-          yield buffer.subarray(0, Math.min(chunk, entry.length * 4 - start));
+        for (let start = 0; start < bytes; start += chunk) yield { bytes: scratchChunk(Math.min(chunk, bytes - start)) };
+        continue;
+      }
+      const destination = destinations[i];
+      if (destination) {
+        readInPlace.push(`${entry.kind} ${entry.name}`);
+        for (let start = 0; start < bytes; start += chunk) {
+          // Copied after the read and the checksum, with the destination's view taken then (a wasm heap may have
+          // grown since the last chunk), rather than read into directly: on the build machine, the kernel's first
+          // write into memory a process has touched ran at 300-400 MB/s, this copy at several GB/s (docs/runtime.md).
+          yield { bytes: scratchChunk(Math.min(chunk, bytes - start)), deliver: (read) => destination.bytes(start, read.length).set(read) };
         }
         continue;
       }
       let values: Float32Array;
       try {
-        values = new Float32Array(entry.length);
+        values = valueMemory.allocate(entry.length);
       } catch {
         throw new RuntimeFailure(`${where}: tensor ${entry.name} (${entry.length} values) does not fit in memory`);
       }
       // Listed now, filled by the reads below; nothing is returned before every read is done and checked.
       (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
       // Reads go straight into the tensor's memory.
-      yield* chunksOf(values, chunk);
+      for (const view of chunksOf(values, chunk)) yield { bytes: view };
     }
   }
   const position = await readChecked(source, valueViews(), valuesStart, checksum);
@@ -668,33 +783,43 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
     state: { ...scalars, optimizer, ...(earlyStop !== undefined ? { earlyStop } : {}), ...synapse },
     weights,
     ...(header.normalization ? { normalization: header.normalization } : {}),
+    ...(readInPlace.length > 0 ? { readInPlace } : {}),
   };
 }
 
+/** A chunk of values to read: where the read goes, and where it is copied once checked (a destination), if anywhere else. */
+interface ValueChunk {
+  bytes: Uint8Array;
+  deliver?(bytes: Uint8Array): void;
+}
+
 /**
- * Reads consecutive chunks from `position` into `views`, checking each as it arrives;
+ * Reads consecutive chunks from `position`, checking each as it arrives (and copying it to
+ * its destination, if it has one);
  * returns the position after them. The next chunk is read (by the thread pool, for a
  * file) while this thread checksums the one before.
  */
-async function readChecked(source: ByteSource, views: Iterator<Uint8Array>, position: number, checksum: Checksum): Promise<number> {
-  let next = views.next();
+async function readChecked(source: ByteSource, chunks: Iterator<ValueChunk>, position: number, checksum: Checksum): Promise<number> {
+  let next = chunks.next();
   if (next.done) return position;
-  let view = next.value;
-  let reading = source.readInto(view, position);
-  position += view.length;
+  let current = next.value;
+  let reading = source.readInto(current.bytes, position);
+  position += current.bytes.length;
   for (;;) {
     await reading;
-    next = views.next();
+    next = chunks.next();
     const following = next.done ? undefined : next.value;
     if (following) {
-      reading = source.readInto(following, position);
-      position += following.length;
+      reading = source.readInto(following.bytes, position);
+      position += following.bytes.length;
     }
+    const view = current.bytes;
     checksum.update(view);
     // The checksum is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
     if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
+    current.deliver?.(view);
     if (!following) return position;
-    view = following;
+    current = following;
   }
 }
 
@@ -705,7 +830,8 @@ export async function hasCheckpoint(dir: string, file: string = CHECKPOINT_FILE)
   );
 }
 
-export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
+/** Opens the checkpoint in `dir` and runs `read` on it, every failure a RuntimeFailure naming the file. */
+async function withCheckpointFile<T>(dir: string, options: CheckpointIoOptions, read: (source: ByteSource, file: string) => Promise<T>): Promise<T> {
   const file = path.join(dir, options.file ?? CHECKPOINT_FILE);
   let fd: number;
   try {
@@ -715,13 +841,26 @@ export async function readCheckpoint(dir: string, options: ReadCheckpointOptions
     throw new RuntimeFailure(`no ${what} in ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   try {
-    return await decodeCheckpoint(fileSource(fd, fstatSync(fd).size, options.overlapMinBytes ?? OVERLAP_MIN_BYTES), file, options);
+    return await read(fileSource(fd, fstatSync(fd).size, options.overlapMinBytes ?? OVERLAP_MIN_BYTES), file);
   } catch (error) {
     if (error instanceof RuntimeFailure) throw error;
     throw new RuntimeFailure(`cannot read ${file}: ${(error as Error).message}`);
   } finally {
     closeSync(fd);
   }
+}
+
+export async function readCheckpoint(dir: string, options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
+  return withCheckpointFile(dir, options, (source, file) => decodeCheckpoint(source, file, options));
+}
+
+/**
+ * The header of the checkpoint in `dir`, checked against the schema and the file's size
+ * but not against the checksum (that needs every value: readCheckpoint checks it).
+ * What a resume decides before its network exists: the plan hash, the position.
+ */
+export async function readCheckpointHeader(dir: string, options: CheckpointIoOptions = {}): Promise<CheckpointHeader> {
+  return withCheckpointFile(dir, options, async (source, file) => publicHeader((await decodeHeader(source, file)).header));
 }
 
 /**
@@ -751,11 +890,18 @@ export interface ExpectedTensor {
  * missing from the checkpoint, not in the plan, or of another shape (empty when they fit).
  */
 export function tensorMismatches(checkpoint: Pick<Checkpoint, 'weights' | 'state'>, expected: readonly ExpectedTensor[]): string[] {
+  const entries: CheckpointEntry[] = [];
+  for (const w of checkpoint.weights) entries.push({ name: w.name, kind: 'weight', shape: w.shape });
+  for (const s of checkpoint.state.optimizer?.slots ?? []) entries.push({ name: s.name, kind: 'slot', shape: s.shape });
+  for (const b of checkpoint.state.earlyStop?.weights ?? []) entries.push({ name: b.name, kind: 'best', shape: b.shape });
+  for (const s of checkpoint.state.synapse?.tensors ?? []) entries.push({ name: s.name, kind: 'synapse', shape: s.shape });
+  return entryMismatches(entries, expected);
+}
+
+/** tensorMismatches for the tensors a header lists (before their values are read). */
+export function entryMismatches(entries: readonly CheckpointEntry[], expected: readonly ExpectedTensor[]): string[] {
   const actual = new Map<string, readonly number[]>();
-  for (const w of checkpoint.weights) actual.set(`weight ${w.name}`, w.shape);
-  for (const s of checkpoint.state.optimizer?.slots ?? []) actual.set(`slot ${s.name}`, s.shape);
-  for (const b of checkpoint.state.earlyStop?.weights ?? []) actual.set(`best ${b.name}`, b.shape);
-  for (const s of checkpoint.state.synapse?.tensors ?? []) actual.set(`synapse ${s.name}`, s.shape);
+  for (const e of entries) actual.set(`${e.kind} ${e.name}`, e.shape);
   const wanted = new Map(expected.map((e) => [`${e.kind} ${e.name}`, e.shape]));
   const problems: string[] = [];
   for (const [key, shape] of wanted) {

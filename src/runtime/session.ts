@@ -6,11 +6,14 @@ import type { LrBounds } from '../optim/schedule.js';
 import {
   BEST_CHECKPOINT_FILE,
   CHECKPOINT_FILE,
+  entryMismatches,
   planHash,
+  readCheckpoint,
   removeStaleTemporaries,
   tensorMismatches,
   writeCheckpoint,
   type Checkpoint,
+  type CheckpointHeader,
   type CheckpointIoOptions,
   type ExpectedTensor,
   type InputNormalization,
@@ -26,6 +29,7 @@ import { writeRunPlots } from './run-plots.js';
 import { CONFUSION_FILE, writeConfusion, writeRunViews } from './run-report.js';
 import { optimizedParams, phaseGraph } from './step.js';
 import { setUpRun } from './run-setup.js';
+import { tensorDestination } from './tensor-memory.js';
 import { phaseParameterNames, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
@@ -33,8 +37,12 @@ export interface SessionOptions {
   /** The run folder (created by createRunFolder, or the one being resumed). */
   dir: string;
   seed: number;
-  /** Continue from this checkpoint (weights, optimizer, schedules, RNG, cursor). */
-  resume?: Checkpoint;
+  /**
+   * Continue from this checkpoint (weights, optimizer, schedules, RNG, cursor): one held
+   * in memory, or the header of the run folder's checkpoint.bin (readCheckpointHeader),
+   * whose values are then read straight into the network's parameters (restoreCheckpointFile).
+   */
+  resume?: Checkpoint | CheckpointHeader;
   /** Start from these weights (matching names and shapes), nothing else (--init-from). */
   initFrom?: NamedWeights[];
   /** Already loaded data (tests); otherwise loaded from ir.data. */
@@ -139,7 +147,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     });
     await removeStaleTemporaries(dir);
     if (options.resume) {
-      result.mismatches = restoreCheckpoint(network, trainer, options.resume, { force: options.force ?? false, file: path.join(dir, CHECKPOINT_FILE) });
+      const restore = { force: options.force ?? false, file: path.join(dir, CHECKPOINT_FILE) };
+      result.mismatches =
+        'weights' in options.resume
+          ? restoreCheckpoint(network, trainer, options.resume, restore)
+          : await restoreCheckpointFile(network, trainer, dir, restore, { ...options.checkpoint, file: CHECKPOINT_FILE });
       await rewindMetrics(dir, options.resume.metricsBytes, { force: options.force ?? false });
     } else {
       // No checkpoint: nothing earlier counts (a run killed before its first epoch completed).
@@ -198,7 +210,7 @@ export async function saveCheckpoint(
  * the slots of the optimizer of the phase it is in (none at a phase boundary); plus
  * any way its position does not fit the plan's phases.
  */
-function expectedTensors(network: Network, state: Checkpoint['state']): { tensors: ExpectedTensor[]; problems: string[] } {
+function expectedTensors(network: Network, state: CheckpointHeader['state'], synapseTensors: readonly string[]): { tensors: ExpectedTensor[]; problems: string[] } {
   const tensors: ExpectedTensor[] = network.paramSpecs().map((spec) => ({ name: spec.name, kind: 'weight', shape: spec.shape }));
   const problems: string[] = [];
   const phases = network.ir.phases;
@@ -220,10 +232,10 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
   // Cost per synapse: every tensor the checkpoint holds must be of a parameter of the plan, of its shape.
   if (state.synapse) {
     const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
-    for (const tensor of state.synapse.tensors) {
-      const param = tensor.name.slice(0, tensor.name.lastIndexOf('/'));
+    for (const name of synapseTensors) {
+      const param = name.slice(0, name.lastIndexOf('/'));
       const shape = shapes.get(param);
-      if (shape) tensors.push({ name: tensor.name, kind: 'synapse', shape });
+      if (shape) tensors.push({ name, kind: 'synapse', shape });
     }
   }
   return { tensors, problems };
@@ -236,12 +248,53 @@ function expectedTensors(network: Network, state: Checkpoint['state']): { tensor
  * differences; with `force` the tensors that fit are loaded and the differences returned.
  */
 export function restoreCheckpoint(network: Network, trainer: Trainer, checkpoint: Checkpoint, options: { force: boolean; file: string }): string[] {
-  const { tensors, problems } = expectedTensors(network, checkpoint.state);
+  const { tensors, problems } = expectedTensors(network, checkpoint.state, (checkpoint.state.synapse?.tensors ?? []).map((t) => t.name));
   const mismatches = [...problems, ...tensorMismatches(checkpoint, tensors)];
-  if (mismatches.length > 0 && !options.force) {
-    const shown = mismatches.slice(0, 3).join('; ') + (mismatches.length > 3 ? `; and ${mismatches.length - 3} more` : '');
-    throw new RuntimeFailure(`${options.file} does not fit the plan ${network.ir.plan}: ${shown} (pass --force to load what fits)`);
-  }
+  refuseMisfit(network, mismatches, options);
+  network.setWeights(checkpoint.weights);
+  trainer.setState(checkpoint.state);
+  return mismatches;
+}
+
+function refuseMisfit(network: Network, mismatches: readonly string[], options: { force: boolean; file: string }): void {
+  if (mismatches.length === 0 || options.force) return;
+  const shown = mismatches.slice(0, 3).join('; ') + (mismatches.length > 3 ? `; and ${mismatches.length - 3} more` : '');
+  throw new RuntimeFailure(`${options.file} does not fit the plan ${network.ir.plan}: ${shown} (pass --force to load what fits)`);
+}
+
+/**
+ * restoreCheckpoint from the checkpoint file in `dir`, putting each parameter's values
+ * into the memory of the network's own variable (tensorDestination: the cpu backend's
+ * values array, the wasm backend's heap), which is allocated and touched already, chunk
+ * by chunk through a reused scratch chunk: no array of the parameter's size is
+ * allocated, and on wasm the model is not held twice. The fit to the plan is checked on the header, before any
+ * value is read. Optimizer slots, early-stop copies and synapse tensors do not exist
+ * yet (the trainer makes them when the phase starts), so they are read into new arrays
+ * as before; so are parameters a backend keeps out of reach (webgpu, tfjs-node).
+ *
+ * The parameters are overwritten while the file is read and its checksum is known only
+ * at the end: a damaged file leaves them part old, part damaged. The failure (a
+ * RuntimeFailure naming the file) ends runSession, which disposes the network in its
+ * finally, before anything trains on it, evaluates it or checkpoints it; nothing else
+ * holds the network. (Checking the whole file first would cost a second pass over it.)
+ */
+export async function restoreCheckpointFile(network: Network, trainer: Trainer, dir: string, options: { force: boolean; file: string }, io: CheckpointIoOptions = {}): Promise<string[]> {
+  let mismatches: string[] = [];
+  const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
+  const checkpoint = await readCheckpoint(dir, {
+    ...io,
+    checkHeader: (header) => {
+      const synapse = header.tensors.filter((t) => t.kind === 'synapse').map((t) => t.name);
+      const { tensors, problems } = expectedTensors(network, header.state, synapse);
+      mismatches = [...problems, ...entryMismatches(header.tensors, tensors)];
+      refuseMisfit(network, mismatches, options);
+    },
+    destination: (entry) => {
+      const shape = entry.kind === 'weight' ? shapes.get(entry.name) : undefined;
+      if (!shape || shape.length !== entry.shape.length || shape.some((d, i) => d !== entry.shape[i])) return undefined;
+      return tensorDestination(network.variable(entry.name));
+    },
+  });
   network.setWeights(checkpoint.weights);
   trainer.setState(checkpoint.state);
   return mismatches;

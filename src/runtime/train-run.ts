@@ -12,7 +12,7 @@ import type { IR } from '../ir/types.js';
 import type { LrBounds } from '../optim/schedule.js';
 import { selectBackend } from './backend.js';
 import type { BackendChoice } from './backend-choices.js';
-import { hasCheckpoint, planHash, readCheckpoint, type Checkpoint } from './checkpoint.js';
+import { hasCheckpoint, planHash, readCheckpoint, readCheckpointHeader, type CheckpointHeader } from './checkpoint.js';
 import { loadDataFor } from './data/dataset.js';
 import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from './errors.js';
 import type { NamedWeights } from './graph.js';
@@ -151,7 +151,8 @@ async function trainInFolder(p: InFolder): Promise<TrainOutcome> {
   const where = p.show(dir);
   const previous = p.resume?.previous;
   // A resumed folder without a checkpoint completed no epoch: it starts over, with its seed and --set values.
-  const resume: Checkpoint | undefined = p.resume && (await hasCheckpoint(dir)) ? await readCheckpoint(dir) : undefined;
+  // Only the header here: the session reads the values (and checks the checksum) into its network once that exists.
+  const resume: CheckpointHeader | undefined = p.resume && (await hasCheckpoint(dir)) ? await readCheckpointHeader(dir) : undefined;
   if (resume && resume.planHash !== planHash(ir)) {
     if (!p.force) {
       throw new RuntimeFailure(`the plan changed since ${where} was checkpointed (its source or its --set params differ), so resuming could mix two plans.`, {

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { fc, test as property } from '@fast-check/vitest';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CHECKPOINT_FILE,
+  arrayDestination,
   OVERLAP_MIN_BYTES,
   previousFileName,
   checkpointToSave,
@@ -17,8 +18,10 @@ import {
   encodeCheckpoint,
   planHash,
   readCheckpoint,
+  readCheckpointHeader,
   removeStaleTemporaries,
   tensorMismatches,
+  valueMemory,
   writeCheckpoint,
   type ByteSink,
   type ByteSource,
@@ -128,6 +131,51 @@ describe('checkpoint encoding', () => {
     const back = await decode(await encode(checkpoint, chunkBytes), chunkBytes);
     const bits = (c: Checkpoint) => [...c.weights, ...c.state.optimizer!.slots].map((t) => [t.name, t.shape, Buffer.from(t.values.buffer).toString('hex')]);
     expect(bits(back)).toEqual(bits(checkpoint));
+  });
+
+  property.prop([fc.integer({ min: 1, max: 9 }).map((n) => n * 4), fc.subarray(['w', 'b', 'empty', 'w/first'])])(
+    'reads into the destinations it is given, bit for bit, allocating only for the other tensors',
+    async (chunkBytes, placed) => {
+      const bytes = await encode(sample, chunkBytes);
+      const targets = new Map(placed.map((name) => [name, new Float32Array([...sample.weights, ...sample.state.optimizer!.slots].find((t) => t.name === name)!.values.length).fill(7)]));
+      const allocate = vi.spyOn(valueMemory, 'allocate');
+      try {
+        const back = await decodeCheckpoint(memorySource(bytes), 'ckpt', { chunkBytes, destination: (entry) => (targets.has(entry.name) ? arrayDestination(targets.get(entry.name)!) : undefined) });
+        expect(allocate).toHaveBeenCalledTimes(4 - placed.length);
+        for (const name of placed) {
+          const original = [...sample.weights, ...sample.state.optimizer!.slots].find((t) => t.name === name)!;
+          expect(Buffer.from(targets.get(name)!.buffer).equals(Buffer.from(original.values.buffer, original.values.byteOffset, original.values.byteLength))).toBe(true);
+        }
+        const kind = (name: string) => (name.includes('/') ? 'slot' : 'weight');
+        expect(back.readInPlace ?? []).toEqual(['w', 'b', 'empty', 'w/first'].filter((n) => placed.includes(n)).map((n) => `${kind(n)} ${n}`));
+        expect(back.weights.map((w) => w.name)).toEqual(sample.weights.map((w) => w.name).filter((n) => !placed.includes(n)));
+        expect(back.state.optimizer!.slots.map((t) => t.name)).toEqual(placed.includes('w/first') ? [] : ['w/first']);
+      } finally {
+        allocate.mockRestore();
+      }
+    },
+  );
+
+  it('checks the header and every destination before it writes into any of them', async () => {
+    const bytes = await encode(sample, 4);
+    const w = new Float32Array(2).fill(7);
+    const destination = (entry: { name: string }) => (entry.name === 'w' ? arrayDestination(w) : undefined);
+    await expect(
+      decodeCheckpoint(memorySource(bytes), 'ckpt', {
+        destination,
+        checkHeader: (header) => {
+          expect(header).toMatchObject({ planHash: 'abc', metricsBytes: 120, state: { phaseIndex: 1, nextEpoch: 2 } });
+          expect(header.tensors.map((t) => `${t.kind} ${t.name} [${t.shape}]`)).toEqual(['weight w [2]', 'weight b [1,3]', 'weight empty [0,4]', 'slot w/first [2]']);
+          throw new RuntimeFailure('does not fit');
+        },
+      }),
+    ).rejects.toThrow('does not fit');
+    // A destination of another size than its entry: refused before any value is read.
+    const b = new Float32Array(4).fill(7);
+    await expect(decodeCheckpoint(memorySource(bytes), 'ckpt', { destination: (entry) => (entry.name === 'w' ? arrayDestination(w) : entry.name === 'b' ? arrayDestination(b) : undefined) })).rejects.toThrow(
+      /destination of weight b: 4 values for 3/,
+    );
+    expect([...w, ...b]).toEqual(new Array(6).fill(7));
   });
 
   it('asks for each tensor only when it writes it, in chunks no larger than asked', async () => {
@@ -259,6 +307,38 @@ describe('checkpoint files', () => {
     await handle.close();
     await expect(readCheckpoint(folder, { chunkBytes })).rejects.toThrow(/does not match its checksum/);
     await expect(readCheckpoint(folder, { chunkBytes, weightsOnly: true })).rejects.toThrow(/does not match its checksum/);
+  });
+
+  it('read into destinations through the thread pool too, and give the header alone without reading any value', async () => {
+    const folder = await mkdtemp(path.join(dir, 'in-place-'));
+    const words = (n: number, seed: number) => {
+      const values = new Float32Array(n);
+      new Uint32Array(values.buffer).forEach((_, i, w) => (w[i] = Math.imul(i + seed, 2654435761) >>> 0));
+      return values;
+    };
+    // 2.5 chunks of OVERLAP_MIN_BYTES: reads in the thread pool, checksummed meanwhile.
+    const big: Checkpoint = { ...sample, weights: [{ name: 'a', shape: [640, 1024], values: words(640 * 1024, 1) }, ...sample.weights] };
+    await writeCheckpoint(folder, checkpointToSave(big), { chunkBytes: OVERLAP_MIN_BYTES });
+    expect(await readCheckpointHeader(folder)).toEqual({
+      planHash: 'abc',
+      metricsBytes: 120,
+      state: { ...sample.state, optimizer: { type: 'msgd', steps: 7, beta1Power: 1, beta2Power: 1 } },
+      tensors: [...big.weights.map((w) => ({ name: w.name, kind: 'weight', shape: w.shape })), { name: 'w/first', kind: 'slot', shape: [2] }],
+    });
+    const a = new Float32Array(640 * 1024);
+    const back = await readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayDestination(a) : undefined) });
+    expect(Buffer.from(a.buffer).equals(Buffer.from(big.weights[0]!.values.buffer))).toBe(true);
+    expect(back).toEqual({ ...sample, readInPlace: ['weight a'] });
+    // Damage in the tensor read in place: refused (the destination holds what was read; its owner must not use it).
+    const file = path.join(folder, CHECKPOINT_FILE);
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from([0x5a]), 0, 1, (await stat(file)).size - 1024 * 1024);
+    await handle.close();
+    await expect(readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayDestination(a) : undefined) })).rejects.toThrow(
+      /does not match its checksum/,
+    );
+    // The header alone does not read the values: it cannot see that damage.
+    expect((await readCheckpointHeader(folder)).planHash).toBe('abc');
   });
 
   it('overwrite the file the last write replaced, never one linked elsewhere (a kept copy, a crash before the rename)', async () => {

@@ -48,6 +48,15 @@ function memoryOf(module: EmscriptenModule): WasmMemory | undefined {
 }
 
 /**
+ * The current buffer of this wasm backend's heap, or undefined when the emscripten
+ * module does not show its memory. Take it again after anything that may grow the heap
+ * (an allocation): growing detaches the buffer taken before.
+ */
+export function heapBuffer(backend: BackendWasm): ArrayBufferLike | undefined {
+  return memoryOf(backend.wasm as unknown as EmscriptenModule)?.buffer;
+}
+
+/**
  * The kernels on this backend's memory, or null when they cannot run there (the
  * emscripten module does not show its memory): callers then fall back to tfjs ops.
  */
