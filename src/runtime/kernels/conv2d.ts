@@ -8,7 +8,7 @@ import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm
 import { OnnxSession, onnxruntimeStatus } from '../onnxruntime.js';
 import { encodeModelProto, ints, ONNX_FLOAT, ONNX_IR_VERSION, ONNX_OPSET } from '../onnx-model.js';
 import { withRunner } from './backend-kernel.js';
-import { wasmHeap } from './simd/module.js';
+import { heapBuffer } from './simd/module.js';
 
 type Shape4 = [number, number, number, number];
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -87,7 +87,7 @@ function convOnOnnxruntime(backend: BackendWasm, x: tf.TensorInfo, filter: tf.Te
     const wOihw = run.run('Transpose', { x: filter }, { perm: [3, 2, 0, 1] });
     const yNchw = run.adopt(backend.makeOutput([info.batchSize, info.outChannels, info.outHeight, info.outWidth], 'float32'));
     // Views after the last allocation: growing the heap detaches older ones.
-    const heap = wasmHeap(backend);
+    const heap = heapBuffer(backend);
     if (heap === undefined) throw new Error('mono kernels: the wasm backend does not show its heap');
     const value = (t: tf.TensorInfo) => ({ data: new Float32Array(heap, backend.getMemoryOffset(t.dataId), tf.util.sizeFromShape(t.shape)), dims: t.shape });
     session.run({ x: value(xNchw), w: value(wOihw) }, { y: value(yNchw) });

@@ -94,8 +94,3 @@ export function withScratch<T>(backend: BackendWasm, bytes: number, body: (point
     module._free(pointer);
   }
 }
-
-/** The buffer under tfjs's wasm heap now (take it after any allocation: growing detaches older views). */
-export function wasmHeap(backend: BackendWasm): ArrayBufferLike | undefined {
-  return memoryOf(backend.wasm as unknown as EmscriptenModule)?.buffer;
-}
