@@ -3,23 +3,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2dBackpropFilterViaForwardConv } from '../../../src/runtime/kernels/conv2d-backprop-filter.js';
 import { conv2dBackpropInputViaForwardConv } from '../../../src/runtime/kernels/conv2d-backprop-input.js';
-import { compareBackends, randomHost } from './helpers.js';
+import { compareBackends, convCases, randomHost } from './helpers.js';
 
 type Shape4 = [number, number, number, number];
 
 /** A random conv problem whose 'valid' output is non-empty. */
-const convCase = fc.record({
-  batch: fc.integer({ min: 1, max: 3 }),
-  height: fc.integer({ min: 1, max: 9 }),
-  width: fc.integer({ min: 1, max: 9 }),
-  inChannels: fc.integer({ min: 1, max: 5 }),
-  outChannels: fc.integer({ min: 1, max: 6 }),
-  filterHeight: fc.integer({ min: 1, max: 4 }),
-  filterWidth: fc.integer({ min: 1, max: 4 }),
-  stride: fc.constantFrom(1, 2),
-  pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
-  seed: fc.integer({ min: 1, max: 1_000_000 }),
-}).filter((c) => c.pad === 'same' || (c.filterHeight <= c.height && c.filterWidth <= c.width));
+const convCase = convCases({ size: [1, 9], inChannels: [1, 5], outChannels: [1, 6], filterHeight: [1, 4], filterWidth: [1, 4] });
 
 /**
  * Shapes like the plans' layers: channel counts that fill mono's SIMD tiles (4 input x 8

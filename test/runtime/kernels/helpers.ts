@@ -2,6 +2,7 @@
 // and compare with an error relative to the largest reference magnitude.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import fc from 'fast-check';
 import { initWasmBackend } from '../../../src/runtime/kernels/wasm-setup.js';
 
 export type TestBackend = 'cpu' | 'wasm' | 'webgpu';
@@ -75,4 +76,26 @@ export async function compareBackends(inputs: HostTensor[],
   const got = await runOn(backend, inputs, compute);
   const want = await runOn('cpu', inputs, compute);
   return Math.max(...want.map((w, i) => relativeError(got[i]!, w)));
+}
+
+type Range = [min: number, max: number];
+
+/**
+ * Random convolution problems: sizes and channel counts from the ranges given, strides 1
+ * and 2, 'same' and 'valid' padding ('valid' only where the output is non-empty).
+ */
+export function convCases(r: { size: Range; inChannels: Range; outChannels: Range; filterHeight: Range; filterWidth: Range }) {
+  const int = ([min, max]: Range) => fc.integer({ min, max });
+  return fc.record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    height: int(r.size),
+    width: int(r.size),
+    inChannels: int(r.inChannels),
+    outChannels: int(r.outChannels),
+    filterHeight: int(r.filterHeight),
+    filterWidth: int(r.filterWidth),
+    stride: fc.constantFrom(1, 2),
+    pad: fc.constantFrom<'same' | 'valid'>('same', 'valid'),
+    seed: fc.integer({ min: 1, max: 1_000_000 }),
+  }).filter((c) => c.pad === 'same' || (c.filterHeight <= c.height && c.filterWidth <= c.width));
 }
