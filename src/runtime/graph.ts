@@ -127,9 +127,14 @@ export class Network {
     return weights;
   }
 
-  /** How many times setWeights has loaded weights: what a copy of the weights made elsewhere (onnx-forward.ts) checks. */
+  /** How many times weights were loaded (setWeights, markLoaded): what a copy of the weights made elsewhere (onnx-forward.ts) checks. */
   get loads(): number {
     return this.weightsLoaded;
+  }
+
+  /** Counts a load that wrote into the parameters' own memory (a resume reads the checkpoint in place). */
+  markLoaded(): void {
+    this.weightsLoaded++;
   }
 
   /** Loads the weights whose name and shape match; returns what was loaded and what was not. */

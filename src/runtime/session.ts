@@ -252,6 +252,7 @@ export function restoreCheckpoint(network: Network, trainer: Trainer, checkpoint
   const mismatches = [...problems, ...tensorMismatches(checkpoint, tensors)];
   refuseMisfit(network, mismatches, options);
   network.setWeights(checkpoint.weights);
+  network.markLoaded(); // the values read in place went past setWeights
   trainer.setState(checkpoint.state);
   return mismatches;
 }
@@ -296,6 +297,7 @@ export async function restoreCheckpointFile(network: Network, trainer: Trainer, 
     },
   });
   network.setWeights(checkpoint.weights);
+  network.markLoaded(); // the values read in place went past setWeights
   trainer.setState(checkpoint.state);
   return mismatches;
 }

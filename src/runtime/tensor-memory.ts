@@ -1,6 +1,10 @@
 // The memory a backend keeps a tensor's values in, as something a checkpoint reader can
 // write into: a resume overwrites the parameters its network already holds (their memory
 // is allocated and touched) instead of reading into new arrays and copying those in.
+// Only before any kernel has read the tensor: tfjs treats tensors as immutable, and the
+// wasm backend's XNNPACK keeps packed copies of the filters it has run (keyed by tensor),
+// which a write in place would leave stale. A resume reads right after building the
+// network (session.ts), before the first step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorDestination } from './checkpoint.js';

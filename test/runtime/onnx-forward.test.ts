@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { compilePlan } from '../../src/compile.js';
 import { Network } from '../../src/runtime/graph.js';
 import { initWasmBackend } from '../../src/runtime/kernels/wasm-setup.js';
@@ -8,6 +8,7 @@ import { OnnxForward } from '../../src/runtime/onnx-forward.js';
 import { OnnxSession, onnxruntimeStatus, resetOnnxruntime } from '../../src/runtime/onnxruntime.js';
 import { Rng } from '../../src/runtime/rng.js';
 import { evaluate, phaseGraph, runFrozen } from '../../src/runtime/step.js';
+import { tensorDestination } from '../../src/runtime/tensor-memory.js';
 import { runRngs } from '../../src/runtime/trainer.js';
 import { skipWithoutComponent } from '../support/components.js';
 
@@ -64,8 +65,9 @@ describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
     tf.dispose([got, want]);
   });
 
-  it('runs a phase\'s frozen partitions in a step, and is made again when weights are loaded', () => {
+  it('runs a phase\'s frozen partitions in a step, and is made again when weights are loaded (setWeights, or in place)', () => {
     const runs = vi.spyOn(OnnxSession.prototype, 'run');
+    onTestFinished(() => runs.mockRestore());
     const graph = phaseGraph(network, ir.phases.find((p) => p.name === 'p3')!);
     const batch = batchOf(2, 12);
     const reference = () => tf.tidy(() => network.runPartitions(graph.frozen, tf.tensor(batch.images, [2, ...batch.shape]), { training: false }));
@@ -78,8 +80,27 @@ describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
     const wantAfter = reference();
     expect(maxRelative(second.dataSync() as Float32Array, wantAfter.dataSync() as Float32Array)).toBeLessThan(1e-4);
     expect(maxRelative(second.dataSync() as Float32Array, want.dataSync() as Float32Array)).toBeGreaterThan(1e-2);
-    tf.dispose([first, want, second, wantAfter]);
-    runs.mockRestore();
+    // A resume writes the values into the parameters' own memory, past setWeights: markLoaded says so.
+    // (Before any kernel has read them, as a resume does: XNNPACK keeps packed copies of
+    // the filters it has run, so tfjs's own reference comes from a second network.)
+    const rng = new Rng(9);
+    const fresh = new Map<string, Float32Array>();
+    for (const name of ir.parameters.filter((p) => p.partition === 'p1' && /kernel/.test(p.name)).map((p) => p.name)) {
+      const destination = tensorDestination(network.variable(name))!;
+      const values = Float32Array.from({ length: destination.length }, () => rng.normal() * 0.2);
+      destination.bytes(0, values.byteLength).set(new Uint8Array(values.buffer));
+      fresh.set(name, values);
+    }
+    network.markLoaded();
+    const third = runFrozen(network, graph, batch);
+    const twin = new Network(ir, runRngs(1).init);
+    twin.setWeights(ir.parameters.map((p) => ({ name: p.name, shape: [...p.shape], values: fresh.get(p.name) ?? (network.variable(p.name).dataSync() as Float32Array) })));
+    const wantInPlace = tf.tidy(() => twin.runPartitions(graph.frozen, tf.tensor(batch.images, [2, ...batch.shape]), { training: false }));
+    twin.dispose();
+    expect(maxRelative(third.dataSync() as Float32Array, wantInPlace.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    expect(maxRelative(third.dataSync() as Float32Array, wantAfter.dataSync() as Float32Array)).toBeGreaterThan(1e-2);
+    tf.dispose([first, want, second, wantAfter, third, wantInPlace]);
+    randomize(network, 10); // new tensors again: XNNPACK's packed copies of the overwritten filters go with the old ones
   });
 
   it('evaluates a phase\'s head as tfjs does (p2\'s proxy head, and the network output)', async () => {
