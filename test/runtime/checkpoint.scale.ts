@@ -3,7 +3,8 @@
  * training step of a plan with 600M parameters (one dense layer, cpu backend) is
  * checkpointed with its momentum slots (4.8 GB: more than a Buffer or one read call
  * can hold, one tensor larger than 2 GiB), then read back and loaded into a new
- * network; every value must come back bit for bit.
+ * network, and read as a resume does, straight into a third network's tensors; every
+ * value must come back bit for bit.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -12,11 +13,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilePlan } from '../../src/compile.js';
 import { selectBackend } from '../../src/runtime/backend.js';
-import { CHECKPOINT_FILE, planHash, readCheckpoint } from '../../src/runtime/checkpoint.js';
+import { CHECKPOINT_FILE, planHash, readCheckpoint, type Checkpoint } from '../../src/runtime/checkpoint.js';
 import type { LoadedData } from '../../src/runtime/data/dataset.js';
 import { Network } from '../../src/runtime/graph.js';
 import { appendMetrics, resetMetrics } from '../../src/runtime/run-folder.js';
-import { restoreCheckpoint, saveCheckpoint } from '../../src/runtime/session.js';
+import { restoreCheckpoint, restoreCheckpointFile, saveCheckpoint } from '../../src/runtime/session.js';
 import { runRngs, Trainer } from '../../src/runtime/trainer.js';
 
 const [H, W, CLASSES] = [600, 1000, 1000]; // 600,000 inputs x 1,000 outputs = 600M weights
@@ -86,7 +87,7 @@ describe('checkpoints of a 600M-parameter plan', () => {
     const { size } = await stat(path.join(dir, CHECKPOINT_FILE));
     expect(size).toBeGreaterThan(4.5e9);
 
-    const checkpoint = await readCheckpoint(dir);
+    let checkpoint: Checkpoint | null = await readCheckpoint(dir);
     const read = new Map<string, string>();
     for (const w of checkpoint.weights) read.set(`weight ${w.name}`, digest(w.values));
     for (const s of checkpoint.state.optimizer!.slots) read.set(`slot ${s.name}`, digest(s.values));
@@ -98,6 +99,15 @@ describe('checkpoints of a 600M-parameter plan', () => {
     const resumed = new Trainer({ network, data, seed: 1 });
     expect(restoreCheckpoint(network, resumed, checkpoint, { force: false, file: CHECKPOINT_FILE })).toEqual([]);
     for (const spec of network.paramSpecs()) expect(digest(network.variable(spec.name).dataSync() as Float32Array), spec.name).toBe(saved.get(`weight ${spec.name}`));
+    network.dispose();
+    checkpoint = null; // 4.8 GB of arrays: gone before the next network
+
+    // What `mono run --resume` does: the parameters read straight into a new network's own
+    // tensors (one of 2.4 GB, past 2 GiB offsets); the slots take the path checked above.
+    network = new Network(ir, runRngs(3).init);
+    const inPlace = new Trainer({ network, data, seed: 1 });
+    expect(await restoreCheckpointFile(network, inPlace, dir, { force: false, file: CHECKPOINT_FILE })).toEqual([]);
+    for (const spec of network.paramSpecs()) expect(digest(network.variable(spec.name).dataSync() as Float32Array), `in place: ${spec.name}`).toBe(saved.get(`weight ${spec.name}`));
     network.dispose();
   });
 });
