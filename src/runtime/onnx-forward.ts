@@ -13,7 +13,7 @@ import { featuresGraph } from './export/graph.js';
 import { onnxExpressible, toOnnxModel } from './export/onnx.js';
 import type { Network, NamedWeights } from './graph.js';
 import { encodeModelProto } from './onnx-model.js';
-import { OnnxSession, onnxruntimeStatus } from './onnxruntime.js';
+import { OnnxSession, onnxruntimeActive } from './onnxruntime.js';
 
 /** Above this many bytes of weights the model is not built (protobuf's 2 GiB limit, and the copy it costs). */
 const MAX_MODEL_BYTES = 1 << 30;
@@ -34,7 +34,7 @@ export class OnnxForward {
    * express, weights too large).
    */
   static build(network: Network, partitions: readonly string[], head?: string): OnnxForward | null {
-    if (partitions.length === 0 || tf.getBackend() !== 'wasm' || !onnxruntimeStatus().active) return null;
+    if (partitions.length === 0 || tf.getBackend() !== 'wasm' || !onnxruntimeActive()) return null;
     const ir = network.ir;
     const headNodes = head === undefined ? [] : ir.partitions.find((p) => p.name === head)?.head?.nodes ?? [];
     const nodes = new Set([...ir.partitions.filter((p) => partitions.includes(p.name)).flatMap((p) => p.nodes), ...headNodes.map((n) => n.id)]);

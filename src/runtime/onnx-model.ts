@@ -20,6 +20,11 @@ export const int = (name: string, i: number): OnnxAttribute => ({ name, type: At
 export const float = (name: string, f: number): OnnxAttribute => ({ name, type: AttributeType.FLOAT, f });
 export const ints = (name: string, values: readonly number[]): OnnxAttribute => ({ name, type: AttributeType.INTS, ints: values });
 
+/** A float32 tensor's ValueInfo type: numbers are fixed dims, strings named free ones (the batch). */
+export function tensorType(dims: readonly (number | string)[]) {
+  return { tensorType: { elemType: ONNX_FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } };
+}
+
 let modelProto: protobuf.Type | undefined;
 
 /** Encodes a ModelProto given as a plain object; throws when it does not fit the schema. */

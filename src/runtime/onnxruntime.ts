@@ -77,6 +77,11 @@ export function onnxruntimeStatus(): OnnxruntimeStatus {
   return { ...status };
 }
 
+/** Whether onnxruntime runs (a boolean for the kernels' hot path; loads it on first call). */
+export function onnxruntimeActive(): boolean {
+  return engine() !== null;
+}
+
 /** For tests and benchmarks: forget the engine, so that the next use reads MONO_ONNXRUNTIME again. */
 export function resetOnnxruntime(): void {
   loaded = undefined;

@@ -11,6 +11,7 @@ import { evaluate, phaseGraph, runFrozen } from '../../src/runtime/step.js';
 import { tensorDestination } from '../../src/runtime/tensor-memory.js';
 import { runRngs } from '../../src/runtime/trainer.js';
 import { skipWithoutComponent } from '../support/components.js';
+import { relativeError } from './kernels/helpers.js';
 
 const status = onnxruntimeStatus();
 const skip = skipWithoutComponent('onnxruntime-node', status.active, status.detail);
@@ -35,15 +36,9 @@ function batchOf(size: number, seed: number) {
   return { images: Float32Array.from({ length: size * shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), size, shape };
 }
 
-function maxRelative(got: Float32Array, want: Float32Array): number {
-  let diff = 0;
-  let ref = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    ref = Math.max(ref, Math.abs(want[i]!));
-  }
-  return diff / ref;
-}
+/** Largest difference relative to the largest reference value (kernels/helpers.ts). */
+const maxRelative = (got: Float32Array, want: Float32Array) =>
+  relativeError({ shape: [got.length], values: got }, { shape: [want.length], values: want });
 
 describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
   let network: Network;

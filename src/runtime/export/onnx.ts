@@ -13,7 +13,7 @@
  * does not count padding (count_include_pad 0), as TensorFlow. A residual scale is a
  * Mul by a constant; shared weights are one initializer read by several nodes.
  */
-import { encodeModelProto, float, int, ints, ONNX_FLOAT, ONNX_INT64, ONNX_IR_VERSION, ONNX_OPSET, type OnnxAttribute } from '../onnx-model.js';
+import { encodeModelProto, float, int, ints, ONNX_FLOAT, ONNX_INT64, ONNX_IR_VERSION, ONNX_OPSET, tensorType, type OnnxAttribute } from '../onnx-model.js';
 import type { ExportGraph, ExportNode } from './graph.js';
 import { INPUT, normalizes, numberAttr, poolWindow, safeName } from './graph.js';
 
@@ -235,7 +235,6 @@ export function toOnnxModel(graph: ExportGraph, metadata: Record<string, unknown
   }
   const outputShape = graph.ending === 'features' ? graph.nodes.find((n) => n.id === graph.output)?.shape ?? [] : [graph.classes];
 
-  const tensorType = (dims: ({ dimParam: string } | { dimValue: number })[]) => ({ tensorType: { elemType: FLOAT, shape: { dim: dims } } });
   return {
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -249,8 +248,8 @@ export function toOnnxModel(graph: ExportGraph, metadata: Record<string, unknown
       name: safeName(graph.partition ? `${graph.plan}-${graph.partition}` : graph.plan),
       node: nodes,
       initializer: initializers,
-      input: [{ name: inputName, type: tensorType([{ dimParam: 'batch' }, ...graph.inputShape.map((d) => ({ dimValue: d }))]) }],
-      output: [{ name: outputName, type: tensorType([{ dimParam: 'batch' }, ...outputShape.map((d) => ({ dimValue: d }))]) }],
+      input: [{ name: inputName, type: tensorType(['batch', ...graph.inputShape]) }],
+      output: [{ name: outputName, type: tensorType(['batch', ...outputShape]) }],
     },
   };
 }

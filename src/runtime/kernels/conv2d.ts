@@ -5,8 +5,8 @@
 // convolutions through this kernel too (conv2d-backprop-input.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { OnnxSession, onnxruntimeStatus } from '../onnxruntime.js';
-import { encodeModelProto, ints, ONNX_FLOAT, ONNX_IR_VERSION, ONNX_OPSET } from '../onnx-model.js';
+import { OnnxSession, onnxruntimeActive } from '../onnxruntime.js';
+import { encodeModelProto, ints, ONNX_IR_VERSION, ONNX_OPSET, tensorType } from '../onnx-model.js';
 import { withRunner } from './backend-kernel.js';
 import { heapBuffer } from './simd/module.js';
 
@@ -30,9 +30,6 @@ function onnxruntimeWins(info: ConvInfo): boolean {
  */
 function convModel(info: ConvInfo): Uint8Array {
   const { top, bottom, left, right } = info.padInfo;
-  const tensor = (dims: (number | string)[]) => ({
-    tensorType: { elemType: ONNX_FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } },
-  });
   return encodeModelProto({
     irVersion: ONNX_IR_VERSION,
     opsetImport: [{ domain: '', version: ONNX_OPSET }],
@@ -48,10 +45,10 @@ function convModel(info: ConvInfo): Uint8Array {
         ],
       }],
       input: [
-        { name: 'x', type: tensor(['batch', info.inChannels, info.inHeight, info.inWidth]) },
-        { name: 'w', type: tensor([info.outChannels, info.inChannels, info.filterHeight, info.filterWidth]) },
+        { name: 'x', type: tensorType(['batch', info.inChannels, info.inHeight, info.inWidth]) },
+        { name: 'w', type: tensorType([info.outChannels, info.inChannels, info.filterHeight, info.filterWidth]) },
       ],
-      output: [{ name: 'y', type: tensor(['batch', info.outChannels, 'out_h', 'out_w']) }],
+      output: [{ name: 'y', type: tensorType(['batch', info.outChannels, 'out_h', 'out_w']) }],
     },
   });
 }
@@ -78,7 +75,7 @@ function convOnOnnxruntime(backend: BackendWasm, x: tf.TensorInfo, filter: tf.Te
     attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
   const { top, bottom, left, right } = info.padInfo;
   if (info.batchSize * info.outHeight * info.outWidth === 0 || Math.min(top, bottom, left, right) < 0) return null;
-  if (!onnxruntimeWins(info) || !onnxruntimeStatus().active) return null;
+  if (!onnxruntimeWins(info) || !onnxruntimeActive()) return null;
   const session = sessionFor(info, getThreadsCount());
   if (session === null) return null;
   return withRunner(backend, 'wasm', (run) => {
