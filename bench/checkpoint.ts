@@ -25,6 +25,14 @@
  *    reader that must allocate the model; the read and the new memory again with
  *    GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (malloc asks for transparent huge pages).
  * Files are read right after being written, from the page cache, by both sides.
+ *
+ * --parts resume (in the default `io,resume`): a resume as `mono run --resume` makes it,
+ * in a fresh process per measurement, alternating --rounds times: a plan of one dense
+ * layer whose weights and msgd momentum slots add up to the size, on the cpu backend;
+ * its network is built untimed, then timed: restoreCheckpointFile (parameters and slots
+ * read in place, the slots into the optimizer the phase will train with) against the
+ * path before it (readCheckpoint into new arrays, restoreCheckpoint, then the optimizer
+ * the phase start makes: zero slots, assigned the read ones); peak RSS of each.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,7 +41,17 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { arrayDestination, readCheckpoint, readCheckpointHeader, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave, type ReadCheckpointOptions } from '../src/runtime/checkpoint.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { compilePlan } from '../src/compile.js';
+import type { IR } from '../src/ir/types.js';
+import { Optimizer } from '../src/optim/optimizers.js';
+import { selectBackend } from '../src/runtime/backend.js';
+import { arrayDestination, CHECKPOINT_FILE, planHash, readCheckpoint, readCheckpointHeader, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave, type ReadCheckpointOptions, type TensorToSave } from '../src/runtime/checkpoint.js';
+import type { LoadedData } from '../src/runtime/data/dataset.js';
+import { Network } from '../src/runtime/graph.js';
+import { restoreCheckpoint, restoreCheckpointFile } from '../src/runtime/load-checkpoint.js';
+import { gradientOptimizer, optimizedParams, phaseGraph } from '../src/runtime/step.js';
+import { runRngs, Trainer } from '../src/runtime/trainer.js';
 
 const GB = 1e9;
 const MIB = 1 << 20;
@@ -43,6 +61,7 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '1,3' },
     rounds: { type: 'string', default: '4' },
     dir: { type: 'string', default: '/tmp' },
+    parts: { type: 'string', default: 'io,resume' },
     child: { type: 'string' },
     bytes: { type: 'string' },
     folder: { type: 'string' },
@@ -97,11 +116,87 @@ const seconds = async (work: () => Promise<unknown>) => {
   return (performance.now() - started) / 1000;
 };
 
+/** A plan of one dense layer of 1,000 outputs whose weights and momentum slots add up to about `bytes`. */
+function resumePlan(bytes: number): IR {
+  const rows = Math.max(1, Math.round(bytes / 8 / 1000 / 1000));
+  const compiled = compilePlan(
+    `plan resume
+data synthetic(examples: 1, classes: 1000, shape: [${rows}, 1000, 1], noise: 0.1) { batch 1 holdout 0 seed 1 }
+network input [${rows}, 1000, 1] { out: flatten dense(1000) }
+partition all = out
+schedule { train all for 2 epochs with msgd(lr: 0.01, momentum: 0.9, decay: 0) }
+`,
+    'resume.mono',
+  );
+  if (!compiled.ir) throw new Error(`the resume plan does not compile: ${JSON.stringify(compiled.diagnostics)}`);
+  return compiled.ir;
+}
+
+/** The data a Trainer needs to exist (never trained on here). */
+function placeholderData(ir: IR): LoadedData {
+  const shape = ir.input.shape as [number, number, number];
+  const empty = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, shape };
+  return { name: 'bench', origin: 'synthetic data', classes: 1000, train: { images: new Float32Array(shape[0] * shape[1] * shape[2]), labels: new Int32Array([1]), count: 1, shape }, holdout: empty, mean: [0], std: [1] };
+}
+
+/** A checkpoint of the resume plan inside its phase, after one step: weights and momentum slots. */
+async function writeResumeCheckpoint(bytes: number, folder: string): Promise<void> {
+  await selectBackend({ force: 'cpu' });
+  const ir = resumePlan(bytes);
+  const network = new Network(ir, runRngs(1).init);
+  const tensors: TensorToSave[] = [];
+  for (const spec of network.paramSpecs()) {
+    const values = network.variable(spec.name).dataSync() as Float32Array;
+    tensors.push({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => values });
+    tensors.push({ name: `${spec.name}/first`, kind: 'slot', shape: [...spec.shape], values: () => values.map((v) => v * 0.01) });
+  }
+  tensors.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'weight' ? -1 : 1));
+  await writeCheckpoint(folder, {
+    planHash: planHash(ir),
+    metricsBytes: 0,
+    state: { phaseIndex: 0, nextEpoch: 1, optimizer: { type: 'msgd', steps: 1, beta1Power: 1, beta2Power: 1 }, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } },
+    tensors,
+  });
+  network.dispose();
+}
+
+/** One resume, timed from a built network to the phase's optimizer holding the saved slots. */
+async function resume(mode: 'resume' | 'resume-arrays', bytes: number, folder: string): Promise<{ seconds: number; peak: number; before: number }> {
+  await selectBackend({ force: 'cpu' });
+  const ir = resumePlan(bytes);
+  const network = new Network(ir, runRngs(2).init);
+  const trainer = new Trainer({ network, data: placeholderData(ir), seed: 1 });
+  await readCheckpointHeader(folder); // untimed, as train-run.ts reads it before the network exists
+  const before = memory().now;
+  const restore = { force: false, file: CHECKPOINT_FILE };
+  const s = await seconds(async () => {
+    if (mode === 'resume') {
+      await restoreCheckpointFile(network, trainer, folder, restore);
+      return;
+    }
+    const checkpoint = await readCheckpoint(folder);
+    restoreCheckpoint(network, trainer, checkpoint, restore);
+    // What the phase's start then did: an optimizer with zero slots, assigned the ones read.
+    const phase = ir.phases[0]!;
+    const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, phaseGraph(network, phase)), phase.lrMultipliers);
+    optimizer.setState(checkpoint.state.optimizer!);
+    if (optimizer.slotVariables().length !== 2) throw new Error('the old path made no slots');
+  });
+  const peak = memory().peak;
+  if (tf.memory().numTensors < 4) throw new Error('the resume made no slots');
+  return { seconds: s, peak, before };
+}
+
 /** One measurement in this (child) process; prints one JSON line. */
 async function child(mode: string, bytes: number, folder: string): Promise<void> {
   const print = (result: object) => process.stdout.write(JSON.stringify(result) + '\n');
   const file = path.join(folder, 'checkpoint.bin');
-  if (mode === 'fresh') {
+  if (mode === 'resume-file') {
+    await writeResumeCheckpoint(bytes, folder);
+    print({ fileBytes: (await stat(file)).size });
+  } else if (mode === 'resume' || mode === 'resume-arrays') {
+    print(await resume(mode, bytes, folder));
+  } else if (mode === 'fresh') {
     print({ seconds: await seconds(async () => layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5))) });
   } else if (mode === 'read') {
     print({ seconds: await seconds(() => readCheckpoint(folder)), peak: memory().peak });
@@ -159,7 +254,7 @@ function measure(mode: string, bytes: number, folder: string, env: Record<string
     maxBuffer: 1 << 20,
     env: { ...process.env, ...env },
   });
-  if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`${mode} child failed: ${result.stderr.slice(-2000)}`);
   return JSON.parse(result.stdout.trim()) as Record<string, number> & Record<string, number[]>;
 }
 
@@ -169,8 +264,40 @@ const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' ');
 async function main(): Promise<void> {
   const folder = await mkdtemp(path.join(args.dir!, 'mono-bench-ckpt-'));
   try {
+    const parts = new Set(args.parts!.split(','));
     for (const size of args.sizes!.split(',').map(Number)) {
       const bytes = size * GB;
+      if (parts.has('io')) await ioRows(bytes, folder);
+      if (parts.has('resume')) resumeRows(bytes, folder);
+    }
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** The resume rows (--parts resume): the in-place resume against the path before it, fresh processes alternating. */
+function resumeRows(bytes: number, folder: string): void {
+  const { fileBytes } = measure('resume-file', bytes, folder);
+  const rounds: Record<'resume' | 'resume-arrays', { seconds: number; peak: number; before: number }[]> = { resume: [], 'resume-arrays': [] };
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const mode of round % 2 === 0 ? (['resume', 'resume-arrays'] as const) : (['resume-arrays', 'resume'] as const)) {
+      rounds[mode].push(measure(mode, bytes, folder) as unknown as { seconds: number; peak: number; before: number });
+    }
+  }
+  const mbps = (s: number) => (fileBytes! / s / 1e6).toFixed(0).padStart(5);
+  const inPlace = median(rounds.resume.map((r) => r.seconds));
+  const arrays = median(rounds['resume-arrays'].map((r) => r.seconds));
+  const peak = (rs: { peak: number; before: number }[]) => `${(median(rs.map((r) => r.peak)) / GB).toFixed(2)} GB (${(median(rs.map((r) => r.before)) / GB).toFixed(2)} GB before)`;
+  console.log(`\nresume of a ${(fileBytes! / GB).toFixed(2)} GB checkpoint (weights and msgd momentum slots, one dense layer, cpu), a fresh process each, medians of ${args.rounds}`);
+  console.log(`  every round in s: in place ${list(rounds.resume.map((r) => r.seconds))}; into new arrays ${list(rounds['resume-arrays'].map((r) => r.seconds))}`);
+  console.log(`    in place (parameters and slots)  ${mbps(inPlace)} MB/s   peak RSS ${peak(rounds.resume)}`);
+  console.log(`    into new arrays, then the slots  ${mbps(arrays)} MB/s   peak RSS ${peak(rounds['resume-arrays'])}   in place is ${(arrays / inPlace).toFixed(2)}x faster`);
+}
+
+/** The write and read rows (--parts io). */
+async function ioRows(bytes: number, folder: string): Promise<void> {
+  {
+    {
       const warm = measure('warm', bytes, folder);
       const fileBytes = warm['fileBytes'] as number;
       const after = (xs: number[]) => (xs.length > 1 ? xs.slice(1) : xs);
@@ -204,8 +331,6 @@ async function main(): Promise<void> {
           `(before writing ${(own['before']! / GB).toFixed(2)} GB; goal <= model x 1.1 + largest = ${(goal / GB).toFixed(2)} GB); reading ${(reading['peak']! / GB).toFixed(2)} GB`,
       );
     }
-  } finally {
-    await rm(folder, { recursive: true, force: true });
   }
 }
 

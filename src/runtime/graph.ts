@@ -56,6 +56,11 @@ export class Network {
     return variable;
   }
 
+  /** The variable of a parameter, or undefined where the plan has none of that name. */
+  findVariable(name: string): tf.Variable | undefined {
+    return this.variables.get(name);
+  }
+
   /** The ParamSpec name behind a tf.Variable name (as used in variableGrads' map). */
   paramName(variableName: string): string {
     return variableName.startsWith(this.prefix) ? variableName.slice(this.prefix.length) : variableName;

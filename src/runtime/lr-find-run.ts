@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { IR, PhaseSpec } from '../ir/types.js';
 import { selectBackend } from './backend.js';
 import type { BackendChoice } from './backend-choices.js';
-import { readCheckpoint } from './checkpoint.js';
 import type { Network } from './graph.js';
+import { loadWeightsFile } from './load-checkpoint.js';
 import { lrFindSummary, lrRangeTest, writeLrFindFiles, type LrFindOptions, type LrFindResult, type LrFindSummary } from './lr-find.js';
 import { assertPhasesFit, webgpuMemoryOf } from './memory-check.js';
 import { setUpRun } from './run-setup.js';
@@ -51,7 +51,7 @@ export async function findLr(options: FindLrOptions): Promise<FindLrOutcome> {
   try {
     const setup = await setUpRun(ir, { seed: options.seed, dataBaseDir: path.dirname(options.planFile), cacheDir: options.cacheDir });
     network = setup.network;
-    const loaded = options.initFrom !== undefined ? network.setWeights((await readCheckpoint(options.initFrom)).weights).loaded.length : undefined;
+    const loaded = options.initFrom !== undefined ? (await loadWeightsFile(network, options.initFrom)).loaded.length : undefined;
     events.ready?.({ backend: backend.name, loaded });
     const rng = runRngs(options.seed).lrFind(ir.phases.indexOf(phase));
     const result = await lrRangeTest(network, setup.data, phase, rng, { ...options.sweep, ...(events.step ? { onStep: events.step } : {}) });

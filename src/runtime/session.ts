@@ -1,21 +1,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { IR } from '../ir/types.js';
-import { slotKinds } from '../optim/optimizers.js';
 import type { LrBounds } from '../optim/schedule.js';
 import {
   BEST_CHECKPOINT_FILE,
   CHECKPOINT_FILE,
-  entryMismatches,
   planHash,
-  readCheckpoint,
   removeStaleTemporaries,
-  tensorMismatches,
   writeCheckpoint,
   type Checkpoint,
   type CheckpointHeader,
   type CheckpointIoOptions,
-  type ExpectedTensor,
   type InputNormalization,
   type TensorToSave,
 } from './checkpoint.js';
@@ -24,13 +19,12 @@ import { faultPoint } from './fault-points.js';
 import type { Network, NamedWeights } from './graph.js';
 import { writeLrFindFiles, type LrFindOptions } from './lr-find.js';
 import { RuntimeFailure } from './errors.js';
+import { loadWeightsFile, restoreCheckpoint, restoreCheckpointFile } from './load-checkpoint.js';
 import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics, writeFileAtomically } from './run-folder.js';
 import { writeRunPlots } from './run-plots.js';
 import { CONFUSION_FILE, writeConfusion, writeRunViews } from './run-report.js';
-import { optimizedParams, phaseGraph } from './step.js';
 import { setUpRun } from './run-setup.js';
-import { tensorDestination } from './tensor-memory.js';
-import { phaseParameterNames, Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
+import { Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
   ir: IR;
@@ -43,8 +37,12 @@ export interface SessionOptions {
    * whose values are then read straight into the network's parameters (restoreCheckpointFile).
    */
   resume?: Checkpoint | CheckpointHeader;
-  /** Start from these weights (matching names and shapes), nothing else (--init-from). */
-  initFrom?: NamedWeights[];
+  /**
+   * Start from these weights (matching names and shapes), nothing else (--init-from): the
+   * weights themselves, or a run folder whose checkpoint's weights are read straight into
+   * the network (loadWeightsFile).
+   */
+  initFrom?: NamedWeights[] | string;
   /** Already loaded data (tests); otherwise loaded from ir.data. */
   data?: LoadedData;
   /** Folder relative data paths start from (the plan's folder). */
@@ -104,6 +102,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const hash = planHash(ir);
   const normalization: InputNormalization = { mean: data.mean, std: data.std };
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };
+  let made: Trainer | undefined; // for the finally: the trainer holds slots and caches on the backend
   try {
     const trainer = new Trainer({
       network,
@@ -145,6 +144,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         },
       },
     });
+    made = trainer;
     await removeStaleTemporaries(dir);
     if (options.resume) {
       const restore = { force: options.force ?? false, file: path.join(dir, CHECKPOINT_FILE) };
@@ -158,7 +158,8 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       await resetMetrics(dir);
       await fs.rm(path.join(dir, LR_BOUNDS_FILE), { force: true });
       await fs.rm(path.join(dir, CONFUSION_FILE), { force: true });
-      if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
+      if (typeof options.initFrom === 'string') result.initialized = await loadWeightsFile(network, options.initFrom);
+      else if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
     }
     // metrics.csv and report.html follow metrics.jsonl as it now stands: cut back on a resume, empty on a start (not read then).
     await writeRunViews(dir, options.resume ? await readMetrics(dir) : []);
@@ -166,6 +167,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
     result.finished = trainer.finished;
     return result;
   } finally {
+    made?.release();
     network.dispose();
     // The previous checkpoints writeCheckpoint keeps to overwrite: not needed once the run is over (a resumed run makes new ones).
     await removeStaleTemporaries(dir);
@@ -203,103 +205,6 @@ export async function saveCheckpoint(
   const { synapse: _synapse, ...withoutSynapse } = state;
   const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null, stdp: null } : state;
   await writeCheckpoint(dir, { planHash: what.planHash, metricsBytes: what.metricsBytes, state: saved, tensors, ...(what.normalization ? { normalization: what.normalization } : {}) }, options);
-}
-
-/**
- * The tensors a checkpoint of this network must hold at `state`: every parameter, and
- * the slots of the optimizer of the phase it is in (none at a phase boundary); plus
- * any way its position does not fit the plan's phases.
- */
-function expectedTensors(network: Network, state: CheckpointHeader['state'], synapseTensors: readonly string[]): { tensors: ExpectedTensor[]; problems: string[] } {
-  const tensors: ExpectedTensor[] = network.paramSpecs().map((spec) => ({ name: spec.name, kind: 'weight', shape: spec.shape }));
-  const problems: string[] = [];
-  const phases = network.ir.phases;
-  const phase = phases[state.phaseIndex];
-  if (state.phaseIndex > phases.length) problems.push(`it is at phase ${state.phaseIndex + 1}, the plan has ${phases.length}`);
-  if (phase && state.nextEpoch >= phase.epochs) problems.push(`it is at epoch ${state.nextEpoch + 1} of phase ${phase.name}, which has ${phase.epochs}`);
-  if (phase && state.optimizer) {
-    if (state.optimizer.type !== phase.optimizer.type) problems.push(`its optimizer is ${state.optimizer.type}, phase ${phase.name} uses ${phase.optimizer.type}`);
-    const spec = phase.optimizer;
-    const params = spec.type === 'stdp' ? [] : optimizedParams(network, phaseGraph(network, phase));
-    for (const param of params) {
-      for (const kind of spec.type === 'stdp' ? [] : slotKinds(spec)) tensors.push({ name: `${param.name}/${kind}`, kind: 'slot', shape: param.variable.shape });
-    }
-  }
-  // `stop early(restore: true)` mid-phase: the parameters of the phase's best epoch so far.
-  if (phase && state.earlyStop && phase.earlyStop?.restore) {
-    for (const name of phaseParameterNames(network, phaseGraph(network, phase))) tensors.push({ name, kind: 'best', shape: network.variable(name).shape });
-  }
-  // Cost per synapse: every tensor the checkpoint holds must be of a parameter of the plan, of its shape.
-  if (state.synapse) {
-    const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
-    for (const name of synapseTensors) {
-      const param = name.slice(0, name.lastIndexOf('/'));
-      const shape = shapes.get(param);
-      if (shape) tensors.push({ name, kind: 'synapse', shape });
-    }
-  }
-  return { tensors, problems };
-}
-
-/**
- * Loads a checkpoint into a network and its trainer, after checking that it fits the
- * plan: the same parameters (names, shapes), the optimizer slots the current phase
- * needs, a phase and epoch the plan has. A misfit is refused, naming the first
- * differences; with `force` the tensors that fit are loaded and the differences returned.
- */
-export function restoreCheckpoint(network: Network, trainer: Trainer, checkpoint: Checkpoint, options: { force: boolean; file: string }): string[] {
-  const { tensors, problems } = expectedTensors(network, checkpoint.state, (checkpoint.state.synapse?.tensors ?? []).map((t) => t.name));
-  const mismatches = [...problems, ...tensorMismatches(checkpoint, tensors)];
-  refuseMisfit(network, mismatches, options);
-  network.setWeights(checkpoint.weights);
-  network.markLoaded(); // the values read in place went past setWeights
-  trainer.setState(checkpoint.state);
-  return mismatches;
-}
-
-function refuseMisfit(network: Network, mismatches: readonly string[], options: { force: boolean; file: string }): void {
-  if (mismatches.length === 0 || options.force) return;
-  const shown = mismatches.slice(0, 3).join('; ') + (mismatches.length > 3 ? `; and ${mismatches.length - 3} more` : '');
-  throw new RuntimeFailure(`${options.file} does not fit the plan ${network.ir.plan}: ${shown} (pass --force to load what fits)`);
-}
-
-/**
- * restoreCheckpoint from the checkpoint file in `dir`, putting each parameter's values
- * into the memory of the network's own variable (tensorDestination: the cpu backend's
- * values array, the wasm backend's heap), which is allocated and touched already, chunk
- * by chunk through a reused scratch chunk: no array of the parameter's size is
- * allocated, and on wasm the model is not held twice. The fit to the plan is checked on the header, before any
- * value is read. Optimizer slots, early-stop copies and synapse tensors do not exist
- * yet (the trainer makes them when the phase starts), so they are read into new arrays
- * as before; so are parameters a backend keeps out of reach (webgpu, tfjs-node).
- *
- * The parameters are overwritten while the file is read and its checksum is known only
- * at the end: a damaged file leaves them part old, part damaged. The failure (a
- * RuntimeFailure naming the file) ends runSession, which disposes the network in its
- * finally, before anything trains on it, evaluates it or checkpoints it; nothing else
- * holds the network. (Checking the whole file first would cost a second pass over it.)
- */
-export async function restoreCheckpointFile(network: Network, trainer: Trainer, dir: string, options: { force: boolean; file: string }, io: CheckpointIoOptions = {}): Promise<string[]> {
-  let mismatches: string[] = [];
-  const shapes = new Map(network.paramSpecs().map((spec) => [spec.name, spec.shape]));
-  const checkpoint = await readCheckpoint(dir, {
-    ...io,
-    checkHeader: (header) => {
-      const synapse = header.tensors.filter((t) => t.kind === 'synapse').map((t) => t.name);
-      const { tensors, problems } = expectedTensors(network, header.state, synapse);
-      mismatches = [...problems, ...entryMismatches(header.tensors, tensors)];
-      refuseMisfit(network, mismatches, options);
-    },
-    destination: (entry) => {
-      const shape = entry.kind === 'weight' ? shapes.get(entry.name) : undefined;
-      if (!shape || shape.length !== entry.shape.length || shape.some((d, i) => d !== entry.shape[i])) return undefined;
-      return tensorDestination(network.variable(entry.name));
-    },
-  });
-  network.setWeights(checkpoint.weights);
-  network.markLoaded(); // the values read in place went past setWeights
-  trainer.setState(checkpoint.state);
-  return mismatches;
 }
 
 /**

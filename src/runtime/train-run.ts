@@ -12,10 +12,9 @@ import type { IR } from '../ir/types.js';
 import type { LrBounds } from '../optim/schedule.js';
 import { selectBackend } from './backend.js';
 import type { BackendChoice } from './backend-choices.js';
-import { hasCheckpoint, planHash, readCheckpoint, readCheckpointHeader, type CheckpointHeader } from './checkpoint.js';
+import { hasCheckpoint, planHash, readCheckpointHeader, type CheckpointEntry, type CheckpointHeader } from './checkpoint.js';
 import { loadDataFor } from './data/dataset.js';
 import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from './errors.js';
-import type { NamedWeights } from './graph.js';
 import { assertPhasesFit, webgpuMemoryOf } from './memory-check.js';
 import { createDefaultRunDir, createRunFolder, writeRunFiles, type RunInfo } from './run-folder.js';
 import { LOCK_FILE, RunLock, type LockOwner } from './run-lock.js';
@@ -174,9 +173,11 @@ async function trainInFolder(p: InFolder): Promise<TrainOutcome> {
     ...(initFromDir !== undefined ? { initFrom: initFromDir } : {}),
   };
   // Weights to start from: only when the run starts (not when it continues from its own checkpoint).
-  const initFrom = initFromDir !== undefined && !resume ? (await readCheckpoint(initFromDir, { weightsOnly: true })).weights : undefined;
-  if (initFrom && !p.force && !initFrom.some((w) => fitsParameter(w, ir))) {
-    const count = `${initFrom.length} weight${initFrom.length === 1 ? '' : 's'}`;
+  // The header here (what fits is known from it); the session reads the values into its network once that exists.
+  const initFrom = initFromDir !== undefined && !resume ? initFromDir : undefined;
+  const initWeights = initFrom !== undefined ? (await readCheckpointHeader(initFrom)).tensors.filter((t) => t.kind === 'weight') : [];
+  if (initFrom !== undefined && !p.force && !initWeights.some((w) => fitsParameter(w, ir))) {
+    const count = `${initWeights.length} weight${initWeights.length === 1 ? '' : 's'}`;
     throw new RuntimeFailure(
       `--init-from ${p.show(initFromDir!)}: none of its ${count} fits a parameter of ${ir.plan} by name and shape, so the run would train from scratch; pass --force to do that anyway`,
     );
@@ -202,7 +203,7 @@ async function trainInFolder(p: InFolder): Promise<TrainOutcome> {
       dir,
       seed: p.seed,
       ...(resume ? { resume } : {}),
-      ...(initFrom ? { initFrom } : {}),
+      ...(initFrom !== undefined ? { initFrom } : {}),
       ...(p.maxEpochs !== undefined ? { maxEpochs: p.maxEpochs } : {}),
       ...(p.lrBounds ? { lrBounds: { [p.lrBounds.phase]: p.lrBounds.bounds } } : {}),
       ...(p.force ? { force: true } : {}),
@@ -264,7 +265,7 @@ function describeSystemError(error: unknown): RuntimeFailure | undefined {
 }
 
 /** Whether a checkpoint weight would be loaded into the plan: a parameter of that name and shape. */
-function fitsParameter(weight: NamedWeights, ir: IR): boolean {
+function fitsParameter(weight: CheckpointEntry, ir: IR): boolean {
   const spec = ir.parameters.find((s) => s.name === weight.name);
   return spec !== undefined && spec.shape.length === weight.shape.length && spec.shape.every((d, i) => d === weight.shape[i]);
 }

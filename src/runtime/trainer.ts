@@ -323,6 +323,12 @@ export class Trainer {
   /** An stdp phase's rule state from a checkpoint, for the phase when it starts. */
   private pendingStdp: StdpState | null = null;
   private pending: Pick<TrainerState, 'optimizer' | 'schedules'> | null = null;
+  /**
+   * The optimizer of the phase a resume continues, made before the checkpoint is read
+   * (optimizerForResume) so that the reader writes its slots in place; the phase's start
+   * adopts it.
+   */
+  private resumedOptimizer: { phaseIndex: number; optimizer: Optimizer } | null = null;
   private best: BestEpoch | undefined;
   private earlyStop: EarlyStopState | null = null;
   /** Cost per synapse, kept across the phases (tasks) that use it. */
@@ -412,6 +418,43 @@ export class Trainer {
       values: () => variable.data() as Promise<Float32Array>,
     }));
     return { state, slots, synapse };
+  }
+
+  /**
+   * The slot variables of the optimizer that the phase at `state` will train with (zero
+   * until written), by checkpoint name (`<param>/first`), made now so that a checkpoint
+   * reader can write the saved slots straight into them (restoreCheckpointFile): a
+   * resume then holds each slot once, instead of a read array and a zero slot the
+   * phase's start would make and overwrite. Empty where `state` has no optimizer state or
+   * another optimizer than the phase's (a forced resume of a changed plan). setState
+   * must follow with the same state: the scalars come from there, and slots that state
+   * lists override these; release() frees them if the run never starts.
+   */
+  optimizerForResume(state: Pick<TrainerScalars, 'phaseIndex' | 'optimizer'>): Map<string, tf.Variable> {
+    this.releaseResumedOptimizer();
+    const phase = this.ir.phases[state.phaseIndex];
+    if (!phase || !state.optimizer || phase.optimizer.type === 'stdp' || phase.optimizer.type !== state.optimizer.type) return new Map();
+    const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(this.network, phaseGraph(this.network, phase)), phase.lrMultipliers);
+    this.resumedOptimizer = { phaseIndex: state.phaseIndex, optimizer };
+    return new Map(optimizer.slotVariables().map(({ name, variable }) => [name, variable]));
+  }
+
+  /**
+   * Frees what the trainer holds on the backend: the current phase's optimizer and
+   * caches, a resume's optimizer never adopted, the cost-per-synapse tensors. For the
+   * owner of a trainer whose run is over or never started (runSession); after it, only
+   * a new setState makes the trainer usable again.
+   */
+  release(): void {
+    this.disposeActive();
+    this.releaseResumedOptimizer();
+    this.synapse?.dispose();
+    this.synapse = null;
+  }
+
+  private releaseResumedOptimizer(): void {
+    this.resumedOptimizer?.optimizer.dispose();
+    this.resumedOptimizer = null;
   }
 
   /** Continues from a saved state (weights are restored separately, on the network). */
@@ -550,7 +593,7 @@ export class Trainer {
     } catch (error) {
       throw new RuntimeFailure(`phase ${phase.name}: ${(error as Error).message}`);
     }
-    const optimizer = new Optimizer(base, params, phase.lrMultipliers);
+    const optimizer = this.adoptResumedOptimizer() ?? new Optimizer(base, params, phase.lrMultipliers);
     let synapseCost: SynapseCost | undefined;
     if (phase.synapseCost) {
       synapseCost = this.synapse ??= new SynapseCost();
@@ -928,6 +971,17 @@ export class Trainer {
     const restored = phase.earlyStop!.restore && watch?.weights !== undefined;
     if (restored) this.network.setWeights(watch!.weights!);
     return { stopped, best_epoch: (watch?.bestEpoch ?? phase.epochs - 1) + 1, restored };
+  }
+
+  /** The optimizer made for this phase before a resume's read (optimizerForResume), if the trainer is still at that phase. */
+  private adoptResumedOptimizer(): Optimizer | undefined {
+    const resumed = this.resumedOptimizer;
+    if (!resumed || resumed.phaseIndex !== this.phaseIndex) {
+      this.releaseResumedOptimizer();
+      return undefined;
+    }
+    this.resumedOptimizer = null;
+    return resumed.optimizer;
   }
 
   private disposeActive(): void {

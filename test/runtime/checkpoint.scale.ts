@@ -3,21 +3,23 @@
  * training step of a plan with 600M parameters (one dense layer, cpu backend) is
  * checkpointed with its momentum slots (4.8 GB: more than a Buffer or one read call
  * can hold, one tensor larger than 2 GiB), then read back and loaded into a new
- * network, and read as a resume does, straight into a third network's tensors; every
- * value must come back bit for bit.
+ * network, and read as a resume does, straight into a third network's tensors and its
+ * trainer's optimizer slots; every value must come back bit for bit.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compilePlan } from '../../src/compile.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { CHECKPOINT_FILE, planHash, readCheckpoint, type Checkpoint } from '../../src/runtime/checkpoint.js';
 import type { LoadedData } from '../../src/runtime/data/dataset.js';
 import { Network } from '../../src/runtime/graph.js';
 import { appendMetrics, resetMetrics } from '../../src/runtime/run-folder.js';
-import { restoreCheckpoint, restoreCheckpointFile, saveCheckpoint } from '../../src/runtime/session.js';
+import { restoreCheckpoint, restoreCheckpointFile } from '../../src/runtime/load-checkpoint.js';
+import { saveCheckpoint } from '../../src/runtime/session.js';
 import { runRngs, Trainer } from '../../src/runtime/trainer.js';
 
 const [H, W, CLASSES] = [600, 1000, 1000]; // 600,000 inputs x 1,000 outputs = 600M weights
@@ -103,11 +105,16 @@ describe('checkpoints of a 600M-parameter plan', () => {
     checkpoint = null; // 4.8 GB of arrays: gone before the next network
 
     // What `mono run --resume` does: the parameters read straight into a new network's own
-    // tensors (one of 2.4 GB, past 2 GiB offsets); the slots take the path checked above.
+    // tensors (one of 2.4 GB, past 2 GiB offsets), the slots into the optimizer the phase will use.
     network = new Network(ir, runRngs(3).init);
     const inPlace = new Trainer({ network, data, seed: 1 });
+    const made = vi.spyOn(inPlace, 'optimizerForResume');
     expect(await restoreCheckpointFile(network, inPlace, dir, { force: false, file: CHECKPOINT_FILE })).toEqual([]);
     for (const spec of network.paramSpecs()) expect(digest(network.variable(spec.name).dataSync() as Float32Array), `in place: ${spec.name}`).toBe(saved.get(`weight ${spec.name}`));
+    const slots = made.mock.results[0]!.value as Map<string, tf.Variable>;
+    expect([...slots.keys()].sort()).toEqual(['out.dense1.bias/first', 'out.dense1.kernel/first']);
+    for (const [name, slot] of slots) expect(digest(slot.dataSync() as Float32Array), `in place: ${name}`).toBe(saved.get(`slot ${name}`));
+    inPlace.release();
     network.dispose();
   });
 });

@@ -1,7 +1,9 @@
-// A resume reads the checkpoint's parameters straight into the network's own tensors
-// (restoreCheckpointFile): bit for bit on cpu and wasm, with no array of a parameter's
-// size allocated, the fit checked before any value is written, and a damaged file a
+// A resume reads the checkpoint's parameters straight into the network's own tensors,
+// and its optimizer slots into the optimizer the resumed phase trains with
+// (restoreCheckpointFile): bit for bit on cpu and wasm, with no array of a tensor's size
+// allocated, the fit checked before any value is written, and a damaged file a
 // RuntimeFailure that ends the session before the half-overwritten network is used.
+// --init-from (loadWeightsFile) reads the weights that fit the same way.
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +16,8 @@ import { RuntimeFailure } from '../../src/runtime/errors.js';
 import type { Network } from '../../src/runtime/graph.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
 import { setUpRun } from '../../src/runtime/run-setup.js';
-import { restoreCheckpointFile, runSession } from '../../src/runtime/session.js';
+import { loadWeightsFile, restoreCheckpointFile } from '../../src/runtime/load-checkpoint.js';
+import { runSession } from '../../src/runtime/session.js';
 import { tensorDestination } from '../../src/runtime/tensor-memory.js';
 import { Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
 import { tinyIR } from './tiny-ir.js';
@@ -87,8 +90,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         expect(slots.length > 0).toBe(stop === 3);
         const allocate = vi.spyOn(valueMemory, 'allocate');
         const result = await runSession({ ir, dir: interrupted, seed: 3, resume: header, checkpoint: { chunkBytes } });
-        // No array for any parameter: only the slots (which the trainer makes when the phase starts) get new memory.
-        expect(allocate.mock.calls.map(([length]) => length)).toEqual(slots.map((s) => s.shape.reduce((a, b) => a * b, 1)));
+        // No array for any parameter or slot: the slots are read into the optimizer the resumed phase trains with.
+        expect(allocate).not.toHaveBeenCalled();
         allocate.mockRestore();
         expect(result.finished).toBe(true);
         expect(comparable(await readMetrics(interrupted))).toEqual(comparable(await readMetrics(whole)));
@@ -105,9 +108,16 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const before = await networkBits(network);
         const trainer = new Trainer({ network, data, seed: 4 });
         const allocate = vi.spyOn(valueMemory, 'allocate');
+        const made = vi.spyOn(trainer, 'optimizerForResume');
         expect(await restoreCheckpointFile(network, trainer, dir, { force: false, file: CHECKPOINT_FILE }, { chunkBytes: 12 })).toEqual([]);
-        const slotCount = (await readCheckpointHeader(dir)).tensors.filter((t) => t.kind === 'slot').length;
-        expect(allocate).toHaveBeenCalledTimes(slotCount);
+        expect(allocate).not.toHaveBeenCalled();
+        allocate.mockRestore();
+        // The slots the resumed phase will train with hold the file's slots, bit for bit.
+        const slots = made.mock.results[0]!.value as Map<string, tf.Variable>;
+        const saved = (await readCheckpoint(dir)).state.optimizer!.slots;
+        expect(saved.length).toBeGreaterThan(0);
+        expect([...slots.keys()].sort()).toEqual(saved.map((slot) => slot.name).sort());
+        for (const slot of saved) expect(bits((await slots.get(slot.name)!.data()) as Float32Array)).toEqual(bits(slot.values));
         const after = await networkBits(network);
         expect(after).toEqual(await checkpointBits(dir));
         expect(after).not.toEqual(before);
@@ -115,6 +125,34 @@ for (const backend of ['cpu', 'wasm'] as const) {
       } finally {
         network.dispose();
       }
+    });
+
+    it('--init-from reads the weights that fit into the network in place, and says why the others were skipped', async () => {
+      const dir = await newRun(`${backend}-init-source`, ir);
+      await runSession({ ir, dir, seed: 3, maxEpochs: 3 }); // slots in the file: checked, not kept
+      const file = await checkpointBits(dir);
+      const same = await setUpRun(ir, { seed: 4 });
+      try {
+        const allocate = vi.spyOn(valueMemory, 'allocate');
+        const result = await loadWeightsFile(same.network, dir, { chunkBytes: 20 });
+        expect(allocate).not.toHaveBeenCalled();
+        expect(result.skipped).toEqual([]);
+        expect(result.loaded.sort()).toEqual(Object.keys(file).sort());
+        expect(await networkBits(same.network)).toEqual(file);
+      } finally {
+        same.network.dispose();
+      }
+      // A wider plan: only the biases of the heads keep their shapes ([classes]).
+      const wider = tinyIR({ epochs: [2, 3], filters: 5, examples: 120, holdout: 30 });
+      const target = await newRun(`${backend}-init-target`, wider);
+      const allocate = vi.spyOn(valueMemory, 'allocate');
+      const tensors = tf.memory().numTensors;
+      const result = await runSession({ ir: wider, dir: target, seed: 4, initFrom: dir, maxEpochs: 1 });
+      expect(result.initialized?.loaded.sort()).toEqual(['out.bias', 'p1.head/dense.bias']);
+      expect(result.initialized?.skipped.find((s) => s.name === 'c1.kernel')?.reason).toMatch(/shape \[3,3,1,4\] differs from \[3,3,1,5\]/);
+      // New arrays only for the weights that do not fit (read to say why, then dropped).
+      expect(allocate).toHaveBeenCalledTimes(result.initialized!.skipped.length);
+      expect(tf.memory().numTensors).toBe(tensors);
     });
 
     it('refuses a checkpoint of another plan before writing any parameter', async () => {
