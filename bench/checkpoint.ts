@@ -32,7 +32,9 @@
  * its network is built untimed, then timed: restoreCheckpointFile (parameters and slots
  * read in place, the slots into the optimizer the phase will train with) against the
  * path before it (readCheckpoint into new arrays, restoreCheckpoint, then the optimizer
- * the phase start makes: zero slots, assigned the read ones); peak RSS of each.
+ * the phase start makes: zero slots, assigned the read ones); peak RSS of each. Then the
+ * same network and slots on the wasm backend, saved from the heap (tensorSource, what
+ * saveCheckpoint does) against a copy per tensor (data(), what it did before).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -46,11 +48,12 @@ import { compilePlan } from '../src/compile.js';
 import type { IR } from '../src/ir/types.js';
 import { Optimizer } from '../src/optim/optimizers.js';
 import { selectBackend } from '../src/runtime/backend.js';
-import { arrayDestination, CHECKPOINT_FILE, planHash, readCheckpoint, readCheckpointHeader, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave, type ReadCheckpointOptions, type TensorToSave } from '../src/runtime/checkpoint.js';
+import { arrayMemory, CHECKPOINT_FILE, planHash, readCheckpoint, readCheckpointHeader, removeStaleTemporaries, writeCheckpoint, type CheckpointToSave, type ReadCheckpointOptions, type TensorToSave } from '../src/runtime/checkpoint.js';
 import type { LoadedData } from '../src/runtime/data/dataset.js';
 import { Network } from '../src/runtime/graph.js';
 import { restoreCheckpoint, restoreCheckpointFile } from '../src/runtime/load-checkpoint.js';
 import { gradientOptimizer, optimizedParams, phaseGraph } from '../src/runtime/step.js';
+import { tensorSource } from '../src/runtime/tensor-memory.js';
 import { runRngs, Trainer } from '../src/runtime/trainer.js';
 
 const GB = 1e9;
@@ -100,7 +103,7 @@ function contents(arrays: Float32Array[], copy: boolean): CheckpointToSave {
 
 /** Reading into `arrays` (tensor `t<i>` into arrays[i]): what a resume does with its network's tensors. */
 function into(arrays: Float32Array[]): ReadCheckpointOptions {
-  return { destination: (entry) => arrayDestination(arrays[Number(entry.name.slice(1))]!) };
+  return { destination: (entry) => arrayMemory(arrays[Number(entry.name.slice(1))]!) };
 }
 
 function timed(command: string, commandArgs: string[]): number {
@@ -187,6 +190,30 @@ async function resume(mode: 'resume' | 'resume-arrays', bytes: number, folder: s
   return { seconds: s, peak, before };
 }
 
+/**
+ * One checkpoint write of the resume plan's network and momentum slots on the wasm
+ * backend (the default), timed with peak RSS: each tensor saved from the wasm heap
+ * (tensorSource, what saveCheckpoint does) or from a copy read out of it (data(), what it did before).
+ */
+async function saveFromWasm(mode: 'save' | 'save-copies', bytes: number, folder: string): Promise<{ seconds: number; peak: number; before: number }> {
+  await selectBackend({ force: 'wasm' });
+  const ir = resumePlan(bytes);
+  const network = new Network(ir, runRngs(2).init);
+  const phase = ir.phases[0]!;
+  const optimizer = new Optimizer(gradientOptimizer(phase), optimizedParams(network, phaseGraph(network, phase)), phase.lrMultipliers);
+  const all = [...network.paramSpecs().map((spec) => ({ name: spec.name, kind: 'weight' as const, tensor: network.variable(spec.name) })), ...optimizer.slotVariables().map(({ name, variable }) => ({ name, kind: 'slot' as const, tensor: variable }))];
+  const tensors: TensorToSave[] = all.map(({ name, kind, tensor }) => ({
+    name,
+    kind,
+    shape: [...tensor.shape],
+    values: () => (mode === 'save' ? tensorSource(tensor)! : (tensor.data() as Promise<Float32Array>)),
+  }));
+  await removeStaleTemporaries(folder); // a session's first write: into a new file
+  const before = memory().now;
+  const s = await seconds(() => writeCheckpoint(folder, { planHash: 'bench', metricsBytes: 0, state: { phaseIndex: 0, nextEpoch: 1, optimizer: { type: 'msgd', steps: 1, beta1Power: 1, beta2Power: 1 }, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } }, tensors }));
+  return { seconds: s, peak: memory().peak, before };
+}
+
 /** One measurement in this (child) process; prints one JSON line. */
 async function child(mode: string, bytes: number, folder: string): Promise<void> {
   const print = (result: object) => process.stdout.write(JSON.stringify(result) + '\n');
@@ -196,6 +223,8 @@ async function child(mode: string, bytes: number, folder: string): Promise<void>
     print({ fileBytes: (await stat(file)).size });
   } else if (mode === 'resume' || mode === 'resume-arrays') {
     print(await resume(mode, bytes, folder));
+  } else if (mode === 'save' || mode === 'save-copies') {
+    print(await saveFromWasm(mode, bytes, folder));
   } else if (mode === 'fresh') {
     print({ seconds: await seconds(async () => layout(bytes).map((n, i) => new Float32Array(n).fill(i + 0.5))) });
   } else if (mode === 'read') {
@@ -278,11 +307,13 @@ async function main(): Promise<void> {
 /** The resume rows (--parts resume): the in-place resume against the path before it, fresh processes alternating. */
 function resumeRows(bytes: number, folder: string): void {
   const { fileBytes } = measure('resume-file', bytes, folder);
-  const rounds: Record<'resume' | 'resume-arrays', { seconds: number; peak: number; before: number }[]> = { resume: [], 'resume-arrays': [] };
+  type Mode = 'resume' | 'resume-arrays' | 'save' | 'save-copies';
+  const rounds: Record<Mode, { seconds: number; peak: number; before: number }[]> = { resume: [], 'resume-arrays': [], save: [], 'save-copies': [] };
   for (let round = 0; round < Number(args.rounds); round++) {
-    for (const mode of round % 2 === 0 ? (['resume', 'resume-arrays'] as const) : (['resume-arrays', 'resume'] as const)) {
-      rounds[mode].push(measure(mode, bytes, folder) as unknown as { seconds: number; peak: number; before: number });
-    }
+    const order: Mode[] = round % 2 === 0 ? ['resume', 'resume-arrays', 'save', 'save-copies'] : ['resume-arrays', 'resume', 'save-copies', 'save'];
+    // The saves last: they replace the resume's file with one of the same plan and size.
+    for (const mode of order) rounds[mode].push(measure(mode, bytes, folder) as unknown as { seconds: number; peak: number; before: number });
+    if (round + 1 < Number(args.rounds)) measure('resume-file', bytes, folder);
   }
   const mbps = (s: number) => (fileBytes! / s / 1e6).toFixed(0).padStart(5);
   const inPlace = median(rounds.resume.map((r) => r.seconds));
@@ -292,6 +323,11 @@ function resumeRows(bytes: number, folder: string): void {
   console.log(`  every round in s: in place ${list(rounds.resume.map((r) => r.seconds))}; into new arrays ${list(rounds['resume-arrays'].map((r) => r.seconds))}`);
   console.log(`    in place (parameters and slots)  ${mbps(inPlace)} MB/s   peak RSS ${peak(rounds.resume)}`);
   console.log(`    into new arrays, then the slots  ${mbps(arrays)} MB/s   peak RSS ${peak(rounds['resume-arrays'])}   in place is ${(arrays / inPlace).toFixed(2)}x faster`);
+  const save = median(rounds.save.map((r) => r.seconds));
+  const copies = median(rounds['save-copies'].map((r) => r.seconds));
+  console.log(`  the same network and slots saved on wasm, a session's first write (a new file); every round in s: from the heap ${list(rounds.save.map((r) => r.seconds))}; copies ${list(rounds['save-copies'].map((r) => r.seconds))}`);
+  console.log(`    from the wasm heap               ${mbps(save)} MB/s   peak RSS ${peak(rounds.save)}`);
+  console.log(`    a copy per tensor (data())       ${mbps(copies)} MB/s   peak RSS ${peak(rounds['save-copies'])}   from the heap is ${(copies / save).toFixed(2)}x faster`);
 }
 
 /** The write and read rows (--parts io). */

@@ -85,12 +85,16 @@ export interface InputNormalization {
 /** `weight`: a parameter; `slot`: an optimizer slot; `best`: a parameter at the phase's best epoch (`stop early(restore: true)`); `synapse`: a cost-per-synapse tensor (`<param>/omega`, ...). */
 export type TensorKind = 'weight' | 'slot' | 'best' | 'synapse';
 
-/** One tensor to save; its values are asked for only when the writer reaches it, and dropped after. */
+/**
+ * One tensor to save; its values are asked for only when the writer reaches it, and
+ * dropped after: an array, or the tensor's own memory (tensorSource: written without a
+ * copy; nothing may change or move it until the write is done).
+ */
 export interface TensorToSave {
   name: string;
   kind: TensorKind;
   shape: number[];
-  values(): Float32Array | Promise<Float32Array>;
+  values(): Float32Array | TensorMemory | Promise<Float32Array | TensorMemory>;
 }
 
 /** What writeCheckpoint saves: the state without tensor values, and the tensors (weights, then slots). */
@@ -134,7 +138,7 @@ export interface ReadCheckpointOptions extends CheckpointIoOptions {
    * (a live model's parameter), or undefined to read them into a new Float32Array. Asked
    * for every entry after checkHeader and before any value is read.
    */
-  destination?(entry: CheckpointEntry): TensorDestination | undefined;
+  destination?(entry: CheckpointEntry): TensorMemory | undefined;
 }
 
 /** One tensor of a checkpoint as its header lists it. */
@@ -154,19 +158,21 @@ export interface CheckpointHeader {
 }
 
 /**
- * A tensor that already exists, whose float32 values a reader overwrites in place.
- * `bytes(start, length)` is a writable view of bytes start..start+length of its values,
- * taken again for every chunk (a wasm heap's views detach when the heap grows) and used
- * at once, synchronously: the reader reads each chunk into one of two reused scratch
- * chunks, checksums it (and swaps it to this machine's order) and copies it there.
+ * The float32 values of a tensor that exists, in its own memory: what a reader
+ * overwrites in place (ReadCheckpointOptions.destination) or a writer saves without a
+ * copy (TensorToSave.values). `length` counts values; `bytes(start, length)` is a view
+ * of bytes start..start+length of them, taken again for every chunk (a wasm heap's
+ * views detach when the heap grows) and used at once: the reader reads each chunk into
+ * one of two reused scratch chunks, checksums it (and swaps it to this machine's order)
+ * and copies it there; the writer writes the view and checksums it.
  */
-export interface TensorDestination {
+export interface TensorMemory {
   readonly length: number;
   bytes(start: number, length: number): Uint8Array;
 }
 
-/** A destination in a Float32Array of the entry's size (the cpu backend's own values; tests; the benchmark). */
-export function arrayDestination(values: Float32Array): TensorDestination {
+/** The memory of a Float32Array (the cpu backend's own values; tests; the benchmark). */
+export function arrayMemory(values: Float32Array): TensorMemory {
   return { length: values.length, bytes: (start, length) => new Uint8Array(values.buffer, values.byteOffset + start, length) };
 }
 
@@ -420,7 +426,7 @@ function* chunksOf(values: Float32Array, chunk: number): Generator<Uint8Array> {
  * Encodes a checkpoint into `sink`, tensor by tensor: each tensor's values are asked
  * for when the writer reaches it and written and checksummed in chunks, so the
  * memory this takes beyond the tensors themselves is what `values()` returns for one
- * tensor (nothing on the cpu backend, a copy on others).
+ * tensor (nothing where it is the tensor's own memory, a copy otherwise).
  */
 export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSink, options: CheckpointIoOptions = {}): Promise<void> {
   const chunk = chunkSize(options);
@@ -452,10 +458,12 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
   await sink.write(head);
   for (const [i, t] of contents.tensors.entries()) {
     const values = await t.values();
-    if (values.length !== entries[i]!.length) {
-      throw new RangeError(`checkpoint tensor ${t.name}: ${values.length} values for shape [${t.shape}]`);
+    const memory = values instanceof Float32Array ? arrayMemory(values) : values;
+    if (memory.length !== entries[i]!.length) {
+      throw new RangeError(`checkpoint tensor ${t.name}: ${memory.length} values for shape [${t.shape}]`);
     }
-    for (const view of chunksOf(values, chunk)) {
+    for (let start = 0; start < memory.length * 4; start += chunk) {
+      const view = memory.bytes(start, Math.min(chunk, memory.length * 4 - start));
       // Big-endian machines write a byte-swapped copy of the chunk; little-endian ones the tensor's own bytes.
       const bytes = LITTLE_ENDIAN ? view : Buffer.from(view).swap32();
       // The chunk is written (by the thread pool, for a file) while this thread checksums it; neither changes it.

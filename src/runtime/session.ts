@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type { IR } from '../ir/types.js';
 import type { LrBounds } from '../optim/schedule.js';
 import {
@@ -12,6 +13,7 @@ import {
   type CheckpointHeader,
   type CheckpointIoOptions,
   type InputNormalization,
+  type TensorMemory,
   type TensorToSave,
 } from './checkpoint.js';
 import type { LoadedData } from './data/dataset.js';
@@ -24,6 +26,7 @@ import { appendMetrics, LR_BOUNDS_FILE, readMetrics, resetMetrics, rewindMetrics
 import { writeRunPlots } from './run-plots.js';
 import { CONFUSION_FILE, writeConfusion, writeRunViews } from './run-report.js';
 import { setUpRun } from './run-setup.js';
+import { tensorSource } from './tensor-memory.js';
 import { Trainer, type BatchProgress, type EpochMetrics, type LrBoundsEvent } from './trainer.js';
 
 export interface SessionOptions {
@@ -175,9 +178,10 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
 }
 
 /**
- * Writes the checkpoint of a network and its trainer between two epochs. Tensors are
- * read from the backend one at a time as the writer reaches them, so saving takes at
- * most one tensor's copy beyond the model (none on the cpu backend).
+ * Writes the checkpoint of a network and its trainer between two epochs. Each tensor is
+ * saved from the backend's own memory where it can be reached (tensorSource: cpu, wasm),
+ * else read from the backend as the writer reaches it (webgpu, tfjs-node), so saving
+ * takes at most one tensor's copy beyond the model, and none on cpu and wasm.
  */
 export async function saveCheckpoint(
   dir: string,
@@ -195,12 +199,12 @@ export async function saveCheckpoint(
   const { network, trainer } = what;
   const { state, slots, synapse } = trainer.stateForCheckpoint();
   const tensors: TensorToSave[] = [
-    ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => network.variable(spec.name).data() as Promise<Float32Array> })),
+    ...network.paramSpecs().map((spec): TensorToSave => ({ name: spec.name, kind: 'weight', shape: [...spec.shape], values: () => savedValues(network.variable(spec.name)) })),
   ];
   if (!what.weightsOnly) {
-    tensors.push(...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: slot.values })));
+    tensors.push(...slots.map((slot): TensorToSave => ({ name: slot.name, kind: 'slot', shape: slot.shape, values: () => savedValues(slot.tensor) })));
     tensors.push(...trainer.earlyStopWeights().map((w): TensorToSave => ({ name: w.name, kind: 'best', shape: w.shape, values: () => w.values })));
-    tensors.push(...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: tensor.values })));
+    tensors.push(...synapse.map((tensor): TensorToSave => ({ name: tensor.name, kind: 'synapse', shape: tensor.shape, values: () => savedValues(tensor.tensor) })));
   }
   const { synapse: _synapse, ...withoutSynapse } = state;
   const saved = what.weightsOnly ? { ...withoutSynapse, optimizer: null, schedules: null, earlyStop: null, stdp: null } : state;
@@ -234,4 +238,9 @@ export async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise
   if (event.source === 'checkpoint' && event.phase in known) return;
   known[event.phase] = { ...event.bounds, source: event.source, ...(event.rejected ? { lr_find_rejected: event.rejected } : {}) };
   await writeFileAtomically(file, JSON.stringify(known, null, 2) + '\n');
+}
+
+/** What a checkpoint writer saves of a tensor: its memory on the backend, or a copy read from the backend where that is out of reach. */
+function savedValues(tensor: tf.Tensor): TensorMemory | Promise<Float32Array> {
+  return tensorSource(tensor) ?? (tensor.data() as Promise<Float32Array>);
 }

@@ -186,6 +186,8 @@ export type TrainerScalars = Omit<TrainerState, 'optimizer' | 'earlyStop' | 'syn
 export interface SlotSource {
   name: string;
   shape: number[];
+  /** The slot itself, for a writer that saves from the backend's memory (tensorSource). */
+  tensor: tf.Tensor;
   values(): Promise<Float32Array>;
 }
 
@@ -391,6 +393,7 @@ export class Trainer {
     const slots: SlotSource[] = (active?.optimizer.slotVariables() ?? []).map(({ name, variable }) => ({
       name,
       shape: [...variable.shape],
+      tensor: variable,
       values: () => variable.data() as Promise<Float32Array>,
     }));
     const state: TrainerScalars = {
@@ -415,6 +418,7 @@ export class Trainer {
     const synapse: SlotSource[] = (this.synapse?.tensors() ?? []).map(({ name, variable }) => ({
       name,
       shape: [...variable.shape],
+      tensor: variable,
       values: () => variable.data() as Promise<Float32Array>,
     }));
     return { state, slots, synapse };

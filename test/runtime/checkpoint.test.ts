@@ -9,7 +9,7 @@ import { fc, test as property } from '@fast-check/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CHECKPOINT_FILE,
-  arrayDestination,
+  arrayMemory,
   OVERLAP_MIN_BYTES,
   previousFileName,
   checkpointToSave,
@@ -140,7 +140,7 @@ describe('checkpoint encoding', () => {
       const targets = new Map(placed.map((name) => [name, new Float32Array([...sample.weights, ...sample.state.optimizer!.slots].find((t) => t.name === name)!.values.length).fill(7)]));
       const allocate = vi.spyOn(valueMemory, 'allocate');
       try {
-        const back = await decodeCheckpoint(memorySource(bytes), 'ckpt', { chunkBytes, destination: (entry) => (targets.has(entry.name) ? arrayDestination(targets.get(entry.name)!) : undefined) });
+        const back = await decodeCheckpoint(memorySource(bytes), 'ckpt', { chunkBytes, destination: (entry) => (targets.has(entry.name) ? arrayMemory(targets.get(entry.name)!) : undefined) });
         expect(allocate).toHaveBeenCalledTimes(4 - placed.length);
         for (const name of placed) {
           const original = [...sample.weights, ...sample.state.optimizer!.slots].find((t) => t.name === name)!;
@@ -159,7 +159,7 @@ describe('checkpoint encoding', () => {
   it('checks the header and every destination before it writes into any of them', async () => {
     const bytes = await encode(sample, 4);
     const w = new Float32Array(2).fill(7);
-    const destination = (entry: { name: string }) => (entry.name === 'w' ? arrayDestination(w) : undefined);
+    const destination = (entry: { name: string }) => (entry.name === 'w' ? arrayMemory(w) : undefined);
     await expect(
       decodeCheckpoint(memorySource(bytes), 'ckpt', {
         destination,
@@ -172,7 +172,7 @@ describe('checkpoint encoding', () => {
     ).rejects.toThrow('does not fit');
     // A destination of another size than its entry: refused before any value is read.
     const b = new Float32Array(4).fill(7);
-    await expect(decodeCheckpoint(memorySource(bytes), 'ckpt', { destination: (entry) => (entry.name === 'w' ? arrayDestination(w) : entry.name === 'b' ? arrayDestination(b) : undefined) })).rejects.toThrow(
+    await expect(decodeCheckpoint(memorySource(bytes), 'ckpt', { destination: (entry) => (entry.name === 'w' ? arrayMemory(w) : entry.name === 'b' ? arrayMemory(b) : undefined) })).rejects.toThrow(
       /destination of weight b: 4 values for 3/,
     );
     expect([...w, ...b]).toEqual(new Array(6).fill(7));
@@ -326,7 +326,7 @@ describe('checkpoint files', () => {
       tensors: [...big.weights.map((w) => ({ name: w.name, kind: 'weight', shape: w.shape })), { name: 'w/first', kind: 'slot', shape: [2] }],
     });
     const a = new Float32Array(640 * 1024);
-    const back = await readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayDestination(a) : undefined) });
+    const back = await readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayMemory(a) : undefined) });
     expect(Buffer.from(a.buffer).equals(Buffer.from(big.weights[0]!.values.buffer))).toBe(true);
     expect(back).toEqual({ ...sample, readInPlace: ['weight a'] });
     // Damage in the tensor read in place: refused (the destination holds what was read; its owner must not use it).
@@ -334,7 +334,7 @@ describe('checkpoint files', () => {
     const handle = await open(file, 'r+');
     await handle.write(Buffer.from([0x5a]), 0, 1, (await stat(file)).size - 1024 * 1024);
     await handle.close();
-    await expect(readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayDestination(a) : undefined) })).rejects.toThrow(
+    await expect(readCheckpoint(folder, { chunkBytes: OVERLAP_MIN_BYTES, destination: (entry) => (entry.name === 'a' ? arrayMemory(a) : undefined) })).rejects.toThrow(
       /does not match its checksum/,
     );
     // The header alone does not read the values: it cannot see that damage.
