@@ -10,8 +10,9 @@
 //
 // Writing: a checkpoint saves each tensor from the backend's own memory (on wasm, the
 // heap) rather than from a copy that dataSync()/data() would make, so saving holds no
-// tensor twice. Between epochs nothing runs a kernel or allocates, so the memory neither
-// changes nor moves while it is written.
+// tensor twice. The trainer waits for the write between two epochs, so nothing changes
+// or frees the tensors meanwhile, and nothing of the run allocates (which could grow the
+// heap); the view is still taken again for every chunk.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorMemory } from './checkpoint.js';
