@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { IR, PhaseSpec } from '../ir/types.js';
 import { selectBackend } from './backend.js';
 import type { BackendChoice } from './backend-choices.js';
+import { phaseTrainSplit } from './data/tasks.js';
 import type { Network } from './graph.js';
 import { loadWeightsFile } from './load-checkpoint.js';
 import { lrFindSummary, lrRangeTest, writeLrFindFiles, type LrFindOptions, type LrFindResult, type LrFindSummary } from './lr-find.js';
@@ -54,7 +55,7 @@ export async function findLr(options: FindLrOptions): Promise<FindLrOutcome> {
     const loaded = options.initFrom !== undefined ? (await loadWeightsFile(network, options.initFrom)).loaded.length : undefined;
     events.ready?.({ backend: backend.name, loaded });
     const rng = runRngs(options.seed).lrFind(ir.phases.indexOf(phase));
-    const result = await lrRangeTest(network, setup.data, phase, rng, { ...options.sweep, ...(events.step ? { onStep: events.step } : {}) });
+    const result = await lrRangeTest(network, phaseTrainSplit(setup.data, ir, phase), phase, rng, { ...options.sweep, ...(events.step ? { onStep: events.step } : {}) });
     const files = await writeLrFindFiles(options.out, result);
     return { result, summary: lrFindSummary(result), files };
   } finally {

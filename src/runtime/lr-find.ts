@@ -11,7 +11,7 @@ import type { PhaseSpec } from '../ir/types.js';
 import { LrRangeRecorder, lrAtStep, lrFindCsv, lrFindSvg, suggestBounds, sweepProblem, type LrRangePoint, type SuggestedBounds } from '../optim/lr-range.js';
 import { Optimizer } from '../optim/optimizers.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
-import type { LoadedData } from './data/dataset.js';
+import type { Split } from './data/dataset.js';
 import { RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import type { Rng } from './rng.js';
@@ -54,16 +54,16 @@ export function defaultLrFindSteps(trainCount: number, batch: number): number {
 }
 
 /**
- * Runs the sweep for `phase` from the network's current weights, with a fresh
+ * Runs the sweep for `phase` over `train` (the phase's own examples: its task's classes
+ * in an incremental plan, phaseTrainSplit) from the network's current weights, with a fresh
  * optimizer of the phase's kind, its lr multipliers and its base momentum. Shuffling
  * and dropout draw from `rng` only. The weights (BatchNorm statistics included) are
  * restored afterwards, also when the sweep fails.
  */
-export async function lrRangeTest(network: Network, data: LoadedData, phase: PhaseSpec, rng: Rng, options: LrFindOptions = {}): Promise<LrFindResult> {
+export async function lrRangeTest(network: Network, train: Split, phase: PhaseSpec, rng: Rng, options: LrFindOptions = {}): Promise<LrFindResult> {
   const from = options.from ?? LR_FIND_FROM;
   const to = options.to ?? LR_FIND_TO;
   if (!(from > 0 && to > from)) throw new RangeError(`the LR range test needs 0 < from < to, got from ${from}, to ${to}`);
-  const train = data.train;
   const batch = network.ir.data.batch;
   const steps = options.steps ?? defaultLrFindSteps(train.count, batch);
   if (!(Number.isInteger(steps) && steps >= 2)) throw new RangeError(`the LR range test needs at least 2 steps, got ${steps}`);

@@ -10,7 +10,7 @@ import { taskMetrics, type TaskMetrics, type TaskRecord } from '../optim/task-me
 import { createSchedule, needsLrFindBounds, planLrBounds, withBounds, type EpochReport, type LrBounds, type Schedule } from '../optim/schedule.js';
 import { batchesPerEpoch, epochBatches } from './data/batches.js';
 import type { LoadedData, Split } from './data/dataset.js';
-import { restrictToClasses } from './data/tasks.js';
+import { phaseTrainSplit, restrictToClasses, taskClasses } from './data/tasks.js';
 import { checkDataFitsNetwork, networkExpectation } from './data/fit.js';
 import { NonFiniteLossError, NonFiniteStateError, RuntimeFailure } from './errors.js';
 import type { NamedWeights, Network } from './graph.js';
@@ -626,25 +626,16 @@ export class Trainer {
   /** The training and hold-out examples of a phase: its task's classes only, or all. */
   private phaseSplits(phase: PhaseSpec): { train: Split; holdout: Split } {
     if (phase.task === undefined) return { train: this.data.train, holdout: this.data.holdout };
-    const train = this.taskSplit('train', phase.task, phase);
-    if (train.count === 0) {
-      throw new RuntimeFailure(`phase ${phase.name}: task ${phase.task + 1} (classes ${this.taskClasses(phase.task, phase).join(', ')}) has no training examples in ${this.data.origin}`);
-    }
-    return { train, holdout: this.taskSplit('holdout', phase.task, phase) };
+    return { train: this.taskSplit('train', phase.task, phase), holdout: this.taskSplit('holdout', phase.task, phase) };
   }
 
-  private taskClasses(task: number, phase: PhaseSpec): number[] {
-    const classes = this.ir.data.tasks?.[task];
-    if (!classes) throw new RuntimeFailure(`phase ${phase.name} trains task ${task + 1}, but the IR's data has ${this.ir.data.tasks?.length ?? 0} tasks`);
-    return classes;
-  }
-
+  /** A split restricted to a task's classes, made once per split and task (the training one never empty: phaseTrainSplit). */
   private taskSplit(which: 'train' | 'holdout' | 'test', task: number, phase: PhaseSpec): Split {
     const key = `${which}/${task}`;
     let split = this.taskSplits.get(key);
     if (!split) {
-      const source = which === 'test' ? this.data.test! : this.data[which];
-      split = restrictToClasses(source, this.taskClasses(task, phase));
+      if (which === 'train' && phase.task === task) split = phaseTrainSplit(this.data, this.ir, phase);
+      else split = restrictToClasses(which === 'test' ? this.data.test! : this.data[which], taskClasses(this.ir, task, phase));
       this.taskSplits.set(key, split);
     }
     return split;
@@ -708,7 +699,7 @@ export class Trainer {
         const onStep: LrFindOptions['onStep'] = onBatch
           ? (p) => onBatch({ phase: `${phase.name} lr-find`, epoch: 1, epochs: 1, step: p.step, steps: p.steps, loss: p.smoothed, examplesPerSecond: p.examplesPerSecond })
           : undefined;
-        result = await lrRangeTest(this.network, this.data, phase, rng, { ...this.lrFind, ...(onStep ? { onStep } : {}) });
+        result = await lrRangeTest(this.network, this.phaseSplits(phase).train, phase, rng, { ...this.lrFind, ...(onStep ? { onStep } : {}) });
       } catch (error) {
         if (error instanceof RangeError) throw new RuntimeFailure(`phase ${phase.name}: ${error.message}`);
         throw error;

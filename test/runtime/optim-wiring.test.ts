@@ -153,7 +153,7 @@ describe('LR range test', () => {
     const data = await loadData(ir.data);
     const network = new Network(ir, runRngs(1).init);
     const before = await network.getWeights();
-    const result = await lrRangeTest(network, data, ir.phases[0]!, new Rng(5), { steps: 60, from: 1e-5, to: 100 });
+    const result = await lrRangeTest(network, data.train, ir.phases[0]!, new Rng(5), { steps: 60, from: 1e-5, to: 100 });
     expect(result.points.length).toBeGreaterThan(5);
     expect(result.points.length).toBeLessThanOrEqual(60);
     for (let i = 1; i < result.points.length; i++) expect(result.points[i]!.lr).toBeGreaterThan(result.points[i - 1]!.lr);

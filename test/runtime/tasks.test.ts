@@ -12,6 +12,9 @@ import type { IR } from '../../src/ir/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { readCheckpoint } from '../../src/runtime/checkpoint.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
+import { loadDataFor } from '../../src/runtime/data/dataset.js';
+import { restrictToClasses } from '../../src/runtime/data/tasks.js';
+import { defaultLrFindSteps } from '../../src/runtime/lr-find.js';
 import { runSession } from '../../src/runtime/session.js';
 import type { EpochMetrics } from '../../src/runtime/trainer.js';
 
@@ -156,5 +159,24 @@ schedule {
     const on = await readMetrics(path.join(root, 'whole'));
     expect(metrics[1]).toMatchObject({ loss: on[1]!.loss, task_acc: on[1]!.task_acc }); // task 1 is the same either way
     expect(metrics[3]!.loss).not.toBe(on[3]!.loss); // the penalty changes task 2's training
+  });
+});
+
+describe('the LR range test of a task phase', () => {
+  it('sweeps the task\'s own training examples, not every class', async () => {
+    // Tasks of one class each: a sweep over the whole training split would plan 6x the steps.
+    const source = SYNTHETIC.replace('tasks 3', 'tasks 6').replace('lr cosine(to: 0.01)', 'lr mi(max: 0.1, min: 0.001, bounds: lr_find)').replace('train main for 2 epochs', 'train main for 1 epochs');
+    const ir = compileIr(source);
+    const dir = await newRun('lr-find-task', ir);
+    const planned: { phase: string; steps: number }[] = [];
+    await runSession({ ir, dir, seed: 3, maxEpochs: 2, onLrBounds: (event) => void (event.result && planned.push({ phase: event.phase, steps: event.result.steps })) });
+    const data = await loadDataFor(ir, {});
+    expect(planned.map((p) => p.phase)).toEqual([ir.phases[0]!.name, ir.phases[1]!.name]);
+    for (const [i, p] of planned.entries()) {
+      const taskCount = restrictToClasses(data.train, ir.data.tasks![i]!).count;
+      expect(taskCount).toBeLessThan(data.train.count / 3);
+      expect(p.steps).toBe(defaultLrFindSteps(taskCount, ir.data.batch));
+      expect(p.steps).toBeLessThan(defaultLrFindSteps(data.train.count, ir.data.batch));
+    }
   });
 });
