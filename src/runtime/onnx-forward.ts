@@ -57,6 +57,11 @@ export class OnnxForward {
     return new OnnxForward(session, ir.input.shape, outputShape);
   }
 
+  /** Frees the session (onnxruntime's memory for these weights); run() must not follow. */
+  dispose(): void {
+    this.session.dispose();
+  }
+
   /** The output (features or logits) for `size` examples (NHWC, normalised as the network takes them), as a new tensor. */
   run(images: Float32Array, size: number): tf.Tensor {
     const perExample = this.outputShape.reduce((a, b) => a * b, 1);

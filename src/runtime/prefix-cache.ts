@@ -28,6 +28,7 @@ export class PrefixCache {
       return new PrefixCache(chunks.length === 1 ? chunks[0]!.clone() : tf.concat(chunks, 0));
     } finally {
       tf.dispose(chunks);
+      forward?.dispose();
     }
   }
 

@@ -126,6 +126,12 @@ type Batch = { images: Float32Array; labels: Int32Array; size: number; shape: nu
 /** A phase's frozen partitions on onnxruntime, made at the phase's first step with the weights then (they do not change in the phase). */
 const frozenForwards = new WeakMap<PhaseGraph, { loads: number; forward: OnnxForward | null }>();
 
+/** Frees the onnxruntime session runFrozen made for a phase's frozen partitions (the phase is over), if any. */
+export function releaseFrozen(graph: PhaseGraph): void {
+  frozenForwards.get(graph)?.forward?.dispose();
+  frozenForwards.delete(graph);
+}
+
 /**
  * The frozen partitions' output for a batch, in inference mode and outside any tape (the
  * images themselves when nothing is frozen): on onnxruntime where it runs them
@@ -135,6 +141,7 @@ export function runFrozen(network: Network, graph: PhaseGraph, batch: Omit<Batch
   if (graph.frozen.length > 0) {
     let known = frozenForwards.get(graph);
     if (known === undefined || known.loads !== network.loads) {
+      known?.forward?.dispose();
       known = { loads: network.loads, forward: OnnxForward.build(network, graph.frozen) };
       frozenForwards.set(graph, known);
     }
@@ -242,21 +249,25 @@ export async function evaluate(network: Network, graph: PhaseGraph, split: Split
   let correct = 0;
   // The whole forward pass on onnxruntime where it runs it (onnx-forward.ts), with the weights of now.
   const forward = split.count > 0 ? OnnxForward.build(network, [...graph.frozen, ...graph.trainable], graph.headPartition ?? undefined) : null;
-  for (let start = 0; start < split.count; start += largest) {
-    const size = Math.min(largest, split.count - start);
-    const [batchLoss, batchPredicted] = tf.tidy(() => {
-      const pixels = split.images.subarray(start * length, (start + size) * length);
-      const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
-      const logits = forward ? forward.run(pixels, size) : inferenceLogits(network, graph, tf.tensor(pixels, [size, ...split.shape]));
-      return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
-    });
-    lossSum += (await batchLoss.data())[0]!;
-    const classes = await batchPredicted.data();
-    for (let i = 0; i < size; i++) {
-      predicted[start + i] = classes[i]!;
-      if (classes[i] === split.labels[start + i]) correct++;
+  try {
+    for (let start = 0; start < split.count; start += largest) {
+      const size = Math.min(largest, split.count - start);
+      const [batchLoss, batchPredicted] = tf.tidy(() => {
+        const pixels = split.images.subarray(start * length, (start + size) * length);
+        const labels = tf.tensor1d(split.labels.subarray(start, start + size), 'int32');
+        const logits = forward ? forward.run(pixels, size) : inferenceLogits(network, graph, tf.tensor(pixels, [size, ...split.shape]));
+        return [tf.mul(crossEntropy(logits, labels, network.ir.classes), size), tf.argMax(logits, 1)];
+      });
+      lossSum += (await batchLoss.data())[0]!;
+      const classes = await batchPredicted.data();
+      for (let i = 0; i < size; i++) {
+        predicted[start + i] = classes[i]!;
+        if (classes[i] === split.labels[start + i]) correct++;
+      }
+      tf.dispose([batchLoss, batchPredicted]);
     }
-    tf.dispose([batchLoss, batchPredicted]);
+  } finally {
+    forward?.dispose();
   }
   const count = split.count;
   return { loss: count ? lossSum / count : NaN, acc: count ? correct / count : NaN, predicted, count };

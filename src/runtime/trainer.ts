@@ -21,7 +21,7 @@ import { PrefixCache } from './prefix-cache.js';
 import { prefixCachePlan } from '../summary/prefix-cache.js';
 import { Rng } from './rng.js';
 import { StdpPhase, type StdpEpochMetrics, type StdpState } from './stdp-phase.js';
-import { baseMomentum, evaluate, gradientOptimizer, optimizedParams, ownHeadGraph, phaseGraph, runFrozen, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
+import { baseMomentum, evaluate, gradientOptimizer, optimizedParams, ownHeadGraph, phaseGraph, releaseFrozen, runFrozen, trainStepDeferred, type Evaluation, type PhaseGraph } from './step.js';
 
 /**
  * Training losses are read back from the backend every this many steps (and at the end
@@ -980,6 +980,8 @@ export class Trainer {
   }
 
   private disposeActive(): void {
+    if (this.active) releaseFrozen(this.active.graph);
+    if (this.activeStdp) releaseFrozen(this.activeStdp.graph);
     this.active?.optimizer.dispose();
     this.active?.prefix?.dispose();
     this.active = null;

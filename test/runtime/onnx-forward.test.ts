@@ -9,7 +9,9 @@ import { OnnxSession, onnxruntimeStatus, resetOnnxruntime } from '../../src/runt
 import { Rng } from '../../src/runtime/rng.js';
 import { evaluate, phaseGraph, runFrozen } from '../../src/runtime/step.js';
 import { tensorDestination } from '../../src/runtime/tensor-memory.js';
-import { runRngs } from '../../src/runtime/trainer.js';
+import { setUpRun } from '../../src/runtime/run-setup.js';
+import { runRngs, Trainer } from '../../src/runtime/trainer.js';
+import { tinyIR } from './tiny-ir.js';
 import { skipWithoutComponent } from '../support/components.js';
 import { relativeError } from './kernels/helpers.js';
 
@@ -118,6 +120,27 @@ describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
         delete process.env['MONO_ONNXRUNTIME'];
         resetOnnxruntime();
       }
+    }
+  });
+
+  it('frees every session it makes: each evaluation\'s when it ends, the frozen pass\'s (or prefix cache\'s) when its phase is over', async () => {
+    const tiny = tinyIR({ epochs: [2, 2], finetune: 1, examples: 120, holdout: 30 });
+    const setup = await setUpRun(tiny, { seed: 3 });
+    const made = vi.spyOn(OnnxSession, 'create');
+    const freed = vi.spyOn(OnnxSession.prototype, 'dispose');
+    const trainer = new Trainer({ network: setup.network, data: setup.data, seed: 3 });
+    try {
+      await trainer.run();
+      const sessions = made.mock.results.map((r) => r.value as OnnxSession | null).filter((session) => session !== null);
+      // Two evaluations per epoch at least (hold-out, and the baseline of each phase), a frozen pass in p2.
+      expect(sessions.length).toBeGreaterThan(5);
+      expect(freed.mock.instances.length).toBe(sessions.length);
+      expect(new Set(freed.mock.instances)).toEqual(new Set(sessions));
+    } finally {
+      made.mockRestore();
+      freed.mockRestore();
+      trainer.release();
+      setup.network.dispose();
     }
   });
 
