@@ -122,6 +122,23 @@ export interface CheckpointIoOptions {
    * checksums them (default OVERLAP_MIN_BYTES; Infinity: every call synchronous).
    */
   overlapMinBytes?: number;
+  /**
+   * Told the bytes done so far and the file's size after every chunk, for a progress
+   * bar: only for files of at least `progressMinBytes` (default PROGRESS_MIN_BYTES;
+   * smaller ones take too little time to show).
+   */
+  onProgress?(done: number, total: number): void;
+  progressMinBytes?: number;
+}
+
+/** Files this large report progress (CheckpointIoOptions.onProgress): about a tenth of a second to write or read here and more. */
+export const PROGRESS_MIN_BYTES = 64 << 20;
+
+/** The progress callback of one read or write of `total` bytes: a no-op for small files or none asked for. */
+function progressOf(options: CheckpointIoOptions, total: number): (done: number) => void {
+  const onProgress = options.onProgress;
+  if (onProgress === undefined || total < (options.progressMinBytes ?? PROGRESS_MIN_BYTES)) return () => undefined;
+  return (done) => onProgress(done, total);
 }
 
 export interface ReadCheckpointOptions extends CheckpointIoOptions {
@@ -455,6 +472,9 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
 
   const checksum = new Crc32();
   checksum.update(head);
+  const total = head.length + offset * 4 + TRAILER_BYTES;
+  const report = progressOf(options, total);
+  let done = head.length;
   await sink.write(head);
   for (const [i, t] of contents.tensors.entries()) {
     const values = await t.values();
@@ -474,12 +494,15 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
         await writing;
       }
       faultPoint('checkpoint-chunk');
+      done += bytes.length;
+      report(done);
     }
   }
   const trailer = Buffer.alloc(TRAILER_BYTES);
   trailer.write(TRAILER_MARK, 0, 'ascii');
   trailer.writeUInt32LE(checksum.value, TRAILER_MARK.length);
   await sink.write(trailer);
+  report(total);
 }
 
 /**
@@ -771,7 +794,8 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
       for (const view of chunksOf(values, chunk)) yield { bytes: view };
     }
   }
-  const position = await readChecked(source, valueViews(), valuesStart, checksum);
+  const report = progressOf(options, source.size);
+  const position = await readChecked(source, valueViews(), valuesStart, checksum, report);
   if (version === 1) {
     if (sha256.digest('hex') !== header.valuesSha256) throw bad('values do not match their checksum');
   } else {
@@ -781,6 +805,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
       throw bad('the file does not match its checksum (damaged)');
     }
   }
+  report(source.size);
   const optimizer = header.state.optimizer ? { ...header.state.optimizer, slots } : null;
   const { earlyStop: watch, synapse: synapseScalars, ...scalars } = header.state;
   const earlyStop = watch ? { ...watch, ...(bestWeights.length > 0 ? { weights: bestWeights } : {}) } : watch;
@@ -807,13 +832,14 @@ interface ValueChunk {
  * returns the position after them. The next chunk is read (by the thread pool, for a
  * file) while this thread checksums the one before.
  */
-async function readChecked(source: ByteSource, chunks: Iterator<ValueChunk>, position: number, checksum: Checksum): Promise<number> {
+async function readChecked(source: ByteSource, chunks: Iterator<ValueChunk>, position: number, checksum: Checksum, report: (done: number) => void): Promise<number> {
   let next = chunks.next();
   if (next.done) return position;
   let current = next.value;
   let reading = source.readInto(current.bytes, position);
   position += current.bytes.length;
   for (;;) {
+    const currentEnd = position;
     await reading;
     next = chunks.next();
     const following = next.done ? undefined : next.value;
@@ -826,6 +852,7 @@ async function readChecked(source: ByteSource, chunks: Iterator<ValueChunk>, pos
     // The checksum is of the file's little-endian bytes; a big-endian machine swaps them afterwards.
     if (!LITTLE_ENDIAN) Buffer.from(view.buffer, view.byteOffset, view.byteLength).swap32();
     current.deliver?.(view);
+    report(currentEnd);
     if (!following) return position;
     current = following;
   }

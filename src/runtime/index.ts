@@ -41,6 +41,7 @@ export { LR_FIND_FROM, LR_FIND_TO } from '../optim/lr-range.js';
 export const EXPORT_FORMATS = ['tfjs', 'onnx'] as const;
 export type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
 export type { TrainEvents, TrainOptions, TrainOutcome, TrainStart } from './train-run.js';
+export type { CheckpointProgress } from './session.js';
 export type { FindLrOptions, FindLrOutcome } from './lr-find-run.js';
 export type { BackendProbe } from './backend.js';
 export type { TransferProgress } from './data/download.js';

@@ -72,6 +72,18 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** Chunk size of checkpoint writes (tests force small chunks). */
   checkpoint?: CheckpointIoOptions;
+  /** A checkpoint being saved or read (resume, --init-from), for a progress bar: only large files (PROGRESS_MIN_BYTES). */
+  onCheckpointProgress?(progress: CheckpointProgress): void;
+}
+
+/** How far a checkpoint's write or read has come. */
+export interface CheckpointProgress {
+  /** The file's path. */
+  file: string;
+  action: 'saving' | 'reading';
+  done: number;
+  total: number;
+  bytesPerSecond: number;
 }
 
 export interface SessionResult {
@@ -105,6 +117,7 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
   const hash = planHash(ir);
   const normalization: InputNormalization = { mean: data.mean, std: data.std };
   const result: SessionResult = { epochs: 0, finished: false, plots: [] };
+  const io = (file: string, action: CheckpointProgress['action'], folder = dir) => withProgress(options, path.join(folder, file), action);
   let made: Trainer | undefined; // for the finally: the trainer holds slots and caches on the backend
   try {
     const trainer = new Trainer({
@@ -127,11 +140,11 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
         // Before the epoch's metrics line and checkpoint: a kill between them repeats the
         // epoch on resume, which reaches the same weights and writes best.bin again.
         onBest: async (_best, trainer) => {
-          await saveCheckpoint(dir, { planHash: hash, metricsBytes: 0, network, trainer, normalization, weightsOnly: true }, { ...options.checkpoint, file: BEST_CHECKPOINT_FILE });
+          await saveCheckpoint(dir, { planHash: hash, metricsBytes: 0, network, trainer, normalization, weightsOnly: true }, io(BEST_CHECKPOINT_FILE, 'saving'));
         },
         onEpoch: async (metrics) => {
           const metricsBytes = await appendMetrics(dir, metrics);
-          await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer, normalization }, options.checkpoint);
+          await saveCheckpoint(dir, { planHash: hash, metricsBytes, network, trainer, normalization }, io(CHECKPOINT_FILE, 'saving'));
           faultPoint('checkpoint-written');
           // After the checkpoint, so the plots never delay what a crash would lose; from the whole file, so a resumed run's plots include the earlier epochs.
           const lines = await readMetrics(dir);
@@ -154,14 +167,14 @@ export async function runSession(options: SessionOptions): Promise<SessionResult
       result.mismatches =
         'weights' in options.resume
           ? restoreCheckpoint(network, trainer, options.resume, restore)
-          : await restoreCheckpointFile(network, trainer, dir, restore, { ...options.checkpoint, file: CHECKPOINT_FILE });
+          : await restoreCheckpointFile(network, trainer, dir, restore, io(CHECKPOINT_FILE, 'reading'));
       await rewindMetrics(dir, options.resume.metricsBytes, { force: options.force ?? false });
     } else {
       // No checkpoint: nothing earlier counts (a run killed before its first epoch completed).
       await resetMetrics(dir);
       await fs.rm(path.join(dir, LR_BOUNDS_FILE), { force: true });
       await fs.rm(path.join(dir, CONFUSION_FILE), { force: true });
-      if (typeof options.initFrom === 'string') result.initialized = await loadWeightsFile(network, options.initFrom);
+      if (typeof options.initFrom === 'string') result.initialized = await loadWeightsFile(network, options.initFrom, io(CHECKPOINT_FILE, 'reading', options.initFrom));
       else if (options.initFrom) result.initialized = network.setWeights(options.initFrom);
     }
     // metrics.csv and report.html follow metrics.jsonl as it now stands: cut back on a resume, empty on a start (not read then).
@@ -243,4 +256,19 @@ export async function recordLrBounds(dir: string, event: LrBoundsEvent): Promise
 /** What a checkpoint writer saves of a tensor: its memory on the backend, or a copy read from the backend where that is out of reach. */
 function savedValues(tensor: tf.Tensor): TensorMemory | Promise<Float32Array> {
   return tensorSource(tensor) ?? (tensor.data() as Promise<Float32Array>);
+}
+
+/** The checkpoint I/O options of one save or read: `file` (its name in the folder), and progress reported as CheckpointProgress when asked for. */
+function withProgress(options: SessionOptions, file: string, action: CheckpointProgress['action']): CheckpointIoOptions {
+  const io: CheckpointIoOptions = { ...options.checkpoint, file: path.basename(file) };
+  const onCheckpointProgress = options.onCheckpointProgress;
+  if (onCheckpointProgress === undefined) return io;
+  const started = performance.now();
+  return {
+    ...io,
+    onProgress: (done, total) => {
+      const seconds = (performance.now() - started) / 1000;
+      onCheckpointProgress({ file, action, done, total, bytesPerSecond: seconds > 0 ? done / seconds : 0 });
+    },
+  };
 }

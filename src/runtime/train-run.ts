@@ -18,7 +18,7 @@ import { RunInterrupted, RuntimeFailure, WriteFailure, writeFailure } from './er
 import { assertPhasesFit, webgpuMemoryOf } from './memory-check.js';
 import { createDefaultRunDir, createRunFolder, writeRunFiles, type RunInfo } from './run-folder.js';
 import { LOCK_FILE, RunLock, type LockOwner } from './run-lock.js';
-import { runSession, type SessionResult } from './session.js';
+import { runSession, type CheckpointProgress, type SessionResult } from './session.js';
 import type { BatchProgress, EpochMetrics, LrBoundsEvent } from './trainer.js';
 
 export interface TrainEvents {
@@ -30,6 +30,8 @@ export interface TrainEvents {
   lrBounds?(event: LrBoundsEvent & { files: string[] }): void;
   /** Something the user should know that does not stop the run. */
   warning?(text: string): void;
+  /** A large checkpoint being saved or read (resume, --init-from): for a progress bar. */
+  checkpoint?(progress: CheckpointProgress): void;
   /** The backend is chosen and the plan fits it; nothing is loaded yet (the CLI estimates the run's time here). */
   backendChosen?(backend: BackendChoice): void;
   /**
@@ -215,6 +217,7 @@ async function trainInFolder(p: InFolder): Promise<TrainOutcome> {
       },
       onEpoch: (m) => events.epoch?.(m),
       onLrBounds: (event) => events.lrBounds?.(event),
+      onCheckpointProgress: (progress) => events.checkpoint?.(progress),
     });
   } catch (error) {
     throw await withResumeHint(error, dir, where, trained);

@@ -276,6 +276,28 @@ describe('checkpoint files', () => {
     expect(await readdir(folder)).toEqual([CHECKPOINT_FILE]);
   });
 
+  it('report their progress after every chunk, up to the file\'s size, for files of at least progressMinBytes', async () => {
+    const folder = await mkdtemp(path.join(dir, 'progress-'));
+    for (const [minBytes, shown] of [[0, true], [Number.MAX_SAFE_INTEGER, false]] as const) {
+      const writes: [number, number][] = [];
+      await writeCheckpoint(folder, checkpointToSave(sample), { chunkBytes: 8, progressMinBytes: minBytes, onProgress: (done, total) => void writes.push([done, total]) });
+      const size = (await stat(path.join(folder, CHECKPOINT_FILE))).size;
+      const reads: [number, number][] = [];
+      await readCheckpoint(folder, { chunkBytes: 12, progressMinBytes: minBytes, onProgress: (done, total) => void reads.push([done, total]) });
+      if (!shown) {
+        expect([writes, reads]).toEqual([[], []]);
+        continue;
+      }
+      for (const calls of [writes, reads]) {
+        expect(calls.length).toBeGreaterThan(2); // the values go in several chunks
+        expect(calls.every(([, total]) => total === size)).toBe(true);
+        const done = calls.map(([d]) => d);
+        expect(done.every((d, i) => i === 0 || d >= done[i - 1]!)).toBe(true);
+        expect(done.at(-1)).toBe(size);
+      }
+    }
+  });
+
   it('move chunks of 1 MiB and more through the thread pool, checksummed meanwhile: bit for bit, skipped slots, damage found', async () => {
     const folder = await mkdtemp(path.join(dir, 'overlap-'));
     const chunkBytes = OVERLAP_MIN_BYTES;

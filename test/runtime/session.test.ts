@@ -4,11 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IR } from '../../src/ir/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
-import { checkpointToSave, planHash, readCheckpoint, writeCheckpoint } from '../../src/runtime/checkpoint.js';
+import { checkpointToSave, planHash, readCheckpoint, readCheckpointHeader, writeCheckpoint } from '../../src/runtime/checkpoint.js';
 import { Network } from '../../src/runtime/graph.js';
 import { createRunFolder, readMetrics } from '../../src/runtime/run-folder.js';
 import { NonFiniteStateError, RuntimeFailure } from '../../src/runtime/errors.js';
-import { recordLrBounds, runSession } from '../../src/runtime/session.js';
+import { recordLrBounds, runSession, type CheckpointProgress } from '../../src/runtime/session.js';
 import { runRngs, Trainer, type EpochMetrics } from '../../src/runtime/trainer.js';
 import { tinyIR } from './tiny-ir.js';
 
@@ -83,6 +83,37 @@ describe('run sessions', () => {
     expect(new Set(checkpoint.state.optimizer?.slots.map((slot) => slot.name.split('/').pop()))).toEqual(new Set(['first', 'second']));
     await runSession({ ir: rmsprop, dir: interrupted, seed: 3, resume: checkpoint });
     expect(comparable(await readMetrics(interrupted))).toEqual(comparable(await readMetrics(whole)));
+  });
+
+  it('reports the progress of large checkpoints as they are saved, read on resume and read by --init-from', async () => {
+    const events: CheckpointProgress[] = [];
+    const onCheckpointProgress = (p: CheckpointProgress) => void events.push(p);
+    const last = () => {
+      const byFile = new Map<string, CheckpointProgress>();
+      for (const e of events) byFile.set(`${e.action} ${e.file}`, e);
+      events.length = 0;
+      // best.bin is saved too when the epoch is the best so far: not part of what is checked here.
+      return [...byFile.values()].filter((e) => path.basename(e.file) !== 'best.bin').map(({ file, action, done, total }) => ({ file, action, complete: done === total }));
+    };
+    const dir = await newRun('progress', ir);
+    // Small files report nothing (the default threshold)...
+    await runSession({ ir, dir, seed: 3, maxEpochs: 1, onCheckpointProgress });
+    expect(events).toEqual([]);
+    // ...larger ones do; this tiny run's files count as large here.
+    const checkpoint = { progressMinBytes: 0, chunkBytes: 64 };
+    await runSession({ ir, dir, seed: 3, resume: await readCheckpoint(dir), maxEpochs: 1, checkpoint, onCheckpointProgress });
+    expect(last()).toEqual([{ file: path.join(dir, 'checkpoint.bin'), action: 'saving', complete: true }]);
+    await runSession({ ir, dir, seed: 3, resume: await readCheckpointHeader(dir), maxEpochs: 1, checkpoint, onCheckpointProgress });
+    expect(last()).toEqual([
+      { file: path.join(dir, 'checkpoint.bin'), action: 'reading', complete: true },
+      { file: path.join(dir, 'checkpoint.bin'), action: 'saving', complete: true },
+    ]);
+    const target = await newRun('progress-init', ir);
+    await runSession({ ir, dir: target, seed: 3, initFrom: dir, maxEpochs: 1, checkpoint, onCheckpointProgress });
+    expect(last()).toEqual([
+      { file: path.join(dir, 'checkpoint.bin'), action: 'reading', complete: true },
+      { file: path.join(target, 'checkpoint.bin'), action: 'saving', complete: true },
+    ]);
   });
 
   it('--init-from loads matching weights only and reports the rest', async () => {

@@ -121,11 +121,13 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
             ? `resuming at phase ${start.from.phaseIndex + 1}/${start.phases}, epoch ${start.from.nextEpoch + 1}`
             : start.from.kind === 'over'
               ? 'starting over (no epoch had completed)'
-              : `${start.phases} phases`;
+              : plural(start.phases, 'phase');
         progress.message(`mono run: ${start.plan} on ${start.backend} (${plural(start.threads, 'thread')}), seed ${start.seed}, ${from}, into ${show(start.dir)}`);
         if (lrBounds) progress.message(`mono run: ${lrBounds.phase} takes lr bounds min ${lrBounds.bounds.min.toPrecision(3)}, max ${lrBounds.bounds.max.toPrecision(3)} from ${show(lrBounds.file)}`);
       },
       batch: (b) => progress.batch(b),
+      // Large checkpoints (tens of seconds at monolithnet's size) show a bar while they are saved or read.
+      checkpoint: (c) => progress.transfer({ file: `${c.action} ${show(c.file)}`, done: c.done, total: c.total, bytesPerSecond: c.bytesPerSecond }),
       epoch: (m) => progress.epoch(m),
       lrBounds: (event) => {
         const line = formatLrBoundsLine(event);
