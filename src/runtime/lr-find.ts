@@ -15,7 +15,7 @@ import type { Split } from './data/dataset.js';
 import { RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import type { Rng } from './rng.js';
-import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from './step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, releaseFrozen, trainStep } from './step.js';
 
 import { LR_FIND_FROM, LR_FIND_MAX_PASSES, LR_FIND_STEPS, LR_FIND_TO } from '../optim/lr-range.js';
 
@@ -97,6 +97,7 @@ export async function lrRangeTest(network: Network, train: Split, phase: PhaseSp
     }
   } finally {
     optimizer.dispose();
+    releaseFrozen(graph);
     network.setWeights(saved);
   }
   const points = recorder.points();

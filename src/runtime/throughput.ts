@@ -11,7 +11,7 @@ import { Optimizer } from '../optim/optimizers.js';
 import { stepFlopsPerExample } from '../summary/time.js';
 import { Network } from './graph.js';
 import { Rng } from './rng.js';
-import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, trainStep } from './step.js';
+import { baseMomentum, gradientOptimizer, optimizedParams, phaseGraph, releaseFrozen, trainStep } from './step.js';
 import type { BenchEntry } from './throughput-cache.js';
 
 export interface ThroughputOptions {
@@ -70,6 +70,7 @@ export async function measureThroughput(ir: IR, phase: PhaseSpec, options: Throu
     };
   } finally {
     optimizer.dispose();
+    releaseFrozen(graph);
     network.dispose();
   }
 }

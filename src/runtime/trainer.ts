@@ -598,29 +598,36 @@ export class Trainer {
       throw new RuntimeFailure(`phase ${phase.name}: ${(error as Error).message}`);
     }
     const optimizer = this.adoptResumedOptimizer() ?? new Optimizer(base, params, phase.lrMultipliers);
-    let synapseCost: SynapseCost | undefined;
-    if (phase.synapseCost) {
-      synapseCost = this.synapse ??= new SynapseCost();
-      synapseCost.attach(params, phase.synapseCost);
-      // A resumed task keeps its path integral and start from the checkpoint.
-      if (this.nextEpoch === 0) synapseCost.beginTask();
-    }
-    const { train, holdout } = this.phaseSplits(phase);
-    const pending = this.pending;
-    this.pending = null;
-    if (pending?.optimizer) optimizer.setState(pending.optimizer);
-    if (pending?.schedules) {
-      lr.setState(pending.schedules.lr);
-      momentum.setState(pending.schedules.momentum);
-      for (const [group, schedule] of groupLr) {
-        const saved = pending.schedules.groups[group];
-        if (saved !== undefined) schedule.setState(saved);
+    // Until the phase is active, what it made is freed here if its start fails (an empty task, a prefix cache too large).
+    try {
+      let synapseCost: SynapseCost | undefined;
+      if (phase.synapseCost) {
+        synapseCost = this.synapse ??= new SynapseCost();
+        synapseCost.attach(params, phase.synapseCost);
+        // A resumed task keeps its path integral and start from the checkpoint.
+        if (this.nextEpoch === 0) synapseCost.beginTask();
       }
-    } else {
-      await this.measureBaseline(graph, holdout, lr, momentum, groupLr);
+      const { train, holdout } = this.phaseSplits(phase);
+      const pending = this.pending;
+      this.pending = null;
+      if (pending?.optimizer) optimizer.setState(pending.optimizer);
+      if (pending?.schedules) {
+        lr.setState(pending.schedules.lr);
+        momentum.setState(pending.schedules.momentum);
+        for (const [group, schedule] of groupLr) {
+          const saved = pending.schedules.groups[group];
+          if (saved !== undefined) schedule.setState(saved);
+        }
+      } else {
+        await this.measureBaseline(graph, holdout, lr, momentum, groupLr);
+      }
+      this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, train, holdout, ...(synapseCost ? { synapseCost } : {}), prefix: this.buildPrefixCache(phase, graph, train) };
+      return this.active;
+    } catch (error) {
+      optimizer.dispose();
+      releaseFrozen(graph);
+      throw error;
     }
-    this.active = { spec: phase, graph, optimizer, lr, momentum, groupLr, train, holdout, ...(synapseCost ? { synapseCost } : {}), prefix: this.buildPrefixCache(phase, graph, train) };
-    return this.active;
   }
 
   /** The training and hold-out examples of a phase: its task's classes only, or all. */

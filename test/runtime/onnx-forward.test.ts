@@ -123,12 +123,14 @@ describe.skipIf(skip)('frozen partitions on onnxruntime', () => {
     }
   });
 
-  it('frees every session it makes: each evaluation\'s when it ends, the frozen pass\'s (or prefix cache\'s) when its phase is over', async () => {
+  it('frees every session it makes: each evaluation\'s when it ends, the frozen pass\'s (or prefix cache\'s) when its phase is over, the LR range test\'s when it ends', async () => {
     const tiny = tinyIR({ epochs: [2, 2], finetune: 1, examples: 120, holdout: 30 });
+    // p2 takes its lr bounds from an LR range test, whose steps run p1 frozen on a graph of their own.
+    tiny.phases[1]!.lr = { type: 'mi', max: 0.05, min: 0.001, threshold: 0.05, start: null, boundsFrom: 'lr_find' }; // the plan's bounds if the short sweep is unusable
     const setup = await setUpRun(tiny, { seed: 3 });
     const made = vi.spyOn(OnnxSession, 'create');
     const freed = vi.spyOn(OnnxSession.prototype, 'dispose');
-    const trainer = new Trainer({ network: setup.network, data: setup.data, seed: 3 });
+    const trainer = new Trainer({ network: setup.network, data: setup.data, seed: 3, lrFind: { steps: 6 } });
     try {
       await trainer.run();
       const sessions = made.mock.results.map((r) => r.value as OnnxSession | null).filter((session) => session !== null);

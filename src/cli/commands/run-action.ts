@@ -127,7 +127,8 @@ export async function runAction(args: string[], io: CommandIO): Promise<number> 
       },
       batch: (b) => progress.batch(b),
       // Large checkpoints (tens of seconds at monolithnet's size) show a bar while they are saved or read.
-      checkpoint: (c) => progress.transfer({ file: `${c.action} ${show(c.file)}`, done: c.done, total: c.total, bytesPerSecond: c.bytesPerSecond }),
+      // The file's name only: a long path would make the line wrap, which redrawing in place cannot undo.
+      checkpoint: (c) => progress.transfer({ file: `${c.action} ${path.basename(c.file)}`, done: c.done, total: c.total, bytesPerSecond: c.bytesPerSecond }),
       epoch: (m) => progress.epoch(m),
       lrBounds: (event) => {
         const line = formatLrBoundsLine(event);
