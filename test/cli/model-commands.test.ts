@@ -14,9 +14,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import pngjs from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../../src/cli/command.js';
 import type { IR } from '../../src/ir/types.js';
+import { valueMemory } from '../../src/runtime/checkpoint.js';
 import { loadData } from '../../src/runtime/data/dataset.js';
 import { encodeNpy } from '../../src/runtime/model/inputs/npy.js';
 import { readMetrics } from '../../src/runtime/run-folder.js';
@@ -192,6 +193,25 @@ describe('mono evaluate', () => {
     expect(notRun.code).toBe(EXIT_RUNTIME);
     expect(notRun.stderr).toMatch(/is not a mono run folder \(cannot read ir\.json: ENOENT\)/);
     expect((await run(['evaluate', 'zoo', '--split', 'train'])).stderr).toBe("mono evaluate: --split expects one of test, holdout, got 'train'\nRun 'mono evaluate --help' for usage.\n");
+  });
+
+  it('reads the weights straight into its network, and refuses a damaged checkpoint, naming it (exit 3)', async () => {
+    const allocate = vi.spyOn(valueMemory, 'allocate');
+    const evaluated = await run(['evaluate', 'zoo', '--json', ...cpu]);
+    expect(evaluated.code, evaluated.stderr).toBe(EXIT_OK);
+    expect(allocate).not.toHaveBeenCalled(); // no array of any parameter: the network's own memory
+    allocate.mockRestore();
+    await cp(path.join(root, 'zoo'), path.join(root, 'zoo-damaged'), { recursive: true });
+    const file = path.join(root, 'zoo-damaged', 'best.bin');
+    const bytes = await readFile(file);
+    const at = 16 + bytes.readUInt32LE(12) + 40; // inside the values
+    bytes[at] = bytes[at]! ^ 0x01;
+    await writeFile(file, bytes);
+    for (const args of [['evaluate', 'zoo-damaged', ...cpu], ['predict', 'zoo-damaged', 'holdout.npy', ...cpu], ['export', 'zoo-damaged', '--format', 'onnx', '--out', 'damaged.onnx']]) {
+      const result = await run(args);
+      expect(result.code, args.join(' ')).toBe(EXIT_RUNTIME);
+      expect(result.stderr).toContain(`${path.join('zoo-damaged', 'best.bin')} is not a readable mono checkpoint: the file does not match its checksum (damaged)`);
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFailure } from '../errors.js';
-import { openRun, runNormalization, type CheckpointChoice } from '../model/run-model.js';
+import { openRun, readRunWeights, runNormalization, type CheckpointChoice } from '../model/run-model.js';
 import { exportGraph, type ExportGraph } from './graph.js';
 import { encodeOnnx, ONNX_MODEL_FILE, onnxExpressible, toOnnxModel } from './onnx.js';
 import { TFJS_MODEL_FILE, tfjsExpressible, toLayersModel } from './tfjs.js';
@@ -52,7 +52,7 @@ function packageVersion(): string {
 export async function exportRun(options: ExportOptions): Promise<ExportResult> {
   const run = await openRun(options.dir, options.checkpoint !== undefined ? { checkpoint: options.checkpoint } : {});
   const normalization = await runNormalization(run, options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {});
-  const graph = exportGraph(run.ir, run.checkpoint.weights, normalization, {
+  const graph = exportGraph(run.ir, await readRunWeights(run), normalization, {
     ...(options.partition !== undefined ? { partition: options.partition } : {}),
     format: FORMAT_NAMES[options.format],
     expressible: options.format === 'tfjs' ? tfjsExpressible : onnxExpressible,

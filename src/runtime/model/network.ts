@@ -1,19 +1,28 @@
 /**
- * A run's network on a backend, with the weights of the checkpoint a RunModel read, for
- * inference (`mono evaluate`, `mono predict`). The caller disposes it.
+ * A run's network on a backend, with the weights of the checkpoint a RunModel opened, read
+ * straight into its parameters where the backend allows (loadWeightsFile, as a resume
+ * does: the model is not held twice), for inference (`mono evaluate`, `mono predict`).
+ * The caller disposes it.
  */
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type ActiveBackend } from '../backend.js';
 import type { BackendChoice } from '../backend-choices.js';
 import { Network } from '../graph.js';
+import { loadWeightsFile } from '../load-checkpoint.js';
 import { runRngs } from '../trainer.js';
 import type { RunModel } from './run-model.js';
 
 export async function loadNetwork(run: RunModel, options: { backend?: BackendChoice } = {}): Promise<{ network: Network; backend: ActiveBackend }> {
   const backend = await selectBackend(options.backend !== undefined ? { force: options.backend } : {});
-  // Initialised from the run's own stream, then every parameter replaced by the checkpoint's.
+  // Initialised from the run's own stream, then every parameter replaced by the checkpoint's (openRun checked that they all fit).
   const network = new Network(run.ir, runRngs(run.info.seed).init);
-  network.setWeights(run.checkpoint.weights);
+  try {
+    await loadWeightsFile(network, run.dir, { file: path.basename(run.file) });
+  } catch (error) {
+    network.dispose(); // a damaged file leaves the parameters part read
+    throw error;
+  }
   return { network, backend };
 }
 

@@ -1,12 +1,15 @@
 /**
  * A trained run folder read as a model: its IR (ir.json), how it was started (run.json),
- * and the weights of its best epoch (best.bin) or its last checkpoint (checkpoint.bin),
- * checked against the IR. What `mono evaluate`, `predict` and `export` start from; no
- * tensors are made here (export needs none).
+ * and the header of its best epoch's checkpoint (best.bin) or its last one
+ * (checkpoint.bin), checked against the IR. What `mono evaluate`, `predict` and `export`
+ * start from. The weights are read later, by what needs them: straight into a network
+ * (loadNetwork: evaluate, predict) or into arrays (readRunWeights: export, which makes no
+ * tensors); the file's checksum is checked then.
  */
 import path from 'node:path';
 import type { IR } from '../../ir/types.js';
-import { BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, hasCheckpoint, readCheckpoint, tensorMismatches, type Checkpoint, type InputNormalization } from '../checkpoint.js';
+import { BEST_CHECKPOINT_FILE, CHECKPOINT_FILE, entryMismatches, hasCheckpoint, readCheckpoint, readCheckpointHeader, type CheckpointHeader, type InputNormalization } from '../checkpoint.js';
+import type { NamedWeights } from '../graph.js';
 import { loadDataFor } from '../data/dataset.js';
 import { RuntimeFailure } from '../errors.js';
 import { readRunInfo, readRunIr, type RunInfo } from '../run-folder.js';
@@ -18,7 +21,8 @@ export interface RunModel {
   dir: string;
   ir: IR;
   info: RunInfo;
-  checkpoint: Checkpoint;
+  /** The checkpoint's header (its values are read by loadNetwork or readRunWeights). */
+  checkpoint: CheckpointHeader;
   /** Which checkpoint was read, and its file. */
   which: CheckpointChoice;
   file: string;
@@ -52,14 +56,19 @@ export async function openRun(dir: string, options: OpenRunOptions = {}): Promis
     note = `no ${BEST_CHECKPOINT_FILE} yet (${whyNoBest(ir)}): using the last checkpoint`;
   }
   const file = which === 'best' ? BEST_CHECKPOINT_FILE : CHECKPOINT_FILE;
-  const checkpoint = await readCheckpoint(dir, { file, weightsOnly: true });
+  const checkpoint = await readCheckpointHeader(dir, { file });
   const expected = ir.parameters.filter((p, i, all) => all.findIndex((q) => q.name === p.name) === i).map((p) => ({ name: p.name, kind: 'weight' as const, shape: p.shape }));
-  const problems = tensorMismatches({ weights: checkpoint.weights, state: { ...checkpoint.state, optimizer: null, earlyStop: null } }, expected);
+  const problems = entryMismatches(checkpoint.tensors.filter((t) => t.kind === 'weight'), expected);
   if (problems.length > 0) {
     const shown = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; and ${problems.length - 3} more` : '');
     throw new RuntimeFailure(`${path.join(dir, file)} does not fit the run's ${path.join(dir, 'ir.json')}: ${shown}`);
   }
   return { dir, ir, info, checkpoint, which, file: path.join(dir, file), epoch: describeEpoch(ir, checkpoint, which), ...(note ? { note } : {}) };
+}
+
+/** The run's weights as arrays, read and checked (the whole file's checksum): for a reader that makes no tensors (export). */
+export async function readRunWeights(run: RunModel): Promise<NamedWeights[]> {
+  return (await readCheckpoint(run.dir, { file: path.basename(run.file), weightsOnly: true })).weights;
 }
 
 function whyNoBest(ir: IR): string {
@@ -71,7 +80,7 @@ function whyNoBest(ir: IR): string {
 
 const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
 
-function describeEpoch(ir: IR, checkpoint: Checkpoint, which: CheckpointChoice): string {
+function describeEpoch(ir: IR, checkpoint: CheckpointHeader, which: CheckpointChoice): string {
   const best = checkpoint.state.best;
   const { phaseIndex, nextEpoch } = checkpoint.state;
   if (which === 'best' && best) return `${best.phase} epoch ${best.epoch}, ${best.metric} ${best.metric === 'val_acc' ? percent(best.value) : best.value.toFixed(4)}`;
