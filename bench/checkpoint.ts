@@ -153,6 +153,9 @@ function placeholderData(ir: IR): LoadedData {
   return { name: 'bench', origin: 'synthetic data', classes: 1000, train: { images: new Float32Array(shape[0] * shape[1] * shape[2]), labels: new Int32Array([1]), count: 1, shape }, holdout: empty, mean: [0], std: [1] };
 }
 
+/** The trainer's state of a checkpoint written after the first epoch of the resume plan's phase (msgd, one step). */
+const INSIDE_PHASE: CheckpointToSave['state'] = { phaseIndex: 0, nextEpoch: 1, optimizer: { type: 'msgd', steps: 1, beta1Power: 1, beta2Power: 1 }, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } };
+
 /** A checkpoint of the resume plan inside its phase, after one step: weights and momentum slots. */
 async function writeResumeCheckpoint(bytes: number, folder: string): Promise<void> {
   await selectBackend({ force: 'cpu' });
@@ -168,7 +171,7 @@ async function writeResumeCheckpoint(bytes: number, folder: string): Promise<voi
   await writeCheckpoint(folder, {
     planHash: planHash(ir),
     metricsBytes: 0,
-    state: { phaseIndex: 0, nextEpoch: 1, optimizer: { type: 'msgd', steps: 1, beta1Power: 1, beta2Power: 1 }, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } },
+    state: INSIDE_PHASE,
     tensors,
   });
   network.dispose();
@@ -223,7 +226,7 @@ async function saveFromWasm(mode: 'save' | 'save-copies', bytes: number, folder:
   await removeStaleTemporaries(folder); // a session's first write: into a new file
   resetPeak();
   const before = memory().now;
-  const s = await seconds(() => writeCheckpoint(folder, { planHash: 'bench', metricsBytes: 0, state: { phaseIndex: 0, nextEpoch: 1, optimizer: { type: 'msgd', steps: 1, beta1Power: 1, beta2Power: 1 }, schedules: null, rng: { data: [1, 2, 3, 4], dropout: [5, 6, 7, 8] } }, tensors }));
+  const s = await seconds(() => writeCheckpoint(folder, { planHash: 'bench', metricsBytes: 0, state: INSIDE_PHASE, tensors }));
   return { seconds: s, peak: memory().peak, before };
 }
 

@@ -432,11 +432,10 @@ function chunkSize(options: CheckpointIoOptions): number {
   return chunk;
 }
 
-/** The byte views of `values` in chunks of at most `chunk` bytes, without copying (each view is made when needed). */
-function* chunksOf(values: Float32Array, chunk: number): Generator<Uint8Array> {
-  for (let start = 0; start < values.byteLength; start += chunk) {
-    yield new Uint8Array(values.buffer, values.byteOffset + start, Math.min(chunk, values.byteLength - start));
-  }
+/** The byte views of a tensor's memory in chunks of at most `chunk` bytes, without copying (each view is taken when it is reached). */
+function* chunksOf(memory: TensorMemory, chunk: number): Generator<Uint8Array> {
+  const bytes = memory.length * 4;
+  for (let start = 0; start < bytes; start += chunk) yield memory.bytes(start, Math.min(chunk, bytes - start));
 }
 
 /**
@@ -482,8 +481,7 @@ export async function encodeCheckpoint(contents: CheckpointToSave, sink: ByteSin
     if (memory.length !== entries[i]!.length) {
       throw new RangeError(`checkpoint tensor ${t.name}: ${memory.length} values for shape [${t.shape}]`);
     }
-    for (let start = 0; start < memory.length * 4; start += chunk) {
-      const view = memory.bytes(start, Math.min(chunk, memory.length * 4 - start));
+    for (const view of chunksOf(memory, chunk)) {
       // Big-endian machines write a byte-swapped copy of the chunk; little-endian ones the tensor's own bytes.
       const bytes = LITTLE_ENDIAN ? view : Buffer.from(view).swap32();
       // The chunk is written (by the thread pool, for a file) while this thread checksums it; neither changes it.
@@ -731,7 +729,7 @@ function publicHeader(header: Header): CheckpointHeader {
  * `options.destination` gives for an entry. Destinations are written as the file is
  * read, so when the checksum then fails they hold part of a damaged file: the failure
  * (a RuntimeFailure) must stop whatever owns them from using them (a resume discards
- * its network; see restoreCheckpoint in session.ts).
+ * its network; see restoreCheckpointFile in load-checkpoint.ts).
  */
 export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint', options: ReadCheckpointOptions = {}): Promise<Checkpoint> {
   const chunk = chunkSize(options);
@@ -791,7 +789,7 @@ export async function decodeCheckpoint(source: ByteSource, where = 'checkpoint',
       // Listed now, filled by the reads below; nothing is returned before every read is done and checked.
       (entry.kind === 'weight' ? weights : entry.kind === 'slot' ? slots : entry.kind === 'best' ? bestWeights : synapseTensors).push({ name: entry.name, shape: entry.shape, values });
       // Reads go straight into the tensor's memory.
-      for (const view of chunksOf(values, chunk)) yield { bytes: view };
+      for (const view of chunksOf(arrayMemory(values), chunk)) yield { bytes: view };
     }
   }
   const report = progressOf(options, source.size);

@@ -3,7 +3,7 @@
 // Values go straight into the tensors that will hold them wherever the backend allows.
 import * as tf from '@tensorflow/tfjs-core';
 import { slotKinds } from '../optim/optimizers.js';
-import { entryMismatches, readCheckpoint, tensorMismatches, type Checkpoint, type CheckpointEntry, type CheckpointHeader, type CheckpointIoOptions, type ExpectedTensor } from './checkpoint.js';
+import { entryMismatches, readCheckpoint, tensorMismatches, type Checkpoint, type CheckpointEntry, type CheckpointHeader, type CheckpointIoOptions, type ExpectedTensor, type TensorMemory } from './checkpoint.js';
 import { RuntimeFailure } from './errors.js';
 import type { Network } from './graph.js';
 import { optimizedParams, phaseGraph } from './step.js';
@@ -57,7 +57,6 @@ export function restoreCheckpoint(network: Network, trainer: Trainer, checkpoint
   const mismatches = [...problems, ...tensorMismatches(checkpoint, tensors)];
   refuseMisfit(network, mismatches, options);
   network.setWeights(checkpoint.weights);
-  network.markLoaded(); // the values read in place went past setWeights
   trainer.setState(checkpoint.state);
   return mismatches;
 }
@@ -101,10 +100,7 @@ export async function restoreCheckpointFile(network: Network, trainer: Trainer, 
       refuseMisfit(network, mismatches, options);
       slots = trainer.optimizerForResume(header.state);
     },
-    destination: (entry) => {
-      const tensor = entry.kind === 'weight' ? parameterOf(network, entry) : entry.kind === 'slot' ? slots.get(entry.name) : undefined;
-      return tensor && sameShape(tensor.shape, entry.shape) ? tensorDestination(tensor) : undefined;
-    },
+    destination: (entry) => fittingDestination(entry.kind === 'slot' ? slots.get(entry.name) : parameterOf(network, entry), entry),
   });
   network.setWeights(checkpoint.weights);
   network.markLoaded(); // the values read in place went past setWeights
@@ -121,17 +117,9 @@ export async function restoreCheckpointFile(network: Network, trainer: Trainer, 
  * overwritten: the caller discards the network (a new run, or an lr-find, that fails).
  */
 export async function loadWeightsFile(network: Network, dir: string, io: CheckpointIoOptions = {}): Promise<{ loaded: string[]; skipped: { name: string; reason: string }[] }> {
-  const inPlace: string[] = [];
-  const checkpoint = await readCheckpoint(dir, {
-    ...io,
-    weightsOnly: true,
-    destination: (entry) => {
-      const variable = parameterOf(network, entry);
-      const destination = variable && sameShape(variable.shape, entry.shape) ? tensorDestination(variable) : undefined;
-      if (destination) inPlace.push(entry.name);
-      return destination;
-    },
-  });
+  const checkpoint = await readCheckpoint(dir, { ...io, weightsOnly: true, destination: (entry) => fittingDestination(parameterOf(network, entry), entry) });
+  // Only weights have destinations here: `weight <name>`.
+  const inPlace = (checkpoint.readInPlace ?? []).map((key) => key.slice('weight '.length));
   // The rest: parameters out of the reader's reach, and those that do not fit (setWeights says why).
   const { loaded, skipped } = network.setWeights(checkpoint.weights);
   if (inPlace.length > 0) network.markLoaded();
@@ -143,4 +131,7 @@ function parameterOf(network: Network, entry: CheckpointEntry): tf.Variable | un
   return entry.kind === 'weight' ? network.findVariable(entry.name) : undefined;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+/** The memory of `tensor` for a checkpoint entry of its shape to be read into, if the backend gives it; undefined reads the entry into an array. */
+function fittingDestination(tensor: tf.Tensor | undefined, entry: CheckpointEntry): TensorMemory | undefined {
+  return tensor && tf.util.arraysEqual(tensor.shape, [...entry.shape]) ? tensorDestination(tensor) : undefined;
+}

@@ -538,7 +538,7 @@ export class Trainer {
     let step = 0;
     let examples = 0;
     for (const b of epochBatches(train, { batch, shuffle: true, augment: [], rng: this.dataRng, dropLast: false })) {
-      const input = active.prefix?.rows(b.indices) ?? this.frozenOutput(graph, b);
+      const input = active.prefix?.rows(b.indices) ?? runFrozen(this.network, graph, b);
       try {
         rule.learn(input);
       } finally {
@@ -575,11 +575,6 @@ export class Trainer {
     };
   }
 
-  /** The frozen partitions' output for a batch (the images themselves when nothing is frozen). */
-  private frozenOutput(graph: PhaseGraph, b: { images: Float32Array; size: number; shape: number[] }): tf.Tensor {
-    return runFrozen(this.network, graph, b);
-  }
-
   private async startPhase(phase: PhaseSpec): Promise<ActivePhase> {
     const graph = phaseGraph(this.network, phase);
     const params = optimizedParams(this.network, graph);
@@ -598,7 +593,7 @@ export class Trainer {
       throw new RuntimeFailure(`phase ${phase.name}: ${(error as Error).message}`);
     }
     const optimizer = this.adoptResumedOptimizer() ?? new Optimizer(base, params, phase.lrMultipliers);
-    // Until the phase is active, what it made is freed here if its start fails (an empty task, a prefix cache too large).
+    // Until the phase is active, its optimizer is freed here if its start fails (an empty task, a prefix cache too large).
     try {
       let synapseCost: SynapseCost | undefined;
       if (phase.synapseCost) {
@@ -625,7 +620,6 @@ export class Trainer {
       return this.active;
     } catch (error) {
       optimizer.dispose();
-      releaseFrozen(graph);
       throw error;
     }
   }
@@ -641,7 +635,7 @@ export class Trainer {
     const key = `${which}/${task}`;
     let split = this.taskSplits.get(key);
     if (!split) {
-      if (which === 'train' && phase.task === task) split = phaseTrainSplit(this.data, this.ir, phase);
+      if (which === 'train') split = phaseTrainSplit(this.data, this.ir, phase); // phaseSplits: the phase's own task
       else split = restrictToClasses(which === 'test' ? this.data.test! : this.data[which], taskClasses(this.ir, task, phase));
       this.taskSplits.set(key, split);
     }
